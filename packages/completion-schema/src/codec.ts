@@ -1,0 +1,152 @@
+import type { z } from 'zod';
+import { DATA_FIELD, MAX_MESSAGE_BYTES, SCHEMA_MAJOR_VERSION } from './constants.js';
+import { MessageTooLargeError, MessageValidationError } from './errors.js';
+import {
+  type OperationCompleteInput,
+  type OperationCompleteMessage,
+  operationCompleteSchema,
+  schemaMajorOf,
+} from './message-schema.js';
+
+/** Why an entry could not be decoded. Dead-letter streams record it as the `reason`. */
+export type DecodeErrorCode =
+  | 'missing_data_field'
+  | 'invalid_json'
+  | 'schema_violation'
+  | 'too_large'
+  | 'unsupported_version';
+
+/** A decode failure: a code to branch on and a one-line detail for a human. */
+export interface DecodeError {
+  code: DecodeErrorCode;
+  detail: string;
+}
+
+/** The outcome of {@link decode}; it never throws. */
+export type DecodeResult =
+  | { ok: true; message: OperationCompleteMessage }
+  | { ok: false; error: DecodeError };
+
+/** Options shared by {@link encode} and {@link decode}. */
+export interface CodecOptions {
+  /** Size cap for the `data` value in bytes. @defaultValue {@link MAX_MESSAGE_BYTES} */
+  maxBytes?: number;
+}
+
+/** Summarises zod issues on one line, e.g. `task_id: must be a non-empty string; success: expected boolean`. */
+export function summarizeIssues(issues: readonly z.core.$ZodIssue[], maxLength = 500): string {
+  const text = issues
+    .map((issue) => `${issue.path.length ? issue.path.map(String).join('.') : '(message)'}: ${issue.message}`)
+    .join('; ');
+  return text.length > maxLength ? `${text.slice(0, maxLength - 1)}…` : text;
+}
+
+/** Puts the original's fields first, in pydantic's order, so our JSON equals the Python producer's byte for byte. */
+function canonical(message: OperationCompleteMessage): OperationCompleteMessage {
+  const { operation_id, task_id, success, result, error, ...rest } = message;
+  return { operation_id, task_id, success, result, error, ...rest };
+}
+
+/** Validates `input` and returns it as a canonical message; throws {@link MessageValidationError}. */
+export function parseMessage(input: OperationCompleteInput): OperationCompleteMessage {
+  const parsed = operationCompleteSchema.safeParse(input);
+  if (!parsed.success)
+    throw new MessageValidationError(summarizeIssues(parsed.error.issues), parsed.error.issues);
+  return canonical(parsed.data);
+}
+
+/** Serialises a message to its wire JSON, validating it and enforcing the size cap. */
+export function encodeData(input: OperationCompleteInput, options: CodecOptions = {}): string {
+  const json = JSON.stringify(parseMessage(input));
+  const limit = options.maxBytes ?? MAX_MESSAGE_BYTES;
+  // Byte length is at most 3× the UTF-16 length, so most messages skip the exact count.
+  if (json.length * 3 > limit) {
+    const size = Buffer.byteLength(json, 'utf8');
+    if (size > limit) throw new MessageTooLargeError(size, limit);
+  }
+  return json;
+}
+
+/**
+ * Encodes a message as the field/value list for XADD: `['data', json]`.
+ * @throws MessageValidationError when the message breaks the contract; MessageTooLargeError over the cap.
+ */
+export function encode(
+  input: OperationCompleteInput,
+  options: CodecOptions = {},
+): [typeof DATA_FIELD, string] {
+  return [DATA_FIELD, encodeData(input, options)];
+}
+
+function fail(code: DecodeErrorCode, detail: string): DecodeResult {
+  return { ok: false, error: { code, detail } };
+}
+
+function findData(fields: unknown): unknown {
+  if (Array.isArray(fields)) {
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      const name = fields[i];
+      if (name === DATA_FIELD || (Buffer.isBuffer(name) && name.toString('utf8') === DATA_FIELD))
+        return fields[i + 1];
+    }
+    return undefined;
+  }
+  if (fields instanceof Map) return fields.get(DATA_FIELD);
+  if (typeof fields === 'object' && fields !== null && Object.hasOwn(fields, DATA_FIELD)) {
+    return (fields as Record<string, unknown>)[DATA_FIELD];
+  }
+  return undefined;
+}
+
+/**
+ * Decodes a stream entry's fields (the flat `[field, value, …]` list ioredis returns, or a record) into a valid
+ * message. Never throws, whatever it is given.
+ */
+export function decode(fields: unknown, options: CodecOptions = {}): DecodeResult {
+  try {
+    const raw = findData(fields);
+    if (raw === undefined || raw === null)
+      return fail('missing_data_field', `entry has no '${DATA_FIELD}' field`);
+    const limit = options.maxBytes ?? MAX_MESSAGE_BYTES;
+    let text: string;
+    if (typeof raw === 'string') {
+      if (raw.length * 3 > limit) {
+        const size = Buffer.byteLength(raw, 'utf8');
+        if (size > limit)
+          return fail('too_large', `'${DATA_FIELD}' is ${size} bytes, over the ${limit}-byte cap`);
+      }
+      text = raw;
+    } else if (Buffer.isBuffer(raw)) {
+      if (raw.length > limit)
+        return fail('too_large', `'${DATA_FIELD}' is ${raw.length} bytes, over the ${limit}-byte cap`);
+      text = raw.toString('utf8');
+    } else {
+      return fail('missing_data_field', `'${DATA_FIELD}' is a ${typeof raw}, not a string`);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (error) {
+      return fail('invalid_json', `'${DATA_FIELD}' is not JSON: ${(error as Error).message}`.slice(0, 300));
+    }
+    if (typeof json === 'object' && json !== null && !Array.isArray(json)) {
+      const version = (json as Record<string, unknown>).schema_version;
+      const major = schemaMajorOf(version);
+      if (major !== undefined && major !== SCHEMA_MAJOR_VERSION) {
+        return fail(
+          'unsupported_version',
+          `schema_version ${JSON.stringify(version)} has major ${major}; this decoder reads major ${SCHEMA_MAJOR_VERSION}`,
+        );
+      }
+    }
+    const parsed = operationCompleteSchema.safeParse(json);
+    if (!parsed.success) return fail('schema_violation', summarizeIssues(parsed.error.issues));
+    return { ok: true, message: canonical(parsed.data) };
+  } catch (error) {
+    // Deeply nested input can exhaust the stack inside validation; that is bad input, not a crash.
+    return fail(
+      'schema_violation',
+      `message could not be validated: ${(error as Error)?.message ?? String(error)}`,
+    );
+  }
+}

@@ -1,0 +1,32 @@
+export {
+  type CodecOptions,
+  type DecodeError,
+  type DecodeErrorCode,
+  type DecodeResult,
+  decode,
+  encode,
+  encodeData,
+  parseMessage,
+  summarizeIssues,
+} from './codec.js';
+export {
+  DATA_FIELD,
+  DEFAULT_COMPLETION_STREAM,
+  DEFAULT_CONSUMER_GROUP,
+  DEFAULT_DEAD_LETTER_STREAM,
+  deadLetterStreamFor,
+  hashTagOf,
+  MAX_MESSAGE_BYTES,
+  SCHEMA_MAJOR_VERSION,
+  SCHEMA_VERSION,
+} from './constants.js';
+export { ChatPipelineError, MessageTooLargeError, MessageValidationError } from './errors.js';
+export { buildOperationCompleteJsonSchema, JSON_SCHEMA_V1_ID } from './json-schema.js';
+export {
+  type OperationCompleteInput,
+  type OperationCompleteMessage,
+  operationCompleteSchema,
+  schemaMajorOf,
+  schemaVersionSchema,
+} from './message-schema.js';
+export { isValidTraceparent, TRACEPARENT_PATTERN } from './traceparent.js';

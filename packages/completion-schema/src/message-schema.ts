@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { TRACEPARENT_PATTERN } from './traceparent.js';
+
+/** `schema_version`: a positive integer major, or `"MAJOR.MINOR"`. Absent means 1. */
+export const schemaVersionSchema = z.union([
+  z.int().positive(),
+  z.string().regex(/^[1-9]\d{0,5}(\.(0|[1-9]\d{0,5}))?$/, 'expected "MAJOR" or "MAJOR.MINOR"'),
+]);
+
+/**
+ * The operation-complete message exactly as it travels in the `data` field (snake_case, as the Python original's
+ * pydantic model). Unknown fields are kept, so newer producers stay readable. `result` and `error` default to
+ * null, as pydantic does, so a decoded message always has both.
+ */
+export const operationCompleteSchema = z.looseObject({
+  operation_id: z.string().min(1, 'must be a non-empty string'),
+  task_id: z.string().min(1, 'must be a non-empty string'),
+  success: z.boolean(),
+  result: z
+    .union([z.record(z.string(), z.json()), z.string()])
+    .nullable()
+    .default(null),
+  error: z.string().nullable().default(null),
+  schema_version: schemaVersionSchema.optional(),
+  published_at: z.iso.datetime({ offset: true }).optional(),
+  traceparent: z
+    .string()
+    .regex(TRACEPARENT_PATTERN, 'expected a W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>)')
+    .optional(),
+});
+
+/** A decoded, valid operation-complete message (`result` and `error` always present, possibly null). */
+export type OperationCompleteMessage = z.output<typeof operationCompleteSchema>;
+
+/** What a producer passes to `encode`: `result` and `error` may be left out. */
+export type OperationCompleteInput = z.input<typeof operationCompleteSchema>;
+
+/** The major version a message declares (1 when `schema_version` is absent). */
+export function schemaMajorOf(version: unknown): number | undefined {
+  if (version === undefined || version === null) return 1;
+  if (typeof version === 'number') return Number.isInteger(version) && version > 0 ? version : undefined;
+  if (typeof version === 'string') {
+    const major = Number(version.split('.')[0]);
+    return Number.isInteger(major) && major > 0 ? major : undefined;
+  }
+  return undefined;
+}

@@ -1,0 +1,12 @@
+import './provided-context.js';
+
+export { getFreePort, isPortFree } from './free-port.js';
+export { uniquePrefix } from './key-prefix.js';
+export {
+  type ClusterNode,
+  type RedisCluster,
+  type StartClusterOptions,
+  startCluster,
+} from './redis-cluster.js';
+export { pingRedis, waitForRedis } from './redis-ping.js';
+export { type RedisServer, type StartRedisOptions, spawnRedisProcess, startRedis } from './redis-server.js';

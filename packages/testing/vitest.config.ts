@@ -1,0 +1,3 @@
+import { chatTestProject } from './src/vitest-project.mjs';
+
+export default chatTestProject('testing', { testTimeout: 60_000 });

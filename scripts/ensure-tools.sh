@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what the project's commands need on a fresh machine: pnpm at the pinned version and redis-server.
+# Sourced by scripts/test.sh and scripts/main.sh. Never prompts, never hangs on input.
+set -euo pipefail
+
+PNPM_VERSION="$(node -p "require('./package.json').packageManager.split('@')[1]")"
+
+if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version 2>/dev/null)" != "$PNPM_VERSION" ]; then
+  echo "[setup] installing pnpm@$PNPM_VERSION with npm" >&2
+  npm install --global --no-fund --no-audit "pnpm@$PNPM_VERSION" </dev/null >&2
+fi
+
+if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
+    echo "[setup] installing redis-server with apt-get" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq </dev/null >&2
+    apt-get install -y -qq --no-install-recommends redis-server redis-tools </dev/null >&2
+    # The Debian package starts a system service on 6379; our commands start their own servers, so stop it.
+    (service redis-server stop || systemctl stop redis-server) >/dev/null 2>&1 || true
+  else
+    echo "redis-server not found: install Redis >= 7.0 (e.g. 'apt-get install redis-server' or 'brew install redis') and retry." >&2
+    exit 1
+  fi
+fi
