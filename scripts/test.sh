@@ -7,6 +7,7 @@ source scripts/ensure-tools.sh
 pnpm install --frozen-lockfile --reporter=append-only </dev/null
 pnpm exec turbo run build typecheck check:package --output-logs=errors-only
 pnpm exec biome check .
+node scripts/check-changesets.mjs
 
 mkdir -p test-results
 status=0
