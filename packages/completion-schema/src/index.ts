@@ -21,7 +21,7 @@ export {
   SCHEMA_VERSION,
 } from './constants.js';
 export { ChatPipelineError, MessageTooLargeError, MessageValidationError } from './errors.js';
-export { buildOperationCompleteJsonSchema, JSON_SCHEMA_V1_ID } from './json-schema.js';
+export { buildOperationCompleteJsonSchema, JSON_SCHEMA_V1_ID, jsonSchemaFileName } from './json-schema.js';
 export { childLogger, type LogFn, type Logger, silentLogger } from './logger.js';
 export {
   type OperationCompleteInput,

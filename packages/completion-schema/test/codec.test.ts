@@ -48,6 +48,9 @@ describe('decode', () => {
     ['bad published_at', data({ ...base, published_at: 'yesterday' }), 'schema_violation'],
     ['major version 2', data({ ...base, schema_version: 2 }), 'unsupported_version'],
     ['major version "3.1"', data({ ...base, schema_version: '3.1' }), 'unsupported_version'],
+    ['major version "2.0"', data({ ...base, schema_version: '2.0' }), 'unsupported_version'],
+    ['version "1.x"', data({ ...base, schema_version: '1.x' }), 'schema_violation'],
+    ['version 0', data({ ...base, schema_version: 0 }), 'schema_violation'],
     ['too large', data({ ...base, result: 'x'.repeat(MAX_MESSAGE_BYTES) }), 'too_large'],
   ])('%s → %s', (_label, fields, code) => {
     const result = decode(fields);
@@ -66,14 +69,6 @@ describe('decode', () => {
       expect(result.error.detail).toContain('task_id');
       expect(result.error.detail).toContain('success');
     }
-  });
-
-  it('tolerates unknown fields and a higher minor version (forward compatibility)', () => {
-    const result = decode(data({ ...base, schema_version: '1.7', priority: 'high', extra: { a: 1 } }));
-    expect(result).toMatchObject({
-      ok: true,
-      message: { schema_version: '1.7', priority: 'high', extra: { a: 1 } },
-    });
   });
 
   it('accepts a valid traceparent and published_at', () => {
@@ -99,6 +94,60 @@ describe('decode', () => {
     decode(['data', json]);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(({} as Record<string, unknown>).p).toBeUndefined();
+  });
+});
+
+// The compatibility policy in README.md ("Compatibility policy"), proved against today's decoder.
+describe('schema evolution', () => {
+  it('reads a newer minor with fields it does not know, and keeps them (a minor adds optional fields only)', () => {
+    const newer = {
+      ...base,
+      schema_version: '1.9',
+      priority: 'high',
+      retry_after_ms: 250,
+      extra: { a: [1] },
+    };
+    const result = decode(data(newer));
+    expect(result).toEqual({ ok: true, message: { ...newer, result: null, error: null } });
+    // Passing it on (re-encoding) loses nothing a newer consumer would need.
+    if (result.ok)
+      expect(JSON.parse(encode(result.message)[1])).toEqual({ ...newer, result: null, error: null });
+  });
+
+  it.each([
+    ['absent (means 1)', undefined],
+    ['integer 1', 1],
+    ['"1"', '1'],
+    ['"1.0"', '1.0'],
+    ['"1.12"', '1.12'],
+  ])('reads schema_version %s', (_label, version) => {
+    const result = decode(data({ ...base, schema_version: version }));
+    expect(result.ok).toBe(true);
+  });
+
+  it.each([
+    [2, '2'],
+    ['2', '"2"'],
+    ['2.0', '"2.0"'],
+    ['17.3', '"17.3"'],
+  ])(
+    'refuses schema_version %j as unsupported_version, naming the version and what it reads',
+    (version, shown) => {
+      const result = decode(data({ ...base, schema_version: version }));
+      expect(result).toEqual({
+        ok: false,
+        error: {
+          code: 'unsupported_version',
+          detail: `schema_version ${shown} has major ${Number.parseInt(String(version), 10)}; this decoder reads major 1`,
+        },
+      });
+    },
+  );
+
+  it('refuses an unknown major before reading any field, so a reshaped message is never mis-read', () => {
+    // A v2 message may rename or retype v1 fields; it must be reported as a version problem, not a broken v1.
+    const v2 = { schema_version: '2.0', operation: { id: 'op-1' }, task: 't-1', success: 'yes' };
+    expect(decode(data(v2))).toMatchObject({ ok: false, error: { code: 'unsupported_version' } });
   });
 });
 
