@@ -154,6 +154,12 @@ function resolveRange(arg) {
 /** Package names in a changeset's frontmatter; throws UsageError when the file has none. */
 function changesetPackages(path, text) {
   const match = /^---\r?\n([\s\S]*?)\r?\n?---\s*(\r?\n|$)/.exec(text);
+  // A Markdown formatter reads the frontmatter as a rule plus a setext heading and rewrites it as `## "pkg": bump`.
+  if (!match && /^---\s*\n\s*\n#+\s*["']?[^\n]+["']?\s*:\s*(major|minor|patch)/.test(text))
+    throw new UsageError(
+      `${path}: its frontmatter was rewritten as a Markdown heading (a formatter ran over it); ` +
+        "restore the lines '---', '\"<package>\": <bump>', '---'",
+    );
   if (!match) throw new UsageError(`${path} has no '---' frontmatter naming the packages it releases`);
   const names = [];
   for (const line of match[1].split(/\r?\n/)) {

@@ -162,6 +162,18 @@ describe('check-changesets', () => {
     expect(bad.stderr).toContain("cannot resolve range 'no-such-ref..HEAD'");
   });
 
+  it('explains a changeset whose frontmatter a Markdown formatter rewrote as a heading', () => {
+    repo
+      .write('packages/widget/src/index.ts', 'export const widget = 2;\n')
+      .write('.changeset/mangled.md', '---\n\n## "@demo/widget": patch\n\nA change.\n');
+    repo.commit('mangled changeset');
+    const run = repo.run(SCRIPT);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(
+      '.changeset/mangled.md: its frontmatter was rewritten as a Markdown heading',
+    );
+  });
+
   it('rejects a changeset without frontmatter with a message naming the file', () => {
     repo
       .write('packages/widget/src/index.ts', 'export const widget = 2;\n')
