@@ -41,10 +41,23 @@ export function summarizeIssues(issues: readonly z.core.$ZodIssue[], maxLength =
   return text.length > maxLength ? `${text.slice(0, maxLength - 1)}…` : text;
 }
 
-/** Puts the original's fields first, in pydantic's order, so our JSON equals the Python producer's byte for byte. */
-function canonical(message: OperationCompleteMessage): OperationCompleteMessage {
-  const { operation_id, task_id, success, result, error, ...rest } = message;
-  return { operation_id, task_id, success, result, error, ...rest };
+const ORIGINAL_FIELDS = new Set(['operation_id', 'task_id', 'success', 'result', 'error']);
+
+/**
+ * Puts the original's fields first, in pydantic's order, so our JSON equals the Python producer's byte for byte.
+ * Object values come from the validated input rather than zod's copy: zod copies with plain assignment, which
+ * silently drops `__proto__` keys (data loss) where JSON.parse had made them ordinary own keys.
+ */
+function canonical(parsed: OperationCompleteMessage, input: unknown): OperationCompleteMessage {
+  const source = input as Record<string, unknown>;
+  const { operation_id, task_id, success, error } = parsed;
+  const result = typeof parsed.result === 'object' && parsed.result !== null ? source.result : parsed.result;
+  const out: Record<string, unknown> = { operation_id, task_id, success, result, error };
+  for (const key of Object.keys(source)) {
+    if (ORIGINAL_FIELDS.has(key)) continue;
+    Object.defineProperty(out, key, { value: source[key], enumerable: true, writable: true, configurable: true });
+  }
+  return out as OperationCompleteMessage;
 }
 
 /** Validates `input` and returns it as a canonical message; throws {@link MessageValidationError}. */
@@ -52,7 +65,7 @@ export function parseMessage(input: OperationCompleteInput): OperationCompleteMe
   const parsed = operationCompleteSchema.safeParse(input);
   if (!parsed.success)
     throw new MessageValidationError(summarizeIssues(parsed.error.issues), parsed.error.issues);
-  return canonical(parsed.data);
+  return canonical(parsed.data, input);
 }
 
 /** Serialises a message to its wire JSON, validating it and enforcing the size cap. */
@@ -141,7 +154,7 @@ export function decode(fields: unknown, options: CodecOptions = {}): DecodeResul
     }
     const parsed = operationCompleteSchema.safeParse(json);
     if (!parsed.success) return fail('schema_violation', summarizeIssues(parsed.error.issues));
-    return { ok: true, message: canonical(parsed.data) };
+    return { ok: true, message: canonical(parsed.data, json) };
   } catch (error) {
     // Deeply nested input can exhaust the stack inside validation; that is bad input, not a crash.
     return fail(

@@ -88,6 +88,18 @@ describe('decode', () => {
     expect(typeof result.ok).toBe('boolean');
   });
 
+  it('keeps __proto__ keys as plain data, at the top level and inside result (nothing silently dropped)', () => {
+    const json =
+      '{"operation_id":"o","task_id":"t","success":true,"result":{"a":{"__proto__":false},"__proto__":{"x":1}},"error":null,"__proto__":{"y":2}}';
+    const decoded = decode(['data', json]);
+    expect(decoded.ok).toBe(true);
+    if (!decoded.ok) return;
+    expect(JSON.stringify(decoded.message)).toBe(json);
+    expect(Object.getPrototypeOf(decoded.message)).toBe(Object.prototype);
+    expect((decoded.message as Record<string, unknown>).y).toBeUndefined();
+    expect(encode(decoded.message)[1]).toBe(json);
+  });
+
   it('does not let __proto__ keys reach Object.prototype', () => {
     const json =
       '{"operation_id":"o","task_id":"t","success":true,"__proto__":{"polluted":1},"result":{"__proto__":{"p":2}}}';
