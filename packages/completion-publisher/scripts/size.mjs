@@ -14,7 +14,7 @@ const result = await esbuild.build({
   platform: 'node',
   target: 'node20',
   write: false,
-  external: ['ioredis', 'zod', '@chat/completion-schema'],
+  external: ['ioredis', 'zod', '@chat/completion-schema', '@opentelemetry/api'],
   loader: { '.lua': 'text' },
 });
 const code = result.outputFiles[0].contents;

@@ -1,4 +1,8 @@
-import { ChatPipelineError, MessageTooLargeError, MessageValidationError } from '@chat/completion-schema';
+import {
+  ChatPipelineError,
+  type MessageTooLargeError,
+  type MessageValidationError,
+} from '@chat/completion-schema';
 
 /** Codes of the errors this package adds on top of the schema package's `schema_violation` and `too_large`. */
 export type PublishErrorCode =
@@ -129,7 +133,8 @@ export class PublisherClosedError extends ChatPipelineError<'publisher_closed'> 
 export function toPublishError(error: unknown, timeoutMs: number): ChatPipelineError {
   if (ChatPipelineError.isInstance(error)) return error;
   const err = error instanceof Error ? error : new Error(String(error));
-  if (err.name === 'ReplyError') return new RedisCommandError(`Redis refused the command: ${err.message}`, { cause: err });
+  if (err.name === 'ReplyError')
+    return new RedisCommandError(`Redis refused the command: ${err.message}`, { cause: err });
   if (err.message === 'Command timed out') return new PublishTimeoutError(timeoutMs, { cause: err });
   return new RedisUnavailableError(`Redis is unavailable: ${err.message}`, { cause: err });
 }

@@ -1,3 +1,10 @@
+// Re-exported so a producer needs one import for the message type and the errors it may catch.
+export {
+  ChatPipelineError,
+  MessageTooLargeError,
+  MessageValidationError,
+  type OperationCompleteInput,
+} from '@chat/completion-schema';
 export {
   type BatchFailure,
   InvalidBatchError,
@@ -17,10 +24,3 @@ export {
   type PublisherOptions,
 } from './options.js';
 export { CompletionPublisher, createPublisher } from './publisher.js';
-// Re-exported so a producer needs one import for the message type and the errors it may catch.
-export {
-  ChatPipelineError,
-  MessageTooLargeError,
-  MessageValidationError,
-  type OperationCompleteInput,
-} from '@chat/completion-schema';

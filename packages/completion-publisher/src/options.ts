@@ -36,6 +36,8 @@ export interface PublisherOptions {
   maxMessageBytes?: number;
   /** Add `published_at` (ISO 8601, now) to messages that do not carry one. */
   stampPublishedAt?: boolean;
+  /** Add the active OpenTelemetry span's `traceparent` to messages that do not carry one (needs `@opentelemetry/api`). */
+  traceContext?: boolean;
 }
 
 /** Options after defaults are applied; what the publisher works with. */
@@ -46,6 +48,7 @@ export interface DefaultedPublisherOptions {
   timeoutMs: number;
   maxMessageBytes: number;
   stampPublishedAt: boolean;
+  traceContext: boolean;
 }
 
 /** Defaults of every publisher option, in one place. */
@@ -62,6 +65,8 @@ export const DEFAULT_PUBLISHER_OPTIONS: Readonly<DefaultedPublisherOptions> = Ob
   maxMessageBytes: MAX_MESSAGE_BYTES,
   /** @defaultValue `true` */
   stampPublishedAt: true,
+  /** @defaultValue `true`: a no-op unless `@opentelemetry/api` is installed and a span is active. */
+  traceContext: true,
 }) as Readonly<DefaultedPublisherOptions>;
 
 function positiveInteger(name: string, value: number): number {
@@ -78,7 +83,9 @@ export function resolvePublisherOptions(options: PublisherOptions): DefaultedPub
     throw new PublisherOptionsError('stream must be a non-empty string');
   const strategy = options.maxLen?.strategy ?? d.maxLen.strategy;
   if (strategy !== 'approximate' && strategy !== 'exact' && strategy !== 'off')
-    throw new PublisherOptionsError(`maxLen.strategy must be 'approximate', 'exact' or 'off', got ${strategy}`);
+    throw new PublisherOptionsError(
+      `maxLen.strategy must be 'approximate', 'exact' or 'off', got ${strategy}`,
+    );
   const idem =
     typeof options.idempotency === 'boolean' ? { enabled: options.idempotency } : (options.idempotency ?? {});
   return {
@@ -94,5 +101,6 @@ export function resolvePublisherOptions(options: PublisherOptions): DefaultedPub
     timeoutMs: positiveInteger('timeoutMs', options.timeoutMs ?? d.timeoutMs),
     maxMessageBytes: positiveInteger('maxMessageBytes', options.maxMessageBytes ?? d.maxMessageBytes),
     stampPublishedAt: options.stampPublishedAt ?? d.stampPublishedAt,
+    traceContext: options.traceContext ?? d.traceContext,
   };
 }

@@ -16,6 +16,7 @@ import {
 import { assertMarkerShareSlot, publishedMarkerKey } from './keys.js';
 import publishOnceScript from './lua/publish-once-2.lua';
 import { type DefaultedPublisherOptions, type PublisherOptions, resolvePublisherOptions } from './options.js';
+import { activeTraceparent } from './trace-context.js';
 
 /** Versioned so two versions of this package on one client never run each other's script. */
 const PUBLISH_ONCE_COMMAND = 'chatPublishOnce_v1';
@@ -77,7 +78,7 @@ export class CompletionPublisher {
    */
   async publish(message: OperationCompleteInput): Promise<string> {
     this.assertOpen();
-    const data = this.encode(message);
+    const data = this.encode(message, await this.traceparent());
     return this.run(async () => {
       if (!this.options.idempotency.enabled) {
         return (await this.client.xadd(this.options.stream, ...this.maxLenArgs, '*', 'data', data)) as string;
@@ -98,11 +99,12 @@ export class CompletionPublisher {
    */
   async publishMany(messages: readonly OperationCompleteInput[]): Promise<string[]> {
     this.assertOpen();
+    const traceparent = await this.traceparent();
     const encoded: string[] = [];
     const failures: BatchFailure[] = [];
     messages.forEach((message, index) => {
       try {
-        encoded.push(this.encode(message));
+        encoded.push(this.encode(message, traceparent));
       } catch (error) {
         if (!MessageValidationError.isInstance(error) && !MessageTooLargeError.isInstance(error)) throw error;
         failures.push({ index, error });
@@ -112,7 +114,8 @@ export class CompletionPublisher {
     if (encoded.length === 0) return [];
 
     return this.run(async () => {
-      const pipeline = this.client.pipeline() as ReturnType<Client['pipeline']> & Record<string, ScriptCommand>;
+      const pipeline = this.client.pipeline() as ReturnType<Client['pipeline']> &
+        Record<string, ScriptCommand>;
       encoded.forEach((data, index) => {
         if (this.options.idempotency.enabled) {
           pipeline[PUBLISH_ONCE_COMMAND]!(...this.scriptArgs(messages[index]!.operation_id, data));
@@ -156,11 +159,17 @@ export class CompletionPublisher {
     if (this.closing) throw new PublisherClosedError();
   }
 
-  private encode(message: OperationCompleteInput): string {
-    const stamped =
-      this.options.stampPublishedAt && message?.published_at === undefined
-        ? { ...message, published_at: new Date().toISOString() }
-        : message;
+  private traceparent(): Promise<string | undefined> {
+    return this.options.traceContext ? activeTraceparent() : Promise.resolve(undefined);
+  }
+
+  /** Adds `published_at` and the active `traceparent` where the message has none, then validates and encodes. */
+  private encode(message: OperationCompleteInput, traceparent: string | undefined): string {
+    const additions: Partial<OperationCompleteInput> = {};
+    if (this.options.stampPublishedAt && message?.published_at === undefined)
+      additions.published_at = new Date().toISOString();
+    if (traceparent !== undefined && message?.traceparent === undefined) additions.traceparent = traceparent;
+    const stamped = Object.keys(additions).length > 0 ? { ...message, ...additions } : message;
     return encodeData(stamped, { maxBytes: this.options.maxMessageBytes });
   }
 

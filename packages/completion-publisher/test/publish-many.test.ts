@@ -2,7 +2,12 @@ import { decode } from '@chat/completion-schema';
 import { type RedisServer, startRedis, uniquePrefix } from '@chat/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPublisher, InvalidBatchError, MessageTooLargeError, MessageValidationError } from '../src/index.js';
+import {
+  createPublisher,
+  InvalidBatchError,
+  MessageTooLargeError,
+  MessageValidationError,
+} from '../src/index.js';
 import { commandCalls, watchSocket } from './helpers.js';
 
 const batch = (n: number, label: string) =>
@@ -35,9 +40,11 @@ describe('publishMany', () => {
       await redis.ping(); // connected before we watch the socket
       await probe.config('RESETSTAT');
       const messages = batch(1000, `many-${idempotency}`);
-      const { result: ids, writes, writesAfterFirstReply } = await watchSocket(redis, () =>
-        publisher.publishMany(messages),
-      );
+      const {
+        result: ids,
+        writes,
+        writesAfterFirstReply,
+      } = await watchSocket(redis, () => publisher.publishMany(messages));
       const calls = await commandCalls(probe);
 
       expect(writes).toBe(1);

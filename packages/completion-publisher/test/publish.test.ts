@@ -81,7 +81,8 @@ describe('publish', () => {
     for (const enabled of [true, false]) {
       const stream = `${uniquePrefix(`maxlen-${strategy}`)}completions`;
       const publisher = createPublisher({ redis, stream, maxLen: { strategy, count }, idempotency: enabled });
-      for (let i = 0; i < 40; i++) await publisher.publish({ operation_id: `op-${i}`, task_id: 't', success: true });
+      for (let i = 0; i < 40; i++)
+        await publisher.publish({ operation_id: `op-${i}`, task_id: 't', success: true });
       check(await redis.xlen(stream));
     }
   });
@@ -97,7 +98,10 @@ describe('publish', () => {
   });
 
   it('quits the connection it created from a URL, once', async () => {
-    const publisher = createPublisher({ url: inject('redisUrl'), stream: `${uniquePrefix('url')}completions` });
+    const publisher = createPublisher({
+      url: inject('redisUrl'),
+      stream: `${uniquePrefix('url')}completions`,
+    });
     await publisher.publish({ operation_id: 'op', task_id: 't', success: true });
     const first = publisher.close();
     expect(publisher.close()).toBe(first);
