@@ -24,19 +24,28 @@ export interface PublisherOptions {
   redis?: Redis | Cluster;
   /** A Redis URL; the publisher opens its own connection and `close()` quits it. Give this or `redis`. */
   url?: string;
-  /** Stream to publish to. */
+  /** Stream to publish to. @defaultValue `'chat:completions'` */
   stream?: string;
-  /** Length cap applied by every XADD. */
+  /**
+   * Length cap applied by every XADD; a safety net only (the consumer owns safe trimming).
+   * @defaultValue `{ strategy: 'approximate', count: 10000 }`
+   */
   maxLen?: Partial<MaxLenOptions>;
-  /** Retry-safe publishing; `true`/`false` toggle it with the default window. */
+  /**
+   * Retry-safe publishing; `true`/`false` toggle it with the default window.
+   * @defaultValue `{ enabled: true, windowSeconds: 86400 }`
+   */
   idempotency?: Partial<IdempotencyOptions> | boolean;
-  /** Upper bound on one `publish`/`publishMany` call, including waiting for a connection. */
+  /** Upper bound on one `publish`/`publishMany` call, including waiting for a connection. @defaultValue `5000` */
   timeoutMs?: number;
-  /** Size cap of one encoded message in bytes. */
+  /** Size cap of one encoded message in bytes. @defaultValue `1048576` */
   maxMessageBytes?: number;
-  /** Add `published_at` (ISO 8601, now) to messages that do not carry one. */
+  /** Add `published_at` (ISO 8601, now) to messages that do not carry one. @defaultValue `true` */
   stampPublishedAt?: boolean;
-  /** Add the active OpenTelemetry span's `traceparent` to messages that do not carry one (needs `@opentelemetry/api`). */
+  /**
+   * Add the active OpenTelemetry span's `traceparent` to messages that do not carry one, when the optional peer
+   * `@opentelemetry/api` is installed. @defaultValue `true`
+   */
   traceContext?: boolean;
 }
 
