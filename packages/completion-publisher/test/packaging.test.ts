@@ -3,7 +3,6 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decode } from '@chat/completion-schema';
 import { uniquePrefix } from '@chat/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -32,15 +31,22 @@ function run(command: string, args: string[], cwd: string): string {
 
 const ESM_SCRIPT = `
 import { createPublisher } from '@chat/completion-publisher';
+import { decode } from '@chat/completion-schema';
+import { Redis } from 'ioredis';
 const [url, stream] = process.argv.slice(2);
 const publisher = createPublisher({ url, stream });
 const id = await publisher.publish({ operation_id: 'esm-1', task_id: 't-esm', success: true, result: { via: 'esm' } });
 await publisher.close();
-process.stdout.write(JSON.stringify({ id }));
+const redis = new Redis(url);
+const [[, fields]] = await redis.xrange(stream, id, id);
+await redis.quit();
+process.stdout.write(JSON.stringify({ id, decoded: decode(fields) }));
 `;
 
 const CJS_SCRIPT = `
 const { createPublisher, MessageValidationError } = require('@chat/completion-publisher');
+const { decode } = require('@chat/completion-schema');
+const { Redis } = require('ioredis');
 const [url, stream] = process.argv.slice(2);
 (async () => {
   const publisher = createPublisher({ url, stream });
@@ -48,7 +54,10 @@ const [url, stream] = process.argv.slice(2);
   if (!MessageValidationError.isInstance(invalid)) throw new Error('expected a MessageValidationError');
   const id = await publisher.publish({ operation_id: 'cjs-1', task_id: 't-cjs', success: false, error: 'via cjs' });
   await publisher.close();
-  process.stdout.write(JSON.stringify({ id }));
+  const redis = new Redis(url);
+  const [[, fields]] = await redis.xrange(stream, id, id);
+  await redis.quit();
+  process.stdout.write(JSON.stringify({ id, decoded: decode(fields) }));
 })().catch((error) => { console.error(error); process.exit(1); });
 `;
 
@@ -57,7 +66,7 @@ describe('installed from tarballs into a project outside the workspace', () => {
   const redis = new Redis(inject('redisUrl'));
 
   beforeAll(() => {
-    // CI builds before testing; a bare checkout running only this test builds here.
+    // The test command builds first; a checkout running only this file builds here.
     const built = ['schema', 'publisher'].every((name) =>
       existsSync(join(packageDirs[name as keyof typeof packageDirs], 'dist', 'index.js')),
     );
@@ -97,10 +106,12 @@ describe('installed from tarballs into a project outside the workspace', () => {
       const stream = `${uniquePrefix('installed')}completions`;
       const project = join(scratch, 'project');
       const out = run(process.execPath, [script, inject('redisUrl'), stream], project);
-      const { id } = JSON.parse(out) as { id: string };
+      // The installed schema package decodes what the installed publisher wrote.
+      const { id, decoded } = JSON.parse(out) as { id: string; decoded: unknown };
+      expect(decoded).toMatchObject({ ok: true, message: expected });
       const entries = (await redis.xrange(stream, '-', '+')) as [string, string[]][];
       expect(entries.map(([entryId]) => entryId)).toEqual([id]);
-      expect(decode(entries[0]![1])).toMatchObject({ ok: true, message: expected });
+      expect(JSON.parse(entries[0]![1][1]!)).toMatchObject(expected);
     },
     60_000,
   );
