@@ -1,0 +1,115 @@
+import { DEFAULT_COMPLETION_STREAM, MAX_MESSAGE_BYTES } from '@chat/completion-schema';
+import type { Cluster, Redis } from 'ioredis';
+import { PublisherOptionsError } from './errors.js';
+
+/** How the stream's length is capped on every publish. */
+export interface MaxLenOptions {
+  /** `approximate` is `MAXLEN ~ count` (cheap, whole macro nodes), `exact` is `MAXLEN = count`, `off` adds no cap. */
+  strategy: 'approximate' | 'exact' | 'off';
+  /** Entries to keep. */
+  count: number;
+}
+
+/** Retry-safe publishing: one entry per `operation_id` within a window. */
+export interface IdempotencyOptions {
+  /** When on, publishing an `operation_id` again within the window adds nothing and returns the first id. */
+  enabled: boolean;
+  /** How long the first entry's id is remembered, in seconds. */
+  windowSeconds: number;
+}
+
+/** What a caller passes to {@link createPublisher}; everything but the connection is optional. */
+export interface PublisherOptions {
+  /** An ioredis client or cluster the caller owns; the publisher never quits it. Give this or `url`. */
+  redis?: Redis | Cluster;
+  /** A Redis URL; the publisher opens its own connection and `close()` quits it. Give this or `redis`. */
+  url?: string;
+  /** Stream to publish to. @defaultValue `'chat:completions'` */
+  stream?: string;
+  /**
+   * Length cap applied by every XADD; a safety net only (the consumer owns safe trimming).
+   * @defaultValue `{ strategy: 'approximate', count: 10000 }`
+   */
+  maxLen?: Partial<MaxLenOptions>;
+  /**
+   * Retry-safe publishing; `true`/`false` toggle it with the default window.
+   * @defaultValue `{ enabled: true, windowSeconds: 86400 }`
+   */
+  idempotency?: Partial<IdempotencyOptions> | boolean;
+  /** Upper bound on one `publish`/`publishMany` call, including waiting for a connection. @defaultValue `5000` */
+  timeoutMs?: number;
+  /** Size cap of one encoded message in bytes. @defaultValue `1048576` */
+  maxMessageBytes?: number;
+  /** Add `published_at` (ISO 8601, now) to messages that do not carry one. @defaultValue `true` */
+  stampPublishedAt?: boolean;
+  /**
+   * Add the active OpenTelemetry span's `traceparent` to messages that do not carry one, when the optional peer
+   * `@opentelemetry/api` is installed. @defaultValue `true`
+   */
+  traceContext?: boolean;
+}
+
+/** Options after defaults are applied; what the publisher works with. */
+export interface DefaultedPublisherOptions {
+  stream: string;
+  maxLen: MaxLenOptions;
+  idempotency: IdempotencyOptions;
+  timeoutMs: number;
+  maxMessageBytes: number;
+  stampPublishedAt: boolean;
+  traceContext: boolean;
+}
+
+/** Defaults of every publisher option, in one place. */
+export const DEFAULT_PUBLISHER_OPTIONS: Readonly<DefaultedPublisherOptions> = Object.freeze({
+  /** @defaultValue `'chat:completions'` ({@link DEFAULT_COMPLETION_STREAM}), as the Python original. */
+  stream: DEFAULT_COMPLETION_STREAM,
+  /** @defaultValue `{ strategy: 'approximate', count: 10000 }`: the original's `MAXLEN 10000`, made cheap with `~`. */
+  maxLen: Object.freeze({ strategy: 'approximate', count: 10_000 }),
+  /** @defaultValue `{ enabled: true, windowSeconds: 86400 }`: a retry within 24 h never duplicates an entry. */
+  idempotency: Object.freeze({ enabled: true, windowSeconds: 86_400 }),
+  /** @defaultValue `5000` ms: long enough for a loaded Redis, short enough that a producer never hangs. */
+  timeoutMs: 5_000,
+  /** @defaultValue `1048576` ({@link MAX_MESSAGE_BYTES}), the cap the consumer enforces when decoding. */
+  maxMessageBytes: MAX_MESSAGE_BYTES,
+  /** @defaultValue `true` */
+  stampPublishedAt: true,
+  /** @defaultValue `true`: a no-op unless `@opentelemetry/api` is installed and a span is active. */
+  traceContext: true,
+}) as Readonly<DefaultedPublisherOptions>;
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value <= 0)
+    throw new PublisherOptionsError(`${name} must be a positive integer, got ${String(value)}`);
+  return value;
+}
+
+/** Applies the defaults and rejects options that cannot work, before any connection is made. */
+export function resolvePublisherOptions(options: PublisherOptions): DefaultedPublisherOptions {
+  const d = DEFAULT_PUBLISHER_OPTIONS;
+  const stream = options.stream ?? d.stream;
+  if (typeof stream !== 'string' || stream.length === 0)
+    throw new PublisherOptionsError('stream must be a non-empty string');
+  const strategy = options.maxLen?.strategy ?? d.maxLen.strategy;
+  if (strategy !== 'approximate' && strategy !== 'exact' && strategy !== 'off')
+    throw new PublisherOptionsError(
+      `maxLen.strategy must be 'approximate', 'exact' or 'off', got ${strategy}`,
+    );
+  const idem =
+    typeof options.idempotency === 'boolean' ? { enabled: options.idempotency } : (options.idempotency ?? {});
+  return {
+    stream,
+    maxLen: { strategy, count: positiveInteger('maxLen.count', options.maxLen?.count ?? d.maxLen.count) },
+    idempotency: {
+      enabled: idem.enabled ?? d.idempotency.enabled,
+      windowSeconds: positiveInteger(
+        'idempotency.windowSeconds',
+        idem.windowSeconds ?? d.idempotency.windowSeconds,
+      ),
+    },
+    timeoutMs: positiveInteger('timeoutMs', options.timeoutMs ?? d.timeoutMs),
+    maxMessageBytes: positiveInteger('maxMessageBytes', options.maxMessageBytes ?? d.maxMessageBytes),
+    stampPublishedAt: options.stampPublishedAt ?? d.stampPublishedAt,
+    traceContext: options.traceContext ?? d.traceContext,
+  };
+}
