@@ -55,7 +55,12 @@ function canonical(parsed: OperationCompleteMessage, input: unknown): OperationC
   const out: Record<string, unknown> = { operation_id, task_id, success, result, error };
   for (const key of Object.keys(source)) {
     if (ORIGINAL_FIELDS.has(key)) continue;
-    Object.defineProperty(out, key, { value: source[key], enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(out, key, {
+      value: source[key],
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return out as OperationCompleteMessage;
 }
