@@ -1,0 +1,73 @@
+// Entry of one scenario's child process: receives one job over IPC, runs it, reports progress, RSS and the result.
+import type { ChildJob, ChildMessage, ParentMessage, ScenarioOutcome } from './child-protocol.js';
+import { CpuProfiler } from './cpu-profiler.js';
+import { RssSampler } from './rss-sampler.js';
+import type { ScenarioContext } from './scenarios/context.js';
+
+function send(message: ChildMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.send) return resolve();
+    process.send(message, undefined, {}, () => resolve());
+  });
+}
+
+async function dispatch(job: ChildJob, ctx: ScenarioContext): Promise<ScenarioOutcome> {
+  switch (job.kind) {
+    case 'raw-xadd':
+      return (await import('./scenarios/raw-xadd.js')).runRawXadd(job, ctx);
+    case 'publisher':
+      return (await import('./scenarios/publisher.js')).runPublisher(job, ctx);
+    case 'raw-consume':
+      return (await import('./scenarios/raw-consume.js')).runRawConsume(job, ctx);
+    case 'consumer':
+      return (await import('./scenarios/consumer.js')).runConsumer(job, ctx);
+    case 'offered-load':
+      return (await import('./scenarios/offered-load.js')).runOfferedLoad(job, ctx);
+  }
+}
+
+async function run(job: ChildJob): Promise<void> {
+  let done = 0;
+  const total = 'n' in job ? job.n : job.rate * job.seconds;
+  let sampler: RssSampler | undefined;
+  const profiler = job.profileFile ? new CpuProfiler() : undefined;
+  const ctx: ScenarioContext = {
+    progress: (value) => {
+      done = value;
+    },
+    measuring: async () => {
+      sampler = new RssSampler((rssBytes) => void send({ type: 'progress', done, total, rssBytes }));
+      await profiler?.start();
+    },
+    measured: async () => {
+      sampler?.stop();
+      if (profiler && job.profileFile) await profiler.stop(job.profileFile);
+    },
+  };
+  const outcome = await dispatch(job, ctx);
+  sampler?.stop();
+  const rss = sampler ?? new RssSampler(() => {});
+  rss.stop();
+  await send({
+    type: 'result',
+    outcome,
+    rss: {
+      startBytes: rss.startBytes,
+      endBytes: rss.lastBytes,
+      maxBytes: rss.maxBytes,
+      ...('timeline' in job && job.timeline ? { timeline: rss.timeline } : {}),
+    },
+  });
+}
+
+process.once('message', (message: ParentMessage) => {
+  run(message.job).then(
+    () => process.disconnect?.(),
+    async (error: unknown) => {
+      const e = error instanceof Error ? error : new Error(String(error));
+      process.exitCode = 1;
+      await send({ type: 'error', message: e.message, ...(e.stack ? { stack: e.stack } : {}) });
+      process.disconnect?.();
+    },
+  );
+});

@@ -1,0 +1,182 @@
+import type { BenchResult, ScenarioResult } from './results.js';
+
+const WIDTH = 960;
+const LABEL_W = 300;
+const BAR_W = 470;
+const ROW_H = 22;
+const FONT = 'font-family="system-ui, -apple-system, Segoe UI, sans-serif"';
+const COLORS = {
+  baseline: '#94a3b8',
+  produce: '#3b82f6',
+  consume: '#10b981',
+  p50: '#60a5fa',
+  p99: '#f59e0b',
+  p999: '#ef4444',
+  rss: '#8b5cf6',
+};
+
+interface Bar {
+  label: string;
+  value: number;
+  color: string;
+  text: string;
+}
+
+interface Marker {
+  value: number;
+  label: string;
+}
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+/** A titled panel of horizontal bars (linear or log10 scale) with optional dashed target lines. */
+function barPanel(
+  y0: number,
+  title: string,
+  bars: Bar[],
+  scale: 'linear' | 'log',
+  markers: Marker[] = [],
+): { svg: string; height: number } {
+  const values = [...bars.map((b) => b.value), ...markers.map((m) => m.value)].filter((v) => v > 0);
+  const max = Math.max(...values, 1e-9);
+  const min = Math.min(...values, max);
+  const lo = scale === 'log' ? 10 ** Math.floor(Math.log10(min)) : 0;
+  const hi = scale === 'log' ? 10 ** Math.ceil(Math.log10(max)) : max * 1.05;
+  const x = (v: number) =>
+    scale === 'log'
+      ? ((Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo) || 1)) * BAR_W
+      : (v / hi) * BAR_W;
+  const top = y0 + 28;
+  const parts = [`<text x="16" y="${y0 + 18}" font-size="15" font-weight="600">${esc(title)}</text>`];
+  bars.forEach((bar, i) => {
+    const y = top + i * ROW_H;
+    const w = Math.max(1, x(bar.value));
+    parts.push(
+      `<text x="${LABEL_W - 8}" y="${y + 15}" font-size="12" text-anchor="end">${esc(bar.label)}</text>`,
+      `<rect x="${LABEL_W}" y="${y + 3}" width="${w.toFixed(1)}" height="${ROW_H - 6}" fill="${bar.color}" rx="2"/>`,
+      `<text x="${LABEL_W + w + 6}" y="${y + 15}" font-size="12">${esc(bar.text)}</text>`,
+    );
+  });
+  const bottom = top + bars.length * ROW_H;
+  if (scale === 'log')
+    for (let d = lo; d <= hi * 1.0001; d *= 10)
+      parts.push(
+        `<line x1="${LABEL_W + x(d)}" y1="${top}" x2="${LABEL_W + x(d)}" y2="${bottom}" stroke="#e2e8f0"/>`,
+        `<text x="${LABEL_W + x(d)}" y="${bottom + 13}" font-size="10" fill="#64748b" text-anchor="middle">${d >= 1 ? d : d.toFixed(Math.round(-Math.log10(d)))} ms</text>`,
+      );
+  for (const m of markers) {
+    const mx = LABEL_W + x(m.value);
+    parts.push(
+      `<line x1="${mx}" y1="${top - 4}" x2="${mx}" y2="${bottom}" stroke="#dc2626" stroke-dasharray="4 3"/>`,
+      `<text x="${mx + 3}" y="${top - 6}" font-size="10" fill="#dc2626">${esc(m.label)}</text>`,
+    );
+  }
+  return { svg: parts.join('\n'), height: bottom - y0 + (scale === 'log' ? 24 : 10) };
+}
+
+/** The soak's RSS over time as a line, with the 150 MB target. */
+function timelinePanel(y0: number, row: ScenarioResult): { svg: string; height: number } {
+  const points = row.rss?.timeline ?? [];
+  const h = 140;
+  const top = y0 + 28;
+  const tMax = Math.max(1, ...points.map((p) => p[0]));
+  const mMax = Math.max(160, ...points.map((p) => p[1])) * 1.05;
+  const px = (t: number) => LABEL_W + (t / tMax) * BAR_W;
+  const py = (mb: number) => top + h - (mb / mMax) * h;
+  const path = points.map(([t, mb], i) => `${i ? 'L' : 'M'}${px(t).toFixed(1)},${py(mb).toFixed(1)}`).join('');
+  const parts = [
+    `<text x="16" y="${y0 + 18}" font-size="15" font-weight="600">RSS of the consuming process over the soak (${fmt(row.offeredRate ?? 0)}/s offered)</text>`,
+    `<rect x="${LABEL_W}" y="${top}" width="${BAR_W}" height="${h}" fill="none" stroke="#e2e8f0"/>`,
+    `<line x1="${LABEL_W}" y1="${py(150)}" x2="${LABEL_W + BAR_W}" y2="${py(150)}" stroke="#dc2626" stroke-dasharray="4 3"/>`,
+    `<text x="${LABEL_W + BAR_W + 4}" y="${py(150) + 4}" font-size="10" fill="#dc2626">150 MB target</text>`,
+    `<path d="${path}" fill="none" stroke="${COLORS.rss}" stroke-width="1.5"/>`,
+    `<text x="${LABEL_W - 8}" y="${top + 10}" font-size="10" text-anchor="end" fill="#64748b">${Math.round(mMax)} MB</text>`,
+    `<text x="${LABEL_W - 8}" y="${top + h}" font-size="10" text-anchor="end" fill="#64748b">0</text>`,
+    `<text x="${LABEL_W + BAR_W}" y="${top + h + 13}" font-size="10" text-anchor="end" fill="#64748b">${Math.round(tMax)} s</text>`,
+    `<text x="${LABEL_W}" y="${top + h + 13}" font-size="10" fill="#64748b">start ${row.rss?.startMB} MB · end ${row.rss?.endMB} MB · max ${row.rss?.maxMB} MB</text>`,
+  ];
+  return { svg: parts.join('\n'), height: h + 50 };
+}
+
+/**
+ * Renders a run as one self-contained SVG: throughput bars with the ratio to the raw ceiling, latency
+ * percentiles on a log scale with the 2 ms target, peak RSS per consuming scenario, and the soak's RSS line.
+ */
+export function renderSvg(result: BenchResult): string {
+  const ok = result.scenarios.filter((r) => r.status === 'ok');
+  const sections: string[] = [];
+  let y = 48;
+  const add = (panel: { svg: string; height: number }) => {
+    sections.push(panel.svg);
+    y += panel.height + 16;
+  };
+
+  const throughput = ok.filter((r) => r.kind === 'produce' || r.kind === 'consume');
+  if (throughput.length)
+    add(
+      barPanel(
+        y,
+        'Throughput, messages per second (ratio to the raw ceiling)',
+        throughput.map((r) => ({
+          label: `${r.section}. ${r.title}`,
+          value: r.msgsPerSec,
+          color: r.id.startsWith('raw-') ? COLORS.baseline : r.kind === 'produce' ? COLORS.produce : COLORS.consume,
+          text: `${fmt(r.msgsPerSec)}/s${r.ratio === undefined ? '' : ` (${(r.ratio * 100).toFixed(0)} %)`}`,
+        })),
+        'linear',
+      ),
+    );
+
+  const latency = ok.filter((r) => r.latency);
+  if (latency.length)
+    add(
+      barPanel(
+        y,
+        'Latency publish → handled, ms (log scale): p50, p99, p99.9',
+        latency.flatMap((r) => {
+          const l = r.latency!;
+          const name = `${r.section}. ${r.id} @ ${fmt(r.offeredRate ?? 0)}/s`;
+          return [
+            { label: `${name} p50`, value: l.p50Ms, color: COLORS.p50, text: `${l.p50Ms.toFixed(2)} ms` },
+            { label: 'p99', value: l.p99Ms, color: COLORS.p99, text: `${l.p99Ms.toFixed(2)} ms` },
+            { label: 'p99.9', value: l.p999Ms, color: COLORS.p999, text: `${l.p999Ms.toFixed(2)} ms` },
+          ];
+        }),
+        'log',
+        [{ value: 2, label: '2 ms p99 target' }],
+      ),
+    );
+
+  const memory = ok.filter((r) => r.rss && (r.kind === 'consume' || r.kind === 'soak') && !r.id.startsWith('raw-'));
+  if (memory.length)
+    add(
+      barPanel(
+        y,
+        'Peak RSS of the consuming process, MB',
+        memory.map((r) => ({
+          label: `${r.section}. ${r.title}`,
+          value: r.rss!.maxMB,
+          color: COLORS.rss,
+          text: `${r.rss!.maxMB} MB`,
+        })),
+        'linear',
+        [{ value: 150, label: '150 MB target' }],
+      ),
+    );
+
+  const soak = ok.find((r) => r.kind === 'soak' && r.rss?.timeline);
+  if (soak) add(timelinePanel(y, soak));
+
+  const m = result.machine;
+  const caption = `${m.cpuModel}, ${m.cores} cores, ${m.memoryGB} GB · Node ${m.node} · Redis ${m.redis} · N = ${fmt(Number(result.options.n))} · ${result.startedAt}`;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${y}" viewBox="0 0 ${WIDTH} ${y}" ${FONT} fill="#0f172a">`,
+    `<rect width="100%" height="100%" fill="#ffffff"/>`,
+    `<text x="16" y="24" font-size="18" font-weight="700">Completion pipeline benchmark</text>`,
+    `<text x="16" y="40" font-size="11" fill="#64748b">${esc(caption)}</text>`,
+    ...sections,
+    '</svg>',
+    '',
+  ].join('\n');
+}

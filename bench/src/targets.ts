@@ -1,0 +1,62 @@
+import type { ScenarioResult, TargetCheck } from './results.js';
+
+const pct = (ratio: number | undefined) => (ratio === undefined ? 'n/a' : `${(ratio * 100).toFixed(0)} %`);
+
+/** MB growth over the soak's last three quarters that still counts as flat (GC sawtooth, allocator slack). */
+export const FLAT_TOLERANCE_MB = 10;
+
+/** RSS at the end minus RSS a quarter into the soak: growth once warm. */
+export function soakGrowthMB(row: ScenarioResult): number | undefined {
+  const timeline = row.rss?.timeline;
+  if (!timeline || timeline.length < 4) return undefined;
+  const quarter = timeline[Math.floor(timeline.length / 4)]![1];
+  return Math.round((timeline[timeline.length - 1]![1] - quarter) * 10) / 10;
+}
+
+/** Checks the issue's targets against the rows; `met: null` when the row that decides it did not run. */
+export function checkTargets(rows: readonly ScenarioResult[]): TargetCheck[] {
+  const ok = (id: string) => rows.find((r) => r.id === id && r.status === 'ok');
+  const checks: TargetCheck[] = [];
+  const ratioTarget = (name: string, id: string, min: number) => {
+    const row = ok(id);
+    checks.push({
+      name,
+      target: `≥ ${min * 100} % of ${row?.baseline ?? 'raw'}`,
+      actual: pct(row?.ratio),
+      met: row?.ratio === undefined ? null : row.ratio >= min,
+    });
+  };
+  ratioTarget('publisher (validation only)', 'publisher', 0.9);
+  ratioTarget('publisher (defaults)', 'publisher-defaults', 0.9);
+  for (const row of rows.filter((r) => r.id.startsWith('consumer-noop-')))
+    ratioTarget(`consumer no-op, ${row.title.replace(/^.*concurrency/, 'concurrency')}`, row.id, 0.9);
+  ratioTarget('full path', 'full-path', 0.4);
+
+  const latency = ok('latency-1000');
+  checks.push({
+    name: 'p99 at 1 000/s',
+    target: '≤ 2 ms',
+    actual: latency?.latency ? `${latency.latency.p99Ms.toFixed(2)} ms` : 'n/a',
+    met: latency?.latency ? latency.latency.p99Ms <= 2 : null,
+  });
+
+  const memoryRows = rows.filter(
+    (r) => r.status === 'ok' && (r.id.startsWith('consumer-') || r.id === 'full-path' || r.kind === 'soak'),
+  );
+  const peak = Math.max(0, ...memoryRows.map((r) => r.rss?.maxMB ?? 0));
+  checks.push({
+    name: 'peak RSS of the consuming process (3, 4, soak)',
+    target: '≤ 150 MB',
+    actual: memoryRows.length ? `${peak} MB` : 'n/a',
+    met: memoryRows.length ? peak <= 150 : null,
+  });
+  const soak = ok('soak');
+  const growth = soak ? soakGrowthMB(soak) : undefined;
+  checks.push({
+    name: 'RSS flat over the soak',
+    target: `grows ≤ ${FLAT_TOLERANCE_MB} MB after the first quarter`,
+    actual: growth === undefined ? 'n/a' : `${growth >= 0 ? '+' : ''}${growth} MB`,
+    met: growth === undefined ? null : growth <= FLAT_TOLERANCE_MB,
+  });
+  return checks;
+}
