@@ -16,6 +16,7 @@ export class AckBatcher {
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private failures = 0;
+  private stopped = false;
   /** Number of ids acknowledged so far. */
   acked = 0;
 
@@ -36,6 +37,11 @@ export class AckBatcher {
 
   /** Queues `id`; it is acknowledged within `flushMs` (or as soon as Redis is reachable again). */
   add(id: string): void {
+    if (this.stopped) {
+      // Closed: the entry stays pending and is delivered again, rather than acked on a connection being shut.
+      this.logger.warn({ entryId: id }, 'acknowledgement after close dropped; the entry stays pending');
+      return;
+    }
     this.queue.push(id);
     if (this.queue.length >= MAX_IDS_PER_ACK) this.schedule(0);
     else this.schedule(this.flushMs);
@@ -62,7 +68,8 @@ export class AckBatcher {
     const batch = this.queue.splice(0, MAX_IDS_PER_ACK);
     this.flushing = this.send(batch).finally(() => {
       this.flushing = undefined;
-      if (this.queue.length) this.schedule(this.failures ? backoffDelay(this.failures, this.retry) : 0);
+      if (this.queue.length && !this.stopped)
+        this.schedule(this.failures ? backoffDelay(this.failures, this.retry) : 0);
     });
     return this.flushing;
   }
@@ -75,7 +82,10 @@ export class AckBatcher {
     } catch (error) {
       if (isNoGroupError(error)) {
         // The group is gone with its pending list; there is nothing left to acknowledge.
-        this.logger.warn({ count: batch.length, err: errorMessage(error) }, 'acks dropped: consumer group is gone');
+        this.logger.warn(
+          { count: batch.length, err: errorMessage(error) },
+          'acks dropped: consumer group is gone',
+        );
         return;
       }
       this.failures++;
@@ -86,6 +96,7 @@ export class AckBatcher {
 
   /** Stops the timer; queued ids are left for a final {@link AckBatcher.flush}. */
   stop(): void {
+    this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
   }

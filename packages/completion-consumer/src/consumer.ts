@@ -72,12 +72,19 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> implements 
         retryStrategy: (times) => backoffDelay(times, o.reconnectBackoff),
         maxRetriesPerRequest: 3,
       });
-    if (this.ownsRedis) this.redis.on('error', (error: unknown) => this.logger.debug({ err: errorMessage(error) }));
+    if (this.ownsRedis)
+      this.redis.on('error', (error: unknown) => this.logger.debug({ err: errorMessage(error) }));
     this.logger = childLogger(o.logger, { stream: o.stream, group: o.group, consumer: o.consumer });
     this.ref = { stream: o.stream, group: o.group, consumer: o.consumer };
     this.reader = new StreamReader(this.redis, this.ref, o.blockMs, this.logger);
-    this.acks = new AckBatcher(this.redis, o.stream, o.group, o.ackFlushMs, o.reconnectBackoff, this.logger, (e) =>
-      this.report(e, 'acknowledgement failed; will retry'),
+    this.acks = new AckBatcher(
+      this.redis,
+      o.stream,
+      o.group,
+      o.ackFlushMs,
+      o.reconnectBackoff,
+      this.logger,
+      (e) => this.report(e, 'acknowledgement failed; will retry'),
     );
   }
 
@@ -219,7 +226,10 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> implements 
   /** @internal */
   failedRun(entry: DeliveredEntry, error: unknown): void {
     this.stats.counters.failed++;
-    this.logger.warn({ entryId: entry.id, deliveryCount: entry.deliveryCount, err: errorMessage(error) }, 'handler failed');
+    this.logger.warn(
+      { entryId: entry.id, deliveryCount: entry.deliveryCount, err: errorMessage(error) },
+      'handler failed',
+    );
     this.emit('failed', { entryId: entry.id, deliveryCount: entry.deliveryCount, error });
   }
 
@@ -229,7 +239,12 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> implements 
     try {
       const id = await writeDeadLetter(
         this.redis,
-        { stream: o.stream, deadLetterStream: o.deadLetter.stream, group: o.group, maxLen: o.deadLetter.maxLen },
+        {
+          stream: o.stream,
+          deadLetterStream: o.deadLetter.stream,
+          group: o.group,
+          maxLen: o.deadLetter.maxLen,
+        },
         {
           fields: entry.fields,
           reason,
@@ -246,7 +261,13 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> implements 
       }
       this.stats.deadLetter(reason);
       this.logger.error({ entryId: entry.id, reason, err: error, deadLetterId: id }, 'entry dead-lettered');
-      this.emit('deadLettered', { entryId: entry.id, deliveryCount: entry.deliveryCount, reason, error, deadLetterId: id });
+      this.emit('deadLettered', {
+        entryId: entry.id,
+        deliveryCount: entry.deliveryCount,
+        reason,
+        error,
+        deadLetterId: id,
+      });
     } catch (e) {
       // The entry stays pending and is delivered again after claimIdleMs; nothing is lost.
       this.report(e, `could not dead-letter ${entry.id}; it stays pending`);
@@ -291,7 +312,13 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> implements 
       // Follow the cursor until it wraps to 0-0; when slots run out, keep it so the next tick resumes there.
       while (this.freeSlots > 0 && !this.stopping.signal.aborted) {
         const count = Math.min(this.freeSlots, MAX_CLAIM_COUNT);
-        const step = await autoclaimStep(this.redis, this.ref, this.options.claimIdleMs, this.claimCursor, count);
+        const step = await autoclaimStep(
+          this.redis,
+          this.ref,
+          this.options.claimIdleMs,
+          this.claimCursor,
+          count,
+        );
         this.claimCursor = step.next;
         this.markLost(step.deleted);
         const fresh = step.entries.filter((e) => !this.running.has(e.id));
@@ -305,7 +332,8 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> implements 
       }
     } catch (error) {
       this.claimCursor = '0-0';
-      if (isNoGroupError(error)) await this.recreateGroup().catch((e) => this.report(e, 'could not recreate group'));
+      if (isNoGroupError(error))
+        await this.recreateGroup().catch((e) => this.report(e, 'could not recreate group'));
       else this.report(error, 'claim step failed; retrying next tick');
     } finally {
       this.claiming = false;
@@ -318,7 +346,11 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> implements 
     if (due.length === 0) return;
     for (const run of due) run.leaseAt = now;
     try {
-      const lost = await renewLeases(this.redis, this.ref, due.map((r) => r.entry.id));
+      const lost = await renewLeases(
+        this.redis,
+        this.ref,
+        due.map((r) => r.entry.id),
+      );
       if (lost.length) {
         this.stats.counters.leaseLost += lost.length;
         this.logger.warn({ entryIds: lost }, 'lease lost: another consumer claimed running entries');
@@ -410,12 +442,16 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> implements 
     this.retryTimers.clear();
     for (const wake of this.slotWaiters.splice(0)) wake();
     await this.reader.interrupt();
-    await this.readLoop?.catch(() => {});
+    // Bounded: a read stuck on a dead connection is cut by the reader's watchdog at the latest.
+    await Promise.race([this.readLoop?.catch(() => {}), sleep(this.reader.maxReadMs + 1_000)]);
     const settled = () => Promise.allSettled([...this.running.values()].map((r) => r.done));
     const deadline = this.options.shutdownTimeoutMs;
     if (this.running.size) await Promise.race([settled(), sleep(deadline)]);
     if (this.running.size) {
-      this.logger.warn({ entryIds: [...this.running.keys()] }, 'shutdown deadline reached; aborting handlers');
+      this.logger.warn(
+        { entryIds: [...this.running.keys()] },
+        'shutdown deadline reached; aborting handlers',
+      );
       for (const run of this.running.values()) run.controller.abort(new Error('consumer shutdown deadline'));
       // Give aborted handlers a moment to unwind so their outcome is recorded; the rest stay pending.
       await Promise.race([settled(), sleep(Math.min(1_000, Math.max(50, deadline)))]);

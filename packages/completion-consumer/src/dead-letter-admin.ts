@@ -1,5 +1,5 @@
 import { DEFAULT_COMPLETION_STREAM, deadLetterStreamFor } from '@chat/completion-schema';
-import { runScript, type RedisClient } from './scripts.js';
+import { type RedisClient, runScript } from './scripts.js';
 
 /** Where the dead letters live. */
 export interface DeadLetterTarget {
@@ -81,7 +81,12 @@ export async function replayDeadLetter(
   options: { maxLen?: number } = {},
 ): Promise<string | null> {
   const { stream, dlq } = keys(target);
-  const result = await runScript(target.redis, 'chatConsumerReplay_v1', [dlq, stream], [id, options.maxLen ?? 0]);
+  const result = await runScript(
+    target.redis,
+    'chatConsumerReplay_v1',
+    [dlq, stream],
+    [id, options.maxLen ?? 0],
+  );
   return typeof result === 'string' ? result : null;
 }
 

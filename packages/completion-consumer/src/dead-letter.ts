@@ -1,5 +1,5 @@
 import { DATA_FIELD } from '@chat/completion-schema';
-import { runScript, type RedisClient } from './scripts.js';
+import { type RedisClient, runScript } from './scripts.js';
 
 /** Why an entry was dead-lettered: a decode error code, a delivery-limit or handler verdict, or a handler's own reason. */
 export type DeadLetterReason =

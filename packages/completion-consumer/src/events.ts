@@ -17,7 +17,9 @@ export interface ConsumerEvents {
   /** A failed entry was scheduled for another delivery after `delayMs`. */
   retry: [info: { entryId: string; deliveryCount: number; delayMs: number }];
   /** An entry was written to the dead-letter stream and acknowledged. */
-  deadLettered: [info: { entryId: string; deliveryCount: number; reason: string; error: string; deadLetterId: string }];
+  deadLettered: [
+    info: { entryId: string; deliveryCount: number; reason: string; error: string; deadLetterId: string },
+  ];
   /** Entries were claimed from other (or dead) consumers' pending lists. */
   claimed: [info: { entryIds: string[] }];
   /** Pending entries were deleted from the stream before anyone processed them: data loss. */

@@ -1,4 +1,4 @@
-import { runScript, type RedisClient } from './scripts.js';
+import { type RedisClient, runScript } from './scripts.js';
 
 /** Which consumers {@link deleteIdleConsumers} may remove. */
 export interface IdleConsumerOptions {
@@ -16,7 +16,10 @@ export interface IdleConsumerOptions {
  * picked up work in the meantime is never deleted with its entries. Keeps XINFO CONSUMERS short after many
  * restarts under changing names.
  */
-export async function deleteIdleConsumers(redis: RedisClient, options: IdleConsumerOptions): Promise<string[]> {
+export async function deleteIdleConsumers(
+  redis: RedisClient,
+  options: IdleConsumerOptions,
+): Promise<string[]> {
   const consumers = (await redis.xinfo('CONSUMERS', options.stream, options.group)) as unknown[][];
   const keep = new Set(options.keep ?? []);
   const deleted: string[] = [];

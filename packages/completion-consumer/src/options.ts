@@ -138,7 +138,9 @@ function slotKey(key: string): string {
 
 function positive(name: string, value: number, allowZero = false): number {
   if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0))
-    throw new ConsumerOptionsError(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${value}`);
+    throw new ConsumerOptionsError(
+      `${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${value}`,
+    );
   return value;
 }
 

@@ -26,7 +26,11 @@ export interface EntryProcessorHost {
  * throws PermanentError → dead letter; throws on the last allowed delivery → dead letter (`max_deliveries` or a
  * RetryableError's reason); otherwise → retry after backoff. Aborted by shutdown → left pending as is.
  */
-export async function processEntry(host: EntryProcessorHost, entry: DeliveredEntry, signal: AbortSignal): Promise<void> {
+export async function processEntry(
+  host: EntryProcessorHost,
+  entry: DeliveredEntry,
+  signal: AbortSignal,
+): Promise<void> {
   const { options } = host;
   if (entry.deliveryCount > options.maxDeliveries) {
     await host.deadLetter(

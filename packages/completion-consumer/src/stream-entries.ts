@@ -1,4 +1,4 @@
-import { runScript, type RedisClient } from './scripts.js';
+import { type RedisClient, runScript } from './scripts.js';
 
 /** One stream entry as read, with how many times it has been delivered (this delivery included). */
 export interface DeliveredEntry {
@@ -74,13 +74,27 @@ export async function readOwnPending(
 }
 
 /** Resets the idle time of entries this consumer still owns; returns the ids it no longer owns. */
-export async function renewLeases(redis: RedisClient, ref: GroupRef, ids: readonly string[]): Promise<string[]> {
+export async function renewLeases(
+  redis: RedisClient,
+  ref: GroupRef,
+  ids: readonly string[],
+): Promise<string[]> {
   if (ids.length === 0) return [];
-  return (await runScript(redis, 'chatConsumerRenewLease_v1', [ref.stream], [ref.group, ref.consumer, ...ids])) as string[];
+  return (await runScript(
+    redis,
+    'chatConsumerRenewLease_v1',
+    [ref.stream],
+    [ref.group, ref.consumer, ...ids],
+  )) as string[];
 }
 
 /** Sets a failed entry's idle time so it becomes claimable when its backoff ends; false if no longer ours. */
-export async function deferEntry(redis: RedisClient, ref: GroupRef, id: string, idleMs: number): Promise<boolean> {
+export async function deferEntry(
+  redis: RedisClient,
+  ref: GroupRef,
+  id: string,
+  idleMs: number,
+): Promise<boolean> {
   const result = await runScript(
     redis,
     'chatConsumerDefer_v1',

@@ -46,7 +46,9 @@ export class StreamReader {
         })
       : (this.source as Redis).duplicate({ maxRetriesPerRequest: null });
     // ioredis emits connection errors as events; without a listener Node would crash the process.
-    conn.on('error', (error: unknown) => this.logger.debug({ err: errorMessage(error) }, 'reader connection error'));
+    conn.on('error', (error: unknown) =>
+      this.logger.debug({ err: errorMessage(error) }, 'reader connection error'),
+    );
     conn.on('close', () => {
       this.clientId = undefined;
     });
@@ -57,19 +59,21 @@ export class StreamReader {
   /** Reads up to `count` new entries, waiting at most BLOCK; an empty array on timeout. */
   async read(count: number): Promise<DeliveredEntry[]> {
     const conn = this.connection();
-    if (!isCluster(conn) && this.clientId === undefined) {
-      this.clientId = Number(await (conn as Redis).client('ID'));
-    }
     this.reading = true;
     let timer: NodeJS.Timeout | undefined;
+    // The watchdog covers the whole read, CLIENT ID included: with maxRetriesPerRequest null a command queued
+    // while Redis is down would otherwise wait for as long as the outage lasts.
     const watchdog = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         this.replace();
         reject(new ReadWatchdogError(this.watchdogMs));
       }, this.watchdogMs);
     });
-    try {
-      const call = conn.xreadgroup(
+    const attempt = (async () => {
+      if (!isCluster(conn) && this.clientId === undefined) {
+        this.clientId = Number(await (conn as Redis).client('ID'));
+      }
+      return (await conn.xreadgroup(
         'GROUP',
         this.ref.group,
         this.ref.consumer,
@@ -80,15 +84,22 @@ export class StreamReader {
         'STREAMS',
         this.ref.stream,
         '>',
-      ) as Promise<[string, [string, string[]][]][] | null>;
-      call.catch(() => {});
-      const result = await Promise.race([call, watchdog]);
+      )) as [string, [string, string[]][]][] | null;
+    })();
+    attempt.catch(() => {});
+    try {
+      const result = await Promise.race([attempt, watchdog]);
       const entries = result?.[0]?.[1] ?? [];
       return entries.map(([id, fields]) => ({ id, fields, deliveryCount: 1 }));
     } finally {
       this.reading = false;
       clearTimeout(timer);
     }
+  }
+
+  /** Upper bound of one {@link StreamReader.read}, watchdog included, in ms. */
+  get maxReadMs(): number {
+    return this.watchdogMs;
   }
 
   /** Drops the current connection; the next read opens a fresh one. */

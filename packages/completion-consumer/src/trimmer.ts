@@ -1,7 +1,7 @@
 import type { Logger } from '@chat/completion-schema';
 import { silentLogger } from '@chat/completion-schema';
 import { errorMessage } from './redis-errors.js';
-import { runScript, type RedisClient } from './scripts.js';
+import { type RedisClient, runScript } from './scripts.js';
 
 /** The result of one safe trim. */
 export interface TrimResult {
@@ -85,7 +85,10 @@ export class StreamTrimmer {
   /** Starts trimming periodically (the first trim happens after one interval). */
   start(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => void this.trimNow(), this.options.intervalMs ?? DEFAULT_TRIMMER_OPTIONS.intervalMs);
+    this.timer = setInterval(
+      () => void this.trimNow(),
+      this.options.intervalMs ?? DEFAULT_TRIMMER_OPTIONS.intervalMs,
+    );
     this.timer.unref?.();
   }
 
@@ -99,7 +102,8 @@ export class StreamTrimmer {
           retainMs: this.options.retainMs ?? DEFAULT_TRIMMER_OPTIONS.retainMs,
           useAckedOption: this.options.useAckedOption ?? supportsAckedTrim(this.version),
         });
-        if (result.removed) logger.info({ stream: this.options.stream, ...result }, 'trimmed processed entries');
+        if (result.removed)
+          logger.info({ stream: this.options.stream, ...result }, 'trimmed processed entries');
         return result;
       } catch (error) {
         logger.error({ stream: this.options.stream, err: errorMessage(error) }, 'safe trim failed');

@@ -43,7 +43,11 @@ describe('claiming with the XAUTOCLAIM cursor', () => {
     await waitFor(() => handled.size === 150, 25_000, 'all dead entries handled');
     expect([...handled].sort()).toEqual([...dead].sort());
     // The live consumer's entries were never touched.
-    await waitFor(async () => (await pendingCount(redis, stream, group)) === 200, 5_000, 'only live entries left');
+    await waitFor(
+      async () => (await pendingCount(redis, stream, group)) === 200,
+      5_000,
+      'only live entries left',
+    );
     const live = (await redis.xpending(stream, group, '-', '+', 1_000, 'live')) as unknown[];
     expect(live).toHaveLength(200);
   });

@@ -21,7 +21,11 @@ describe('a consumer SIGKILLed mid-batch', () => {
       CONCURRENCY: '4',
     });
     try {
-      await waitFor(() => lines.filter((l) => l.startsWith('got ')).length === 4, 30_000, 'child got its batch');
+      await waitFor(
+        () => lines.filter((l) => l.startsWith('got ')).length === 4,
+        30_000,
+        'child got its batch',
+      );
     } catch (error) {
       child.kill('SIGKILL');
       throw new Error(`${(error as Error).message}; child said: ${lines.join('\n')}`);

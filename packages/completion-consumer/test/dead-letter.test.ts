@@ -1,12 +1,7 @@
 import { DATA_FIELD, deadLetterStreamFor } from '@chat/completion-schema';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import {
-  type CompletionConsumer,
-  listDeadLetters,
-  PermanentError,
-  RetryableError,
-} from '../src/index.js';
+import { type CompletionConsumer, listDeadLetters, PermanentError, RetryableError } from '../src/index.js';
 import { names, pendingCount, publish, startConsumer, waitFor } from './helpers.js';
 
 describe('delivery limit, backoff and the dead-letter stream', () => {
@@ -147,13 +142,27 @@ describe('delivery limit, backoff and the dead-letter stream', () => {
       ['missing_data_field', ['payload', '{"operation_id":"x"}', 'other', '1']],
       ['invalid_json', [DATA_FIELD, '{not json']],
       ['schema_violation', [DATA_FIELD, JSON.stringify({ operation_id: '', task_id: 't', success: 'yes' })]],
-      ['too_large', [DATA_FIELD, JSON.stringify({ operation_id: 'o', task_id: 't', success: true, result: 'x'.repeat(3_000) })]],
-      ['unsupported_version', [DATA_FIELD, JSON.stringify({ operation_id: 'o', task_id: 't', success: true, schema_version: 2 })]],
+      [
+        'too_large',
+        [
+          DATA_FIELD,
+          JSON.stringify({ operation_id: 'o', task_id: 't', success: true, result: 'x'.repeat(3_000) }),
+        ],
+      ],
+      [
+        'unsupported_version',
+        [DATA_FIELD, JSON.stringify({ operation_id: 'o', task_id: 't', success: true, schema_version: 2 })],
+      ],
     ];
     const idsByReason = new Map<string, string>();
-    for (const [reason, fields] of cases) idsByReason.set(reason, (await redis.xadd(stream, '*', ...fields)) as string);
+    for (const [reason, fields] of cases)
+      idsByReason.set(reason, (await redis.xadd(stream, '*', ...fields)) as string);
     await publish(redis, stream, 1);
-    await waitFor(async () => (await redis.xlen(deadLetterStreamFor(stream))) === cases.length, 10_000, 'all DLQ');
+    await waitFor(
+      async () => (await redis.xlen(deadLetterStreamFor(stream))) === cases.length,
+      10_000,
+      'all DLQ',
+    );
     await waitFor(() => handled.length === 1, 5_000, 'the valid one handled');
     expect(handled).toEqual(['op-0']);
     const letters = await listDeadLetters({ redis, stream });

@@ -8,7 +8,8 @@ import { names, pendingCount, publish, startConsumer, waitFor } from './helpers.
 async function totalCalls(redis: Redis): Promise<Record<string, number>> {
   const info = await redis.info('commandstats');
   const calls: Record<string, number> = {};
-  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls[match[1] as string] = Number(match[2]);
+  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm))
+    calls[match[1] as string] = Number(match[2]);
   return calls;
 }
 
@@ -66,7 +67,11 @@ describe('happy path', () => {
     expect(ids).toHaveLength(1_000);
     // Round trips the consumer spent (publishing is 1 000 XADDs in one pipeline; INFO and XPENDING are the test's).
     const consumerCalls =
-      (calls.xreadgroup ?? 0) + (calls.xack ?? 0) + (calls.evalsha ?? 0) + (calls.eval ?? 0) + (calls.xautoclaim ?? 0);
+      (calls.xreadgroup ?? 0) +
+      (calls.xack ?? 0) +
+      (calls.evalsha ?? 0) +
+      (calls.eval ?? 0) +
+      (calls.xautoclaim ?? 0);
     process.stdout.write(
       `[round trips] 1000 messages: xreadgroup=${calls.xreadgroup ?? 0} xack=${calls.xack ?? 0} ` +
         `evalsha=${calls.evalsha ?? 0} → ${(consumerCalls / 1_000).toFixed(3)} per message\n`,

@@ -72,7 +72,10 @@ export async function pendingCount(redis: Redis, stream: string, group: string):
 const require = createRequire(import.meta.url);
 
 /** Spawns a real child process running `fixtures/<name>.ts` with tsx (and .lua loading), collecting stdout lines. */
-export function spawnFixture(name: string, env: Record<string, string>): { child: ChildProcess; lines: string[] } {
+export function spawnFixture(
+  name: string,
+  env: Record<string, string>,
+): { child: ChildProcess; lines: string[] } {
   const tsx = require.resolve('tsx');
   const register = fileURLToPath(new URL('./fixtures/register-lua.mjs', import.meta.url));
   const script = fileURLToPath(new URL(`./fixtures/${name}.ts`, import.meta.url));

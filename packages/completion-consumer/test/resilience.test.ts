@@ -70,4 +70,17 @@ describe('losing the group or the server', () => {
     expect(states).toContain('degraded');
     expect(states.at(-1)).toBe('ready');
   });
+
+  it('close() while Redis is down still completes', async () => {
+    const server: RedisServer = await startRedis();
+    const { stream, group } = names('close-down');
+    const consumer = await startConsumer(
+      { url: server.url, stream, group, blockMs: 200, handler: async () => {} },
+      consumers,
+    );
+    await server.stop({ removeData: true });
+    await waitFor(() => consumer.state === 'degraded', 15_000, 'degraded');
+    await consumer.close();
+    expect(consumer.state).toBe('closed');
+  });
 });
