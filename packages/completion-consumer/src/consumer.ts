@@ -2,6 +2,7 @@ import { childLogger, type Logger } from '@chat/completion-schema';
 import { Redis, ReplyError } from 'ioredis';
 import { AckBatcher } from './ack-batcher.js';
 import { backoffDelay } from './backoff.js';
+import { Claimer, type Lease } from './claimer.js';
 import { type DeadLetterReason, writeDeadLetter } from './dead-letter.js';
 import { type ConsumerEvents, type ConsumerState, type EntrySource, TypedEmitter } from './events.js';
 import { deleteIdleConsumers } from './idle-consumers.js';
@@ -10,33 +11,22 @@ import { type ConsumerOptions, type ResolvedConsumerOptions, resolveConsumerOpti
 import { type EntryProcessorHost, processEntry } from './process-entry.js';
 import { errorMessage, isBusyGroupError, isNoGroupError, sleep } from './redis-errors.js';
 import type { RedisClient } from './scripts.js';
-import {
-  autoclaimStep,
-  claimEntries,
-  type DeliveredEntry,
-  deferEntry,
-  type GroupRef,
-  readOwnPending,
-  renewLeases,
-} from './stream-entries.js';
+import { type DeliveredEntry, type GroupRef, readOwnPending } from './stream-entries.js';
 import { StreamReader } from './stream-reader.js';
 
-interface Running {
+interface Running extends Lease {
   entry: DeliveredEntry;
   controller: AbortController;
   leaseAt: number;
   done: Promise<void>;
 }
 
-/** Most entries one XAUTOCLAIM step claims; more would let one step hog the server. */
-const MAX_CLAIM_COUNT = 100;
-
 /**
  * A consumer-group engine for one completion stream: reads with backpressure, acks in batches, claims from dead
  * consumers, retries with backoff, dead-letters poison and malformed entries atomically, renews leases of long
  * handlers, survives connection loss and a lost group, and drains on close. Delivery is at-least-once.
  */
-export class CompletionConsumer extends TypedEmitter<ConsumerEvents> implements EntryProcessorHost {
+export class CompletionConsumer extends TypedEmitter<ConsumerEvents> {
   /** Options after defaults. */
   readonly options: ResolvedConsumerOptions;
   /** Logger bound to this consumer's stream, group and name. */
@@ -48,7 +38,8 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> implements 
   private readonly acks: AckBatcher;
   private readonly stats = new ConsumerMetrics();
   private readonly running = new Map<string, Running>();
-  private readonly retryTimers = new Map<string, NodeJS.Timeout>();
+  private readonly claimer: Claimer;
+  private readonly processor: EntryProcessorHost;
   private readonly stopping = new AbortController();
   private currentState: ConsumerState = 'starting';
   private startPromise: Promise<void> | undefined;
@@ -58,8 +49,6 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> implements 
   private timers: NodeJS.Timeout[] = [];
   private renewTimer: NodeJS.Timeout | undefined;
   private slotWaiters: (() => void)[] = [];
-  private claimCursor = '0-0';
-  private claiming = false;
 
   constructor(options: ConsumerOptions) {
     super();
@@ -86,6 +75,31 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> implements 
       this.logger,
       (e) => this.report(e, 'acknowledgement failed; will retry'),
     );
+    this.processor = {
+      options: o,
+      logger: this.logger,
+      succeeded: (entry, durationMs, endToEndMs) => this.succeeded(entry, durationMs, endToEndMs),
+      failedRun: (entry, error) => this.failedRun(entry, error),
+      deadLetter: (entry, reason, error) => this.deadLetter(entry, reason, error),
+      retryLater: (entry, delayMs) => this.claimer.retryLater(entry, delayMs),
+    };
+    this.claimer = new Claimer({
+      redis: this.redis,
+      ref: this.ref,
+      options: o,
+      logger: this.logger,
+      stopSignal: this.stopping.signal,
+      freeSlots: () => this.freeSlots,
+      isRunning: (id) => this.running.has(id),
+      leases: () => this.running.values(),
+      dispatch: (entry, source) => this.dispatch(entry, source),
+      claimed: (ids) => this.claimed(ids),
+      retryScheduled: (entry, delayMs) => this.retryScheduled(entry, delayMs),
+      leaseLost: (ids) => this.leaseLost(ids),
+      markLost: (ids) => this.markLost(ids),
+      recreateGroup: () => this.recreateGroup(),
+      report: (error, message) => this.report(error, message),
+    });
   }
 
   /** Current lifecycle state; `ready` means reading normally, `degraded` means retrying after an error. */
@@ -119,8 +133,8 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> implements 
     this.setState('ready');
     this.readLoop = this.loop();
     const o = this.options;
-    this.every(o.claimIntervalMs, () => this.claimTick());
-    this.renewTimer = setInterval(() => void this.renewTick(), Math.max(10, o.claimIdleMs / 4));
+    this.every(o.claimIntervalMs, () => this.claimer.tick());
+    this.renewTimer = setInterval(() => void this.claimer.renewLeases(), Math.max(10, o.claimIdleMs / 4));
     this.renewTimer.unref?.();
     if (o.consumerTimeoutMs > 0)
       this.every(Math.max(1_000, Math.min(o.consumerTimeoutMs / 2, 60_000)), () => this.idleConsumerTick());
@@ -144,7 +158,7 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> implements 
   private recreateGroup(): Promise<void> {
     this.recreating ??= (async () => {
       await this.createGroup();
-      this.claimCursor = '0-0';
+      this.claimer.resetCursor();
       this.stats.counters.groupRecreated++;
       this.logger.warn('consumer group was missing (stream deleted or Redis restarted empty); recreated it');
       this.emit('groupRecreated', { stream: this.options.stream, group: this.options.group });
@@ -196,16 +210,12 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> implements 
 
   private dispatch(entry: DeliveredEntry, source: EntrySource): void {
     if (this.running.has(entry.id)) return;
-    const timer = this.retryTimers.get(entry.id);
-    if (timer) {
-      clearTimeout(timer);
-      this.retryTimers.delete(entry.id);
-    }
+    this.claimer.cancelRetry(entry.id);
     const controller = new AbortController();
-    const run: Running = { entry, controller, leaseAt: Date.now(), done: Promise.resolve() };
+    const run: Running = { id: entry.id, entry, controller, leaseAt: Date.now(), done: Promise.resolve() };
     this.running.set(entry.id, run);
     this.logger.debug({ entryId: entry.id, deliveryCount: entry.deliveryCount, source }, 'dispatch');
-    run.done = processEntry(this, entry, controller.signal)
+    run.done = processEntry(this.processor, entry, controller.signal)
       .catch((error) => this.report(error, 'unexpected error processing an entry'))
       .finally(() => {
         this.running.delete(entry.id);
@@ -214,8 +224,7 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> implements 
       });
   }
 
-  /** @internal */
-  succeeded(entry: DeliveredEntry, durationMs: number, endToEndMs: number): void {
+  private succeeded(entry: DeliveredEntry, durationMs: number, endToEndMs: number): void {
     this.stats.counters.processed++;
     this.stats.handlerDuration.observe(durationMs);
     this.stats.endToEnd.observe(endToEndMs);
@@ -223,8 +232,7 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> implements 
     this.emit('processed', { entryId: entry.id, deliveryCount: entry.deliveryCount, durationMs });
   }
 
-  /** @internal */
-  failedRun(entry: DeliveredEntry, error: unknown): void {
+  private failedRun(entry: DeliveredEntry, error: unknown): void {
     this.stats.counters.failed++;
     this.logger.warn(
       { entryId: entry.id, deliveryCount: entry.deliveryCount, err: errorMessage(error) },
@@ -233,8 +241,7 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> implements 
     this.emit('failed', { entryId: entry.id, deliveryCount: entry.deliveryCount, error });
   }
 
-  /** @internal */
-  async deadLetter(entry: DeliveredEntry, reason: DeadLetterReason, error: string): Promise<void> {
+  private async deadLetter(entry: DeliveredEntry, reason: DeadLetterReason, error: string): Promise<void> {
     const o = this.options;
     try {
       const id = await writeDeadLetter(
@@ -274,92 +281,21 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> implements 
     }
   }
 
-  /** @internal */
-  async retryLater(entry: DeliveredEntry, delayMs: number): Promise<void> {
-    const o = this.options;
-    const effective = Math.min(delayMs, o.claimIdleMs);
-    try {
-      if (!(await deferEntry(this.redis, this.ref, entry.id, o.claimIdleMs - effective))) return;
-    } catch (error) {
-      this.report(error, `could not schedule the retry of ${entry.id}; it is retried after claimIdleMs`);
-      return;
-    }
+  private retryScheduled(entry: DeliveredEntry, delayMs: number): void {
     this.stats.counters.retried++;
-    this.emit('retry', { entryId: entry.id, deliveryCount: entry.deliveryCount, delayMs: effective });
-    if (this.stopping.signal.aborted) return;
-    // A local timer makes this consumer take the retry on time; if it is gone, any claim loop takes it.
-    const timer = setTimeout(() => void this.retryNow(entry.id), effective + 5);
-    timer.unref?.();
-    this.retryTimers.set(entry.id, timer);
+    this.emit('retry', { entryId: entry.id, deliveryCount: entry.deliveryCount, delayMs });
   }
 
-  private async retryNow(id: string): Promise<void> {
-    this.retryTimers.delete(id);
-    if (this.stopping.signal.aborted || this.freeSlots <= 0 || this.running.has(id)) return;
-    try {
-      const { entries, deleted } = await claimEntries(this.redis, this.ref, this.options.claimIdleMs, [id]);
-      this.markLost(deleted);
-      for (const entry of entries) this.dispatch(entry, 'retry');
-    } catch (error) {
-      this.report(error, `could not claim ${id} for its retry; the claim loop will`);
-    }
+  private claimed(ids: string[]): void {
+    this.stats.counters.claimed += ids.length;
+    this.logger.info({ count: ids.length }, 'claimed idle pending entries');
+    this.emit('claimed', { entryIds: ids });
   }
 
-  private async claimTick(): Promise<void> {
-    if (this.claiming || this.stopping.signal.aborted) return;
-    this.claiming = true;
-    try {
-      // Follow the cursor until it wraps to 0-0; when slots run out, keep it so the next tick resumes there.
-      while (this.freeSlots > 0 && !this.stopping.signal.aborted) {
-        const count = Math.min(this.freeSlots, MAX_CLAIM_COUNT);
-        const step = await autoclaimStep(
-          this.redis,
-          this.ref,
-          this.options.claimIdleMs,
-          this.claimCursor,
-          count,
-        );
-        this.claimCursor = step.next;
-        this.markLost(step.deleted);
-        const fresh = step.entries.filter((e) => !this.running.has(e.id));
-        if (fresh.length) {
-          this.stats.counters.claimed += fresh.length;
-          this.logger.info({ count: fresh.length }, 'claimed idle pending entries');
-          this.emit('claimed', { entryIds: fresh.map((e) => e.id) });
-          for (const entry of fresh) this.dispatch(entry, 'claimed');
-        }
-        if (step.next === '0-0') break;
-      }
-    } catch (error) {
-      this.claimCursor = '0-0';
-      if (isNoGroupError(error))
-        await this.recreateGroup().catch((e) => this.report(e, 'could not recreate group'));
-      else this.report(error, 'claim step failed; retrying next tick');
-    } finally {
-      this.claiming = false;
-    }
-  }
-
-  private async renewTick(): Promise<void> {
-    const now = Date.now();
-    const due = [...this.running.values()].filter((r) => now - r.leaseAt >= this.options.claimIdleMs / 2);
-    if (due.length === 0) return;
-    for (const run of due) run.leaseAt = now;
-    try {
-      const lost = await renewLeases(
-        this.redis,
-        this.ref,
-        due.map((r) => r.entry.id),
-      );
-      if (lost.length) {
-        this.stats.counters.leaseLost += lost.length;
-        this.logger.warn({ entryIds: lost }, 'lease lost: another consumer claimed running entries');
-        this.emit('leaseLost', { entryIds: lost });
-      }
-    } catch (error) {
-      for (const run of due) run.leaseAt = 0;
-      this.report(error, 'lease renewal failed; retrying');
-    }
+  private leaseLost(ids: string[]): void {
+    this.stats.counters.leaseLost += ids.length;
+    this.logger.warn({ entryIds: ids }, 'lease lost: another consumer claimed running entries');
+    this.emit('leaseLost', { entryIds: ids });
   }
 
   private async idleConsumerTick(): Promise<void> {
@@ -438,8 +374,7 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> implements 
     this.stopping.abort();
     // Lease renewal keeps running while handlers drain, so a long drain does not hand live work to others.
     for (const timer of this.timers) clearInterval(timer);
-    for (const timer of this.retryTimers.values()) clearTimeout(timer);
-    this.retryTimers.clear();
+    this.claimer.stop();
     for (const wake of this.slotWaiters.splice(0)) wake();
     await this.reader.interrupt();
     // Bounded: a read stuck on a dead connection is cut by the reader's watchdog at the latest.
