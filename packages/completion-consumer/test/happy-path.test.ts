@@ -78,4 +78,35 @@ describe('happy path', () => {
     );
     expect(consumerCalls).toBeLessThan(1_000);
   });
+
+  it('a backlog of 1 000 is drained with batched reads and acks (round trips per message)', async () => {
+    const { stream, group } = names('backlog');
+    await redis.xgroup('CREATE', stream, group, '0', 'MKSTREAM');
+    await publish(redis, stream, 1_000);
+    let handled = 0;
+    await redis.config('RESETSTAT');
+    await startConsumer(
+      {
+        redis,
+        stream,
+        group,
+        consumer: 'c2',
+        concurrency: 16,
+        handler: async () => {
+          handled++;
+        },
+      },
+      consumers,
+    );
+    await waitFor(() => handled === 1_000, 30_000, 'backlog drained');
+    await waitFor(async () => (await pendingCount(redis, stream, group)) === 0, 10_000, 'pending empty');
+    const calls = await totalCalls(redis);
+    const perMessage =
+      ((calls.xreadgroup ?? 0) + (calls.xack ?? 0) + (calls.evalsha ?? 0) + (calls.eval ?? 0)) / 1_000;
+    process.stdout.write(
+      `[round trips] backlog of 1000: xreadgroup=${calls.xreadgroup ?? 0} xack=${calls.xack ?? 0} ` +
+        `evalsha=${(calls.evalsha ?? 0) + (calls.eval ?? 0)} → ${perMessage.toFixed(3)} per message\n`,
+    );
+    expect(perMessage).toBeLessThan(0.5);
+  });
 });
