@@ -3,11 +3,11 @@ import { Redis, ReplyError } from 'ioredis';
 import { AckBatcher } from './ack-batcher.js';
 import { backoffDelay } from './backoff.js';
 import { Claimer, type Lease } from './claimer.js';
-import { type DeadLetterReason, writeDeadLetter } from './dead-letter.js';
 import { type ConsumerEvents, type ConsumerState, type EntrySource, TypedEmitter } from './events.js';
 import { deleteIdleConsumers } from './idle-consumers.js';
 import { ConsumerMetrics, type ConsumerMetricsSnapshot, readGroupFacts } from './metrics.js';
 import { type ConsumerOptions, type ResolvedConsumerOptions, resolveConsumerOptions } from './options.js';
+import { Outcomes } from './outcomes.js';
 import { type EntryProcessorHost, processEntry } from './process-entry.js';
 import { errorMessage, isBusyGroupError, isNoGroupError, sleep } from './redis-errors.js';
 import type { RedisClient } from './scripts.js';
@@ -40,6 +40,7 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> {
   private readonly running = new Map<string, Running>();
   private readonly claimer: Claimer;
   private readonly processor: EntryProcessorHost;
+  private readonly outcomes: Outcomes;
   private readonly stopping = new AbortController();
   private currentState: ConsumerState = 'starting';
   private startPromise: Promise<void> | undefined;
@@ -75,12 +76,21 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> {
       this.logger,
       (e) => this.report(e, 'acknowledgement failed; will retry'),
     );
+    this.outcomes = new Outcomes({
+      redis: this.redis,
+      options: o,
+      logger: this.logger,
+      stats: this.stats,
+      acks: this.acks,
+      emit: (event, ...args) => this.emit(event, ...args),
+      report: (error, message) => this.report(error, message),
+    });
     this.processor = {
       options: o,
       logger: this.logger,
-      succeeded: (entry, durationMs, endToEndMs) => this.succeeded(entry, durationMs, endToEndMs),
-      failedRun: (entry, error) => this.failedRun(entry, error),
-      deadLetter: (entry, reason, error) => this.deadLetter(entry, reason, error),
+      succeeded: (entry, durationMs, endToEndMs) => this.outcomes.succeeded(entry, durationMs, endToEndMs),
+      failedRun: (entry, error) => this.outcomes.failedRun(entry, error),
+      deadLetter: (entry, reason, error) => this.outcomes.deadLetter(entry, reason, error),
       retryLater: (entry, delayMs) => this.claimer.retryLater(entry, delayMs),
     };
     this.claimer = new Claimer({
@@ -93,10 +103,10 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> {
       isRunning: (id) => this.running.has(id),
       leases: () => this.running.values(),
       dispatch: (entry, source) => this.dispatch(entry, source),
-      claimed: (ids) => this.claimed(ids),
-      retryScheduled: (entry, delayMs) => this.retryScheduled(entry, delayMs),
-      leaseLost: (ids) => this.leaseLost(ids),
-      markLost: (ids) => this.markLost(ids),
+      claimed: (ids) => this.outcomes.claimed(ids),
+      retryScheduled: (entry, delayMs) => this.outcomes.retryScheduled(entry, delayMs),
+      leaseLost: (ids) => this.outcomes.leaseLost(ids),
+      markLost: (ids) => this.outcomes.markLost(ids),
       recreateGroup: () => this.recreateGroup(),
       report: (error, message) => this.report(error, message),
     });
@@ -184,7 +194,7 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> {
       try {
         if (ownCursor !== null) {
           const own = await readOwnPending(this.redis, this.ref, ownCursor, free);
-          this.markLost(own.deleted);
+          this.outcomes.markLost(own.deleted);
           ownCursor = own.last;
           for (const entry of own.entries) this.dispatch(entry, 'own-pending');
         } else {
@@ -224,80 +234,6 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> {
       });
   }
 
-  private succeeded(entry: DeliveredEntry, durationMs: number, endToEndMs: number): void {
-    this.stats.counters.processed++;
-    this.stats.handlerDuration.observe(durationMs);
-    this.stats.endToEnd.observe(endToEndMs);
-    this.acks.add(entry.id);
-    this.emit('processed', { entryId: entry.id, deliveryCount: entry.deliveryCount, durationMs });
-  }
-
-  private failedRun(entry: DeliveredEntry, error: unknown): void {
-    this.stats.counters.failed++;
-    this.logger.warn(
-      { entryId: entry.id, deliveryCount: entry.deliveryCount, err: errorMessage(error) },
-      'handler failed',
-    );
-    this.emit('failed', { entryId: entry.id, deliveryCount: entry.deliveryCount, error });
-  }
-
-  private async deadLetter(entry: DeliveredEntry, reason: DeadLetterReason, error: string): Promise<void> {
-    const o = this.options;
-    try {
-      const id = await writeDeadLetter(
-        this.redis,
-        {
-          stream: o.stream,
-          deadLetterStream: o.deadLetter.stream,
-          group: o.group,
-          maxLen: o.deadLetter.maxLen,
-        },
-        {
-          fields: entry.fields,
-          reason,
-          error,
-          deliveryCount: entry.deliveryCount,
-          sourceStream: o.stream,
-          sourceId: entry.id,
-          consumer: o.consumer,
-        },
-      );
-      if (id === undefined) {
-        this.logger.warn({ entryId: entry.id, reason }, 'not dead-lettered: entry is no longer ours');
-        return;
-      }
-      this.stats.deadLetter(reason);
-      this.logger.error({ entryId: entry.id, reason, err: error, deadLetterId: id }, 'entry dead-lettered');
-      this.emit('deadLettered', {
-        entryId: entry.id,
-        deliveryCount: entry.deliveryCount,
-        reason,
-        error,
-        deadLetterId: id,
-      });
-    } catch (e) {
-      // The entry stays pending and is delivered again after claimIdleMs; nothing is lost.
-      this.report(e, `could not dead-letter ${entry.id}; it stays pending`);
-    }
-  }
-
-  private retryScheduled(entry: DeliveredEntry, delayMs: number): void {
-    this.stats.counters.retried++;
-    this.emit('retry', { entryId: entry.id, deliveryCount: entry.deliveryCount, delayMs });
-  }
-
-  private claimed(ids: string[]): void {
-    this.stats.counters.claimed += ids.length;
-    this.logger.info({ count: ids.length }, 'claimed idle pending entries');
-    this.emit('claimed', { entryIds: ids });
-  }
-
-  private leaseLost(ids: string[]): void {
-    this.stats.counters.leaseLost += ids.length;
-    this.logger.warn({ entryIds: ids }, 'lease lost: another consumer claimed running entries');
-    this.emit('leaseLost', { entryIds: ids });
-  }
-
   private async idleConsumerTick(): Promise<void> {
     try {
       const deleted = await deleteIdleConsumers(this.redis, {
@@ -310,16 +246,6 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> {
     } catch (error) {
       this.report(error, 'idle consumer cleanup failed');
     }
-  }
-
-  private markLost(ids: readonly string[]): void {
-    if (ids.length === 0) return;
-    this.stats.counters.lost += ids.length;
-    this.logger.error(
-      { entryIds: ids, reason: 'lost_before_processing' },
-      'pending entries were deleted from the stream before being processed: data loss',
-    );
-    this.emit('lost', { entryIds: [...ids], reason: 'lost_before_processing' });
   }
 
   private setState(next: ConsumerState): void {

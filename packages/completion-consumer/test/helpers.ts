@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { encode } from '@chat/completion-schema';
 import { uniquePrefix } from '@chat/testing';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { CompletionConsumer, type ConsumerOptions } from '../src/index.js';
 
 /** Fresh stream and group names for one test. */
@@ -13,7 +13,7 @@ export function names(label: string): { stream: string; group: string } {
 }
 
 /** XADDs `n` valid completion messages; returns their ids. */
-export async function publish(redis: Redis, stream: string, n: number, from = 0): Promise<string[]> {
+export async function publish(redis: Redis | Cluster, stream: string, n: number, from = 0): Promise<string[]> {
   const pipeline = redis.pipeline();
   for (let i = from; i < from + n; i++)
     pipeline.xadd(stream, '*', ...encode({ operation_id: `op-${i}`, task_id: `task-${i}`, success: true }));
