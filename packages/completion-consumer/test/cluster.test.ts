@@ -2,7 +2,12 @@ import { DATA_FIELD, deadLetterStreamFor } from '@chat/completion-schema';
 import { type RedisCluster, startCluster } from '@chat/testing';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CompletionConsumer, listDeadLetters, replayDeadLetter, trimStreamSafely } from '../src/index.js';
+import {
+  type CompletionConsumer,
+  listDeadLetters,
+  replayDeadLetter,
+  trimStreamSafely,
+} from '../src/index.js';
 import { publish, startConsumer, waitFor } from './helpers.js';
 
 describe('on Redis Cluster', () => {

@@ -13,7 +13,12 @@ export function names(label: string): { stream: string; group: string } {
 }
 
 /** XADDs `n` valid completion messages; returns their ids. */
-export async function publish(redis: Redis | Cluster, stream: string, n: number, from = 0): Promise<string[]> {
+export async function publish(
+  redis: Redis | Cluster,
+  stream: string,
+  n: number,
+  from = 0,
+): Promise<string[]> {
   const pipeline = redis.pipeline();
   for (let i = from; i < from + n; i++)
     pipeline.xadd(stream, '*', ...encode({ operation_id: `op-${i}`, task_id: `task-${i}`, success: true }));

@@ -70,7 +70,7 @@ describe('graceful close and lease renewal', () => {
         stream,
         group,
         consumer: 'holder',
-        claimIdleMs: 300,
+        claimIdleMs: 800,
         handler: async () => {
           runs.push('holder');
           await longRunning;
@@ -86,7 +86,7 @@ describe('graceful close and lease renewal', () => {
         stream,
         group,
         consumer: 'thief',
-        claimIdleMs: 300,
+        claimIdleMs: 800,
         claimIntervalMs: 30,
         handler: async () => void runs.push('thief'),
       },
@@ -94,8 +94,8 @@ describe('graceful close and lease renewal', () => {
     );
     const claimed: string[] = [];
     thief.on('claimed', (info) => claimed.push(...info.entryIds));
-    // Six claim windows: without renewal the thief would have taken it after the first.
-    await new Promise((r) => setTimeout(r, 1_800));
+    // Three claim windows: without renewal the thief would have taken it after the first.
+    await new Promise((r) => setTimeout(r, 2_400));
     expect(claimed).toEqual([]);
     expect(runs).toEqual(['holder']);
     release();
