@@ -1,0 +1,159 @@
+import type { Logger } from '@chat/completion-schema';
+import type { EntrySource } from './events.js';
+import type { ResolvedConsumerOptions } from './options.js';
+import { isNoGroupError } from './redis-errors.js';
+import type { RedisClient } from './scripts.js';
+import {
+  autoclaimStep,
+  claimEntries,
+  type DeliveredEntry,
+  deferEntry,
+  type GroupRef,
+  renewLeases,
+} from './stream-entries.js';
+
+/** Most entries one XAUTOCLAIM step claims; more would let one step hog the server. */
+const MAX_CLAIM_COUNT = 100;
+
+/** A running handler's lease: when its entry's idle time was last reset. */
+export interface Lease {
+  readonly id: string;
+  leaseAt: number;
+}
+
+/** What the {@link Claimer} needs from its consumer. */
+export interface ClaimerHost {
+  readonly redis: RedisClient;
+  readonly ref: GroupRef;
+  readonly options: ResolvedConsumerOptions;
+  readonly logger: Logger;
+  readonly stopSignal: AbortSignal;
+  freeSlots(): number;
+  isRunning(id: string): boolean;
+  leases(): Iterable<Lease>;
+  dispatch(entry: DeliveredEntry, source: EntrySource): void;
+  claimed(ids: string[]): void;
+  retryScheduled(entry: DeliveredEntry, delayMs: number): void;
+  leaseLost(ids: string[]): void;
+  markLost(ids: readonly string[]): void;
+  recreateGroup(): Promise<void>;
+  report(error: unknown, message: string): void;
+}
+
+/**
+ * Everything that moves pending entries between consumers: the XAUTOCLAIM cursor walk, retries after backoff,
+ * and lease renewal of long-running handlers.
+ */
+export class Claimer {
+  private cursor = '0-0';
+  private walking = false;
+  private readonly retryTimers = new Map<string, NodeJS.Timeout>();
+
+  constructor(private readonly host: ClaimerHost) {}
+
+  /** Restarts the walk from the beginning (after the group was recreated). */
+  resetCursor(): void {
+    this.cursor = '0-0';
+  }
+
+  /** Forgets a local retry timer: the entry came back another way. */
+  cancelRetry(id: string): void {
+    const timer = this.retryTimers.get(id);
+    if (timer) clearTimeout(timer);
+    this.retryTimers.delete(id);
+  }
+
+  /** Stops every local retry timer (close); the entries stay pending for any claim loop. */
+  stop(): void {
+    for (const timer of this.retryTimers.values()) clearTimeout(timer);
+    this.retryTimers.clear();
+  }
+
+  /**
+   * One claim tick: follow the XAUTOCLAIM cursor until it wraps to 0-0 (a full walk); when the free slots run
+   * out first, keep the cursor so the next tick resumes there instead of rescanning the head of the list.
+   */
+  async tick(): Promise<void> {
+    const host = this.host;
+    if (this.walking || host.stopSignal.aborted) return;
+    this.walking = true;
+    try {
+      while (host.freeSlots() > 0 && !host.stopSignal.aborted) {
+        const count = Math.min(host.freeSlots(), MAX_CLAIM_COUNT);
+        const step = await autoclaimStep(host.redis, host.ref, host.options.claimIdleMs, this.cursor, count);
+        this.cursor = step.next;
+        host.markLost(step.deleted);
+        const fresh = step.entries.filter((e) => !host.isRunning(e.id));
+        if (fresh.length) {
+          host.claimed(fresh.map((e) => e.id));
+          for (const entry of fresh) host.dispatch(entry, 'claimed');
+        }
+        if (step.next === '0-0') break;
+      }
+    } catch (error) {
+      this.cursor = '0-0';
+      if (isNoGroupError(error))
+        await host.recreateGroup().catch((e) => host.report(e, 'could not recreate the consumer group'));
+      else host.report(error, 'claim step failed; retrying next tick');
+    } finally {
+      this.walking = false;
+    }
+  }
+
+  /**
+   * Schedules a failed entry's retry after `delayMs` (at most `claimIdleMs`): its idle time is set so it becomes
+   * claimable exactly then (any consumer's walk takes it, so the retry survives this process), and a local timer
+   * makes this consumer take it on time.
+   */
+  async retryLater(entry: DeliveredEntry, delayMs: number): Promise<void> {
+    const host = this.host;
+    const { claimIdleMs } = host.options;
+    const effective = Math.min(delayMs, claimIdleMs);
+    try {
+      if (!(await deferEntry(host.redis, host.ref, entry.id, claimIdleMs - effective))) return;
+    } catch (error) {
+      host.report(error, `could not schedule the retry of ${entry.id}; it is retried after claimIdleMs`);
+      return;
+    }
+    host.retryScheduled(entry, effective);
+    if (host.stopSignal.aborted) return;
+    const timer = setTimeout(() => void this.retryNow(entry.id), effective + 5);
+    timer.unref?.();
+    this.retryTimers.set(entry.id, timer);
+  }
+
+  private async retryNow(id: string): Promise<void> {
+    const host = this.host;
+    this.retryTimers.delete(id);
+    if (host.stopSignal.aborted || host.freeSlots() <= 0 || host.isRunning(id)) return;
+    try {
+      // Claims only if still idle past claimIdleMs, so if another consumer took it first nothing happens.
+      const { entries, deleted } = await claimEntries(host.redis, host.ref, host.options.claimIdleMs, [id]);
+      host.markLost(deleted);
+      for (const entry of entries) host.dispatch(entry, 'retry');
+    } catch (error) {
+      host.report(error, `could not claim ${id} for its retry; the claim loop will`);
+    }
+  }
+
+  /** Renews the leases of handlers running longer than `claimIdleMs / 2` (one script call for all of them). */
+  async renewLeases(): Promise<void> {
+    const host = this.host;
+    const now = Date.now();
+    const due = [...host.leases()].filter((l) => now - l.leaseAt >= host.options.claimIdleMs / 2);
+    if (due.length === 0) return;
+    for (const lease of due) lease.leaseAt = now;
+    try {
+      const lost = await renewLeases(
+        host.redis,
+        host.ref,
+        due.map((l) => l.id),
+      );
+      if (lost.length) host.leaseLost(lost);
+    } catch (error) {
+      // Retry on the next tick rather than waiting another half window.
+      for (const lease of due) lease.leaseAt = 0;
+      host.report(error, 'lease renewal failed; retrying');
+    }
+  }
+}

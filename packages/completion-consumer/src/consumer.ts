@@ -1,0 +1,332 @@
+import { childLogger, type Logger } from '@chat/completion-schema';
+import { Redis, ReplyError } from 'ioredis';
+import { AckBatcher } from './ack-batcher.js';
+import { backoffDelay } from './backoff.js';
+import { Claimer, type Lease } from './claimer.js';
+import { type ConsumerEvents, type ConsumerState, type EntrySource, TypedEmitter } from './events.js';
+import { deleteIdleConsumers } from './idle-consumers.js';
+import { ConsumerMetrics, type ConsumerMetricsSnapshot, readGroupFacts } from './metrics.js';
+import { type ConsumerOptions, type ResolvedConsumerOptions, resolveConsumerOptions } from './options.js';
+import { Outcomes } from './outcomes.js';
+import { type EntryProcessorHost, processEntry } from './process-entry.js';
+import { errorMessage, isBusyGroupError, isNoGroupError, sleep } from './redis-errors.js';
+import type { RedisClient } from './scripts.js';
+import { type DeliveredEntry, type GroupRef, readOwnPending } from './stream-entries.js';
+import { StreamReader } from './stream-reader.js';
+
+interface Running extends Lease {
+  entry: DeliveredEntry;
+  controller: AbortController;
+  leaseAt: number;
+  done: Promise<void>;
+}
+
+/**
+ * A consumer-group engine for one completion stream: reads with backpressure, acks in batches, claims from dead
+ * consumers, retries with backoff, dead-letters poison and malformed entries atomically, renews leases of long
+ * handlers, survives connection loss and a lost group, and drains on close. Delivery is at-least-once.
+ */
+export class CompletionConsumer extends TypedEmitter<ConsumerEvents> {
+  /** Options after defaults. */
+  readonly options: ResolvedConsumerOptions;
+  /** Logger bound to this consumer's stream, group and name. */
+  readonly logger: Logger;
+  private readonly redis: RedisClient;
+  private readonly ownsRedis: boolean;
+  private readonly ref: GroupRef;
+  private readonly reader: StreamReader;
+  private readonly acks: AckBatcher;
+  private readonly stats = new ConsumerMetrics();
+  private readonly running = new Map<string, Running>();
+  private readonly claimer: Claimer;
+  private readonly processor: EntryProcessorHost;
+  private readonly outcomes: Outcomes;
+  private readonly stopping = new AbortController();
+  private currentState: ConsumerState = 'starting';
+  private startPromise: Promise<void> | undefined;
+  private closePromise: Promise<void> | undefined;
+  private readLoop: Promise<void> | undefined;
+  private recreating: Promise<void> | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private renewTimer: NodeJS.Timeout | undefined;
+  private slotWaiters: (() => void)[] = [];
+
+  constructor(options: ConsumerOptions) {
+    super();
+    this.options = resolveConsumerOptions(options);
+    const o = this.options;
+    this.ownsRedis = !o.redis;
+    this.redis =
+      o.redis ??
+      new Redis(o.url as string, {
+        retryStrategy: (times) => backoffDelay(times, o.reconnectBackoff),
+        maxRetriesPerRequest: 3,
+      });
+    if (this.ownsRedis)
+      this.redis.on('error', (error: unknown) => this.logger.debug({ err: errorMessage(error) }));
+    this.logger = childLogger(o.logger, { stream: o.stream, group: o.group, consumer: o.consumer });
+    this.ref = { stream: o.stream, group: o.group, consumer: o.consumer };
+    this.reader = new StreamReader(this.redis, this.ref, o.blockMs, this.logger);
+    this.acks = new AckBatcher(
+      this.redis,
+      o.stream,
+      o.group,
+      o.ackFlushMs,
+      o.reconnectBackoff,
+      this.logger,
+      (e) => this.report(e, 'acknowledgement failed; will retry'),
+    );
+    this.outcomes = new Outcomes({
+      redis: this.redis,
+      options: o,
+      logger: this.logger,
+      stats: this.stats,
+      acks: this.acks,
+      emit: (event, ...args) => this.emit(event, ...args),
+      report: (error, message) => this.report(error, message),
+    });
+    this.processor = {
+      options: o,
+      logger: this.logger,
+      succeeded: (entry, durationMs, endToEndMs) => this.outcomes.succeeded(entry, durationMs, endToEndMs),
+      failedRun: (entry, error) => this.outcomes.failedRun(entry, error),
+      deadLetter: (entry, reason, error) => this.outcomes.deadLetter(entry, reason, error),
+      retryLater: (entry, delayMs) => this.claimer.retryLater(entry, delayMs),
+    };
+    this.claimer = new Claimer({
+      redis: this.redis,
+      ref: this.ref,
+      options: o,
+      logger: this.logger,
+      stopSignal: this.stopping.signal,
+      freeSlots: () => this.freeSlots,
+      isRunning: (id) => this.running.has(id),
+      leases: () => this.running.values(),
+      dispatch: (entry, source) => this.dispatch(entry, source),
+      claimed: (ids) => this.outcomes.claimed(ids),
+      retryScheduled: (entry, delayMs) => this.outcomes.retryScheduled(entry, delayMs),
+      leaseLost: (ids) => this.outcomes.leaseLost(ids),
+      markLost: (ids) => this.outcomes.markLost(ids),
+      recreateGroup: () => this.recreateGroup(),
+      report: (error, message) => this.report(error, message),
+    });
+  }
+
+  /** Current lifecycle state; `ready` means reading normally, `degraded` means retrying after an error. */
+  get state(): ConsumerState {
+    return this.currentState;
+  }
+
+  /**
+   * Creates the group (at `0`, MKSTREAM) if missing, re-reads this consumer's own pending entries, and starts
+   * reading; resolves once reading has begun. Transient Redis errors are retried; a reply error (for example a
+   * key of the wrong type) rejects.
+   */
+  start(): Promise<void> {
+    this.startPromise ??= this.begin();
+    return this.startPromise;
+  }
+
+  private async begin(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      if (this.stopping.signal.aborted) return;
+      try {
+        await this.createGroup();
+        break;
+      } catch (error) {
+        if (error instanceof ReplyError) throw error;
+        this.report(error, 'could not create the consumer group; retrying');
+        await sleep(backoffDelay(attempt, this.options.reconnectBackoff), this.stopping.signal);
+      }
+    }
+    if (this.stopping.signal.aborted) return;
+    this.setState('ready');
+    this.readLoop = this.loop();
+    const o = this.options;
+    this.every(o.claimIntervalMs, () => this.claimer.tick());
+    this.renewTimer = setInterval(() => void this.claimer.renewLeases(), Math.max(10, o.claimIdleMs / 4));
+    this.renewTimer.unref?.();
+    if (o.consumerTimeoutMs > 0)
+      this.every(Math.max(1_000, Math.min(o.consumerTimeoutMs / 2, 60_000)), () => this.idleConsumerTick());
+  }
+
+  private every(ms: number, fn: () => Promise<void>): void {
+    const timer = setInterval(() => void fn(), ms);
+    timer.unref?.();
+    this.timers.push(timer);
+  }
+
+  private async createGroup(): Promise<void> {
+    try {
+      await this.redis.xgroup('CREATE', this.options.stream, this.options.group, '0', 'MKSTREAM');
+    } catch (error) {
+      if (!isBusyGroupError(error)) throw error;
+    }
+  }
+
+  /** Recreates the group after NOGROUP, once however many loops notice at the same time. */
+  private recreateGroup(): Promise<void> {
+    this.recreating ??= (async () => {
+      await this.createGroup();
+      this.claimer.resetCursor();
+      this.stats.counters.groupRecreated++;
+      this.logger.warn('consumer group was missing (stream deleted or Redis restarted empty); recreated it');
+      this.emit('groupRecreated', { stream: this.options.stream, group: this.options.group });
+    })().finally(() => {
+      this.recreating = undefined;
+    });
+    return this.recreating;
+  }
+
+  private get freeSlots(): number {
+    return this.options.concurrency - this.running.size;
+  }
+
+  private async loop(): Promise<void> {
+    let ownCursor: string | null = '0';
+    let failures = 0;
+    while (!this.stopping.signal.aborted) {
+      const free = this.freeSlots;
+      if (free <= 0) {
+        await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+        continue;
+      }
+      try {
+        if (ownCursor !== null) {
+          const own = await readOwnPending(this.redis, this.ref, ownCursor, free);
+          this.outcomes.markLost(own.deleted);
+          ownCursor = own.last;
+          for (const entry of own.entries) this.dispatch(entry, 'own-pending');
+        } else {
+          const entries = await this.reader.read(free);
+          for (const entry of entries) this.dispatch(entry, 'new');
+        }
+        failures = 0;
+        if (this.currentState === 'degraded') this.setState('ready');
+      } catch (error) {
+        if (this.stopping.signal.aborted) break;
+        if (isNoGroupError(error)) {
+          ownCursor = null;
+          await this.recreateGroup().catch((e) => this.report(e, 'could not recreate the consumer group'));
+          continue;
+        }
+        failures++;
+        this.setState('degraded');
+        this.report(error, 'read failed; retrying');
+        await sleep(backoffDelay(failures, this.options.reconnectBackoff), this.stopping.signal);
+      }
+    }
+  }
+
+  private dispatch(entry: DeliveredEntry, source: EntrySource): void {
+    if (this.running.has(entry.id)) return;
+    this.claimer.cancelRetry(entry.id);
+    const controller = new AbortController();
+    const run: Running = { id: entry.id, entry, controller, leaseAt: Date.now(), done: Promise.resolve() };
+    this.running.set(entry.id, run);
+    this.logger.debug({ entryId: entry.id, deliveryCount: entry.deliveryCount, source }, 'dispatch');
+    run.done = processEntry(this.processor, entry, controller.signal)
+      .catch((error) => this.report(error, 'unexpected error processing an entry'))
+      .finally(() => {
+        this.running.delete(entry.id);
+        const waiters = this.slotWaiters.splice(0);
+        for (const wake of waiters) wake();
+      });
+  }
+
+  private async idleConsumerTick(): Promise<void> {
+    try {
+      const deleted = await deleteIdleConsumers(this.redis, {
+        stream: this.options.stream,
+        group: this.options.group,
+        idleMs: this.options.consumerTimeoutMs,
+        keep: [this.options.consumer],
+      });
+      if (deleted.length) this.logger.info({ consumers: deleted }, 'deleted idle consumers');
+    } catch (error) {
+      this.report(error, 'idle consumer cleanup failed');
+    }
+  }
+
+  private setState(next: ConsumerState): void {
+    const previous = this.currentState;
+    if (previous === next || previous === 'closed') return;
+    if (previous === 'closing' && next !== 'closed') return;
+    this.currentState = next;
+    this.logger.info({ state: next, previous }, 'consumer state');
+    this.emit('state', next, previous);
+  }
+
+  private report(error: unknown, message: string): void {
+    this.stats.counters.errors++;
+    this.logger.error({ err: errorMessage(error) }, message);
+    // An 'error' event without listeners would throw; a library must not crash its host on a recoverable error.
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+  }
+
+  /** A snapshot of counters, in-flight work, group pending/lag and latency histograms (one round trip). */
+  async metrics(): Promise<ConsumerMetricsSnapshot> {
+    const facts = await readGroupFacts(this.redis, this.options.stream, this.options.group);
+    return {
+      stream: this.options.stream,
+      group: this.options.group,
+      consumer: this.options.consumer,
+      state: this.currentState,
+      counters: {
+        ...this.stats.counters,
+        acked: this.acks.acked,
+        deadLettered: { ...this.stats.counters.deadLettered },
+      },
+      inFlight: this.running.size,
+      ackQueue: this.acks.size,
+      ...facts,
+      handlerDurationMs: this.stats.handlerDuration.snapshot(),
+      endToEndLatencyMs: this.stats.endToEnd.snapshot(),
+    };
+  }
+
+  /**
+   * Stops reading, waits up to `shutdownTimeoutMs` for running handlers, then aborts their signals (what did not
+   * finish stays pending, to be resumed or claimed), flushes acknowledgements and closes our connections.
+   * Idempotent: every call returns the same promise.
+   */
+  close(): Promise<void> {
+    this.closePromise ??= this.shutdown();
+    return this.closePromise;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.setState('closing');
+    this.stopping.abort();
+    // Lease renewal keeps running while handlers drain, so a long drain does not hand live work to others.
+    for (const timer of this.timers) clearInterval(timer);
+    this.claimer.stop();
+    for (const wake of this.slotWaiters.splice(0)) wake();
+    await this.reader.interrupt();
+    // Bounded: a read stuck on a dead connection is cut by the reader's watchdog at the latest.
+    await Promise.race([this.readLoop?.catch(() => {}), sleep(this.reader.maxReadMs + 1_000)]);
+    const settled = () => Promise.allSettled([...this.running.values()].map((r) => r.done));
+    const deadline = this.options.shutdownTimeoutMs;
+    if (this.running.size) await Promise.race([settled(), sleep(deadline)]);
+    if (this.running.size) {
+      this.logger.warn(
+        { entryIds: [...this.running.keys()] },
+        'shutdown deadline reached; aborting handlers',
+      );
+      for (const run of this.running.values()) run.controller.abort(new Error('consumer shutdown deadline'));
+      // Give aborted handlers a moment to unwind so their outcome is recorded; the rest stay pending.
+      await Promise.race([settled(), sleep(Math.min(1_000, Math.max(50, deadline)))]);
+    }
+    clearInterval(this.renewTimer);
+    await this.acks.flush();
+    this.acks.stop();
+    this.reader.close();
+    if (this.ownsRedis) await this.redis.quit().catch(() => this.redis.disconnect());
+    this.setState('closed');
+  }
+}
+
+/** Creates a {@link CompletionConsumer}; call `start()` on it. */
+export function createConsumer(options: ConsumerOptions): CompletionConsumer {
+  return new CompletionConsumer(options);
+}

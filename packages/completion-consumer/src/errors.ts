@@ -1,0 +1,67 @@
+import { ChatPipelineError } from '@chat/completion-schema';
+
+const PERMANENT_MARKER = 'chat.pipeline.error.permanent';
+const RETRYABLE_MARKER = 'chat.pipeline.error.retryable';
+const OPTIONS_MARKER = 'chat.pipeline.error.consumer_options';
+
+/** Options for {@link PermanentError} and {@link RetryableError}. */
+export interface HandlerErrorOptions {
+  /** The dead-letter `reason` recorded for the entry. */
+  reason?: string;
+  /** The underlying error. */
+  cause?: unknown;
+}
+
+/**
+ * Thrown by a handler to dead-letter the entry at once, without retries: the message can never succeed (for
+ * example it refers to something that is invalid, not merely missing yet).
+ */
+export class PermanentError extends ChatPipelineError<'permanent_error'> {
+  /** Dead-letter reason, `permanent_error` unless given. */
+  readonly reason: string;
+
+  constructor(message: string, options: HandlerErrorOptions = {}) {
+    super('permanent_error', message, { cause: options.cause });
+    this.reason = options.reason ?? 'permanent_error';
+    ChatPipelineError.mark(this, PERMANENT_MARKER);
+  }
+
+  /** True for a PermanentError (or subclass) from any copy of this package. */
+  static override isInstance(error: unknown): error is PermanentError {
+    return ChatPipelineError.hasMarker(error, PERMANENT_MARKER);
+  }
+}
+
+/**
+ * Thrown by a handler for a failure that may pass (for example a task not registered yet). It is retried like
+ * any error, but when it happens on the last allowed delivery the entry is dead-lettered with this `reason`
+ * instead of `max_deliveries`, so the dead-letter stream says why.
+ */
+export class RetryableError extends ChatPipelineError<'retryable_error'> {
+  /** Dead-letter reason used when the deliveries run out, `max_deliveries` unless given. */
+  readonly reason: string;
+
+  constructor(message: string, options: HandlerErrorOptions = {}) {
+    super('retryable_error', message, { cause: options.cause });
+    this.reason = options.reason ?? 'max_deliveries';
+    ChatPipelineError.mark(this, RETRYABLE_MARKER);
+  }
+
+  /** True for a RetryableError (or subclass) from any copy of this package. */
+  static override isInstance(error: unknown): error is RetryableError {
+    return ChatPipelineError.hasMarker(error, RETRYABLE_MARKER);
+  }
+}
+
+/** The consumer options are invalid (for example a dead-letter stream in another hash slot). */
+export class ConsumerOptionsError extends ChatPipelineError<'invalid_options'> {
+  constructor(message: string) {
+    super('invalid_options', message);
+    ChatPipelineError.mark(this, OPTIONS_MARKER);
+  }
+
+  /** True for a ConsumerOptionsError from any copy of this package. */
+  static override isInstance(error: unknown): error is ConsumerOptionsError {
+    return ChatPipelineError.hasMarker(error, OPTIONS_MARKER);
+  }
+}

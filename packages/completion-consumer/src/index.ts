@@ -1,0 +1,37 @@
+export { type BackoffOptions, backoffDelay } from './backoff.js';
+export { CompletionConsumer, createConsumer } from './consumer.js';
+export { type DeadLetterInput, type DeadLetterReason, deadLetterFields } from './dead-letter.js';
+export {
+  type DeadLetter,
+  type DeadLetterTarget,
+  listDeadLetters,
+  purgeDeadLetters,
+  replayAllDeadLetters,
+  replayDeadLetter,
+} from './dead-letter-admin.js';
+export { ConsumerOptionsError, type HandlerErrorOptions, PermanentError, RetryableError } from './errors.js';
+export type { ConsumerEvents, ConsumerState, EntrySource } from './events.js';
+export { DEFAULT_HISTOGRAM_BOUNDS_MS, type HistogramSnapshot } from './histogram.js';
+export { deleteIdleConsumers, type IdleConsumerOptions } from './idle-consumers.js';
+export type { ConsumerCounters, ConsumerMetricsSnapshot } from './metrics.js';
+export {
+  type ConsumerOptions,
+  DEFAULT_CONSUMER_OPTIONS,
+  type DeadLetterOptions,
+  type HandlerContext,
+  MAX_BLOCK_MS,
+  type MessageHandler,
+  type ResolvedConsumerOptions,
+  resolveConsumerOptions,
+} from './options.js';
+export type { RedisClient } from './scripts.js';
+export {
+  DEFAULT_TRIMMER_OPTIONS,
+  redisVersion,
+  type SafeTrimOptions,
+  StreamTrimmer,
+  type StreamTrimmerOptions,
+  supportsAckedTrim,
+  type TrimResult,
+  trimStreamSafely,
+} from './trimmer.js';

@@ -1,0 +1,124 @@
+import type { Logger } from '@chat/completion-schema';
+import { silentLogger } from '@chat/completion-schema';
+import { errorMessage } from './redis-errors.js';
+import { type RedisClient, runScript } from './scripts.js';
+
+/** The result of one safe trim. */
+export interface TrimResult {
+  /** The MINID threshold used, or null when nothing could be trimmed (no stream, no group, nothing acked). */
+  threshold: string | null;
+  /** Entries removed. */
+  removed: number;
+  /** Whether the Redis 8.2 `ACKED` option was added. */
+  acked: boolean;
+}
+
+/** Options of {@link trimStreamSafely}. */
+export interface SafeTrimOptions {
+  /** Keep acknowledged entries younger than this, in ms (for inspection or replay); 0 keeps none. @defaultValue 0 */
+  retainMs?: number;
+  /** Use the `ACKED` option; detected from the server version when undefined. */
+  useAckedOption?: boolean;
+}
+
+/** Parses `redis_version` from INFO into [major, minor, patch]. */
+export async function redisVersion(redis: RedisClient): Promise<[number, number, number]> {
+  const info = await redis.info('server');
+  const match = /redis_version:(\d+)\.(\d+)\.(\d+)/.exec(info);
+  return match ? [Number(match[1]), Number(match[2]), Number(match[3])] : [0, 0, 0];
+}
+
+/** True when the server understands `XTRIM ... ACKED` (Redis 8.2 and later). */
+export function supportsAckedTrim([major, minor]: readonly number[]): boolean {
+  return (major ?? 0) > 8 || ((major ?? 0) === 8 && (minor ?? 0) >= 2);
+}
+
+/**
+ * XTRIMs `stream` with MINID at the oldest entry any group still needs (each group's oldest pending id and its
+ * last-delivered id), computed and applied in one script: unlike MAXLEN, it never removes unprocessed work.
+ */
+export async function trimStreamSafely(
+  redis: RedisClient,
+  stream: string,
+  options: SafeTrimOptions = {},
+): Promise<TrimResult> {
+  const acked = options.useAckedOption ?? supportsAckedTrim(await redisVersion(redis));
+  const retainMs = options.retainMs ?? 0;
+  const bound = retainMs > 0 ? `${Math.max(0, Date.now() - retainMs)}-0` : '';
+  const [threshold, removed] = (await runScript(
+    redis,
+    'chatConsumerSafeTrim_v1',
+    [stream],
+    [acked ? '1' : '0', bound],
+  )) as [string | null, number];
+  return { threshold: threshold || null, removed: Number(removed), acked };
+}
+
+/** Options of {@link StreamTrimmer}. */
+export interface StreamTrimmerOptions extends SafeTrimOptions {
+  redis: RedisClient;
+  stream: string;
+  /** How often to trim, in ms. @defaultValue 60000 */
+  intervalMs?: number;
+  logger?: Logger;
+}
+
+/** Defaults of {@link StreamTrimmerOptions}. */
+export const DEFAULT_TRIMMER_OPTIONS = {
+  /** @defaultValue 60000 */
+  intervalMs: 60_000,
+  /** @defaultValue 0 */
+  retainMs: 0,
+} as const;
+
+/**
+ * Runs {@link trimStreamSafely} every `intervalMs`, as a retention policy that replaces producer-side MAXLEN
+ * (which can delete entries no one processed). Errors are logged and retried on the next tick.
+ */
+export class StreamTrimmer {
+  private timer: NodeJS.Timeout | undefined;
+  private version: [number, number, number] | undefined;
+  private running: Promise<TrimResult | undefined> | undefined;
+
+  constructor(private readonly options: StreamTrimmerOptions) {}
+
+  /** Starts trimming periodically (the first trim happens after one interval). */
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(
+      () => void this.trimNow(),
+      this.options.intervalMs ?? DEFAULT_TRIMMER_OPTIONS.intervalMs,
+    );
+    this.timer.unref?.();
+  }
+
+  /** Trims once now; resolves undefined on error (logged). */
+  trimNow(): Promise<TrimResult | undefined> {
+    this.running ??= (async () => {
+      const logger = this.options.logger ?? silentLogger;
+      try {
+        this.version ??= await redisVersion(this.options.redis);
+        const result = await trimStreamSafely(this.options.redis, this.options.stream, {
+          retainMs: this.options.retainMs ?? DEFAULT_TRIMMER_OPTIONS.retainMs,
+          useAckedOption: this.options.useAckedOption ?? supportsAckedTrim(this.version),
+        });
+        if (result.removed)
+          logger.info({ stream: this.options.stream, ...result }, 'trimmed processed entries');
+        return result;
+      } catch (error) {
+        logger.error({ stream: this.options.stream, err: errorMessage(error) }, 'safe trim failed');
+        return undefined;
+      }
+    })().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  /** Stops the timer; waits for a running trim. Idempotent. */
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+}

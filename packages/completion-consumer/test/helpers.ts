@@ -1,0 +1,108 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { encode } from '@chat/completion-schema';
+import { uniquePrefix } from '@chat/testing';
+import type { Cluster, Redis } from 'ioredis';
+import { CompletionConsumer, type ConsumerOptions } from '../src/index.js';
+
+/** Fresh stream and group names for one test. */
+export function names(label: string): { stream: string; group: string } {
+  const prefix = uniquePrefix(label);
+  return { stream: `${prefix}completions`, group: 'workers' };
+}
+
+/** XADDs `n` valid completion messages; returns their ids. */
+export async function publish(
+  redis: Redis | Cluster,
+  stream: string,
+  n: number,
+  from = 0,
+): Promise<string[]> {
+  const pipeline = redis.pipeline();
+  for (let i = from; i < from + n; i++)
+    pipeline.xadd(stream, '*', ...encode({ operation_id: `op-${i}`, task_id: `task-${i}`, success: true }));
+  const results = (await pipeline.exec()) ?? [];
+  return results.map(([error, id]) => {
+    if (error) throw error;
+    return id as string;
+  });
+}
+
+/** Polls `condition` until it is truthy or `timeoutMs` passes (generous: tests run on loaded machines). */
+export async function waitFor<T>(
+  condition: () => T | Promise<T>,
+  timeoutMs = 20_000,
+  what = 'condition',
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await condition();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Test-friendly options: short timers so behaviours show up in well under a second. */
+export function fastOptions(): Partial<ConsumerOptions> {
+  return {
+    blockMs: 200,
+    claimIdleMs: 500,
+    claimIntervalMs: 100,
+    ackFlushMs: 2,
+    backoff: { baseMs: 20, maxMs: 100, jitter: 0 },
+    reconnectBackoff: { baseMs: 50, maxMs: 300, jitter: 0.2 },
+    shutdownTimeoutMs: 2_000,
+  };
+}
+
+/** Starts a consumer and registers it for closing. */
+export async function startConsumer(
+  options: ConsumerOptions,
+  cleanup: CompletionConsumer[],
+): Promise<CompletionConsumer> {
+  const consumer = new CompletionConsumer({ ...fastOptions(), ...options });
+  cleanup.push(consumer);
+  await consumer.start();
+  return consumer;
+}
+
+/** Group pending summary count. */
+export async function pendingCount(redis: Redis, stream: string, group: string): Promise<number> {
+  const summary = (await redis.xpending(stream, group)) as [number];
+  return Number(summary[0]);
+}
+
+const require = createRequire(import.meta.url);
+
+/** Spawns a real child process running `fixtures/<name>.ts` with tsx (and .lua loading), collecting stdout lines. */
+export function spawnFixture(
+  name: string,
+  env: Record<string, string>,
+): { child: ChildProcess; lines: string[] } {
+  const tsx = require.resolve('tsx');
+  const register = fileURLToPath(new URL('./fixtures/register-lua.mjs', import.meta.url));
+  const script = fileURLToPath(new URL(`./fixtures/${name}.ts`, import.meta.url));
+  const child = spawn(process.execPath, ['--import', register, '--import', tsx, script], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  let buffer = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString('utf8');
+    const parts = buffer.split('\n');
+    buffer = parts.pop() ?? '';
+    lines.push(...parts);
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
+  child.on('exit', (code, signal) => {
+    if (code && code !== 0) lines.push(`exit ${code}: ${stderr}`);
+    else if (signal) lines.push(`signal ${signal}`);
+  });
+  return { child, lines };
+}

@@ -1,0 +1,105 @@
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import type { CompletionConsumer } from '../src/index.js';
+import { names, pendingCount, publish, startConsumer, waitFor } from './helpers.js';
+
+describe('graceful close and lease renewal', () => {
+  const redis = new Redis(inject('redisUrl'));
+  const consumers: CompletionConsumer[] = [];
+  afterAll(async () => {
+    await Promise.all(consumers.map((c) => c.close()));
+    await redis.quit();
+  });
+
+  it('close() with a slow handler waits for fast ones, aborts the slow one at the deadline, leaves it pending', async () => {
+    const { stream, group } = names('close');
+    const finished: string[] = [];
+    let aborted: AbortSignal | undefined;
+    const consumer = await startConsumer(
+      {
+        redis,
+        stream,
+        group,
+        consumer: 'closer',
+        shutdownTimeoutMs: 400,
+        claimIdleMs: 60_000,
+        handler: async (m, ctx) => {
+          if (m.operation_id === 'op-0') {
+            aborted = ctx.signal;
+            await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve()));
+            throw new Error('aborted');
+          }
+          await new Promise((r) => setTimeout(r, 150));
+          finished.push(m.operation_id);
+        },
+      },
+      consumers,
+    );
+    await publish(redis, stream, 3);
+    await waitFor(() => aborted !== undefined && consumer.metrics, 10_000, 'handlers running');
+    await waitFor(async () => (await consumer.metrics()).inFlight === 3, 10_000, 'three in flight');
+    const started = Date.now();
+    const first = consumer.close();
+    const second = consumer.close();
+    expect(second).toBe(first);
+    expect(consumer.state).toBe('closing');
+    await first;
+    const took = Date.now() - started;
+    expect(consumer.state).toBe('closed');
+    expect(aborted?.aborted).toBe(true);
+    expect(took).toBeGreaterThanOrEqual(390);
+    expect(finished.sort()).toEqual(['op-1', 'op-2']);
+    // The fast handlers' acks were flushed; the aborted entry stays pending for its owner or a claimer.
+    const pending = (await redis.xpending(stream, group, '-', '+', 10)) as [string, string, number, number][];
+    expect(pending).toHaveLength(1);
+    expect(pending[0]?.[1]).toBe('closer');
+    expect(pending[0]?.[3]).toBe(1);
+    await consumer.close();
+  });
+
+  it('lease renewal keeps a long handler’s entry from being claimed by another consumer', async () => {
+    const { stream, group } = names('lease');
+    const runs: string[] = [];
+    let release: () => void = () => {};
+    const longRunning = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const holder = await startConsumer(
+      {
+        redis,
+        stream,
+        group,
+        consumer: 'holder',
+        claimIdleMs: 800,
+        handler: async () => {
+          runs.push('holder');
+          await longRunning;
+        },
+      },
+      consumers,
+    );
+    await publish(redis, stream, 1);
+    await waitFor(() => runs.length === 1, 10_000, 'holder running');
+    const thief = await startConsumer(
+      {
+        redis,
+        stream,
+        group,
+        consumer: 'thief',
+        claimIdleMs: 800,
+        claimIntervalMs: 30,
+        handler: async () => void runs.push('thief'),
+      },
+      consumers,
+    );
+    const claimed: string[] = [];
+    thief.on('claimed', (info) => claimed.push(...info.entryIds));
+    // Three claim windows: without renewal the thief would have taken it after the first.
+    await new Promise((r) => setTimeout(r, 2_400));
+    expect(claimed).toEqual([]);
+    expect(runs).toEqual(['holder']);
+    release();
+    await waitFor(async () => (await pendingCount(redis, stream, group)) === 0, 10_000, 'acked');
+    expect((await holder.metrics()).counters).toMatchObject({ processed: 1, leaseLost: 0 });
+  });
+});
