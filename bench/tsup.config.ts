@@ -7,4 +7,6 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'node20',
+  // The test helpers ship as TypeScript source; bundle them so the CLI runs on plain Node.
+  noExternal: ['@chat/testing'],
 });

@@ -6,7 +6,9 @@ import type { ChildJob, ChildMessage, ScenarioOutcome } from './child-protocol.j
 const require = createRequire(import.meta.url);
 /** Built (`dist/`): children run plain JavaScript. From source (tests): through tsx's loader, by absolute URL. */
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
-const CHILD_MAIN = fileURLToPath(new URL(FROM_SOURCE ? './child-main.ts' : './child-main.js', import.meta.url));
+const CHILD_MAIN = fileURLToPath(
+  new URL(FROM_SOURCE ? './child-main.ts' : './child-main.js', import.meta.url),
+);
 const EXEC_ARGV = FROM_SOURCE ? ['--import', pathToFileURL(require.resolve('tsx')).href] : [];
 
 /** What a child reported: the scenario's outcome and its RSS. */
@@ -22,7 +24,11 @@ export type ProgressListener = (done: number, total: number, rssBytes: number) =
  * Runs one job in a fresh Node process (its own heap, JIT state and RSS), forwarding progress; rejects with the
  * child's error, or when it exits without a result or outlives `timeoutMs`.
  */
-export function runChild(job: ChildJob, onProgress: ProgressListener, timeoutMs: number): Promise<ChildReport> {
+export function runChild(
+  job: ChildJob,
+  onProgress: ProgressListener,
+  timeoutMs: number,
+): Promise<ChildReport> {
   const child = fork(CHILD_MAIN, [], {
     execArgv: EXEC_ARGV,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -9,8 +9,8 @@ import { BenchUsageError, parseBenchArgs } from './options.js';
 import { runPlan } from './plan.js';
 import { ProgressBar } from './progress-bar.js';
 import { redisVersion } from './redis-admin.js';
-import { renderProfiles, renderReport } from './report-table.js';
 import { renderSvg } from './report-svg.js';
+import { renderProfiles, renderReport } from './report-table.js';
 import type { BenchResult, ScenarioResult } from './results.js';
 import { checkTargets } from './targets.js';
 

@@ -86,7 +86,10 @@ function positive(name: string, raw: string | undefined, integer = true): number
 
 /** Parses `argv` (without node and script) over the defaults; `--help` throws the usage text. */
 export function parseBenchArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): BenchOptions {
-  const options: BenchOptions = { ...DEFAULT_BENCH_OPTIONS, concurrencies: [...DEFAULT_BENCH_OPTIONS.concurrencies] };
+  const options: BenchOptions = {
+    ...DEFAULT_BENCH_OPTIONS,
+    concurrencies: [...DEFAULT_BENCH_OPTIONS.concurrencies],
+  };
   const explicit = new Set<keyof BenchOptions>();
   if (env.BENCH_N) {
     options.n = positive('BENCH_N', env.BENCH_N);
@@ -95,7 +98,9 @@ export function parseBenchArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
   const args = [...argv];
   while (args.length > 0) {
     const arg = args.shift()!;
-    const [flag, inline] = arg.includes('=') ? (arg.split(/=(.*)/s, 2) as [string, string]) : [arg, undefined];
+    const [flag, inline] = arg.includes('=')
+      ? (arg.split(/=(.*)/s, 2) as [string, string])
+      : [arg, undefined];
     const value = () => inline ?? args.shift();
     const set = <K extends keyof BenchOptions>(key: K, v: BenchOptions[K]) => {
       options[key] = v;

@@ -1,6 +1,6 @@
 import { createGroup, preloadEntries, resetServer } from './redis-admin.js';
-import type { ScenarioResult } from './results.js';
 import { type RunContext, runScenario, type ScenarioSpec, selected, skippedRow } from './run-scenario.js';
+import { registerTasks } from './scenarios/full-path-handler.js';
 
 /** Generous per-child limit: start-up plus 5 ms per message (a slow concurrency-1 consumer on a busy box). */
 const throughputTimeout = (n: number) => 120_000 + n * 5;
@@ -64,20 +64,82 @@ export async function runPlan(ctx: RunContext): Promise<void> {
   await runConsumerScenarios(ctx, fresh);
 }
 
-/** Sections 3–6 need the consumer engine (and 4 the registry); without them their rows say why. */
-async function runConsumerScenarios(ctx: RunContext, _fresh: (withEntries?: number) => Promise<void>) {
-  const note = 'needs @chat/completion-consumer, not on this branch yet';
-  const rows: Pick<ScenarioResult, 'id' | 'section' | 'title' | 'kind'>[] = [
-    ...ctx.options.concurrencies.map((c) => ({
-      id: `consumer-noop-c${c}`,
+/** Sections 3–6: the consumer engine, no-op and full path, then fixed-rate latency and the soak. */
+async function runConsumerScenarios(ctx: RunContext, fresh: (withEntries?: number) => Promise<void>) {
+  const { options, url, stream, group, results } = ctx;
+  const { n } = options;
+  const base = { url, stream, group };
+  const run = async (spec: ScenarioSpec) => (selected(options, spec.id) ? runScenario(ctx, spec) : undefined);
+
+  // 3. No-op handler: the engine's own cost per message.
+  for (const concurrency of options.concurrencies)
+    await run({
+      id: `consumer-noop-c${concurrency}`,
       section: 3,
-      title: `consumer, no-op handler, concurrency ${c}`,
-      kind: 'consume' as const,
-    })),
-    { id: 'full-path', section: 4, title: 'full path (task lookup, chunk, completion)', kind: 'consume' },
-    { id: 'latency-1000', section: 5, title: 'latency at 1 000/s', kind: 'latency' },
-    { id: 'latency-half', section: 5, title: 'latency at 50 % of max', kind: 'latency' },
-    { id: 'soak', section: 6, title: 'soak at 50 % of max', kind: 'soak' },
-  ];
-  for (const row of rows) if (selected(ctx.options, row.id)) ctx.results.push(skippedRow(row, note));
+      title: `consumer, no-op handler, concurrency ${concurrency}`,
+      kind: 'consume',
+      baseline: 'raw-consume',
+      prepare: () => fresh(n),
+      job: { ...base, kind: 'consumer', n, concurrency, handler: 'noop' },
+      timeoutMs: throughputTimeout(n),
+    });
+
+  // 4. The full path: N registered tasks completed through the worker's handling.
+  await run({
+    id: 'full-path',
+    section: 4,
+    title: `full path (task lookup, chunk, completion), concurrency ${options.pathConcurrency}`,
+    kind: 'consume',
+    baseline: 'raw-consume',
+    prepare: async () => {
+      await fresh(n);
+      await registerTasks(url, n);
+    },
+    job: { ...base, kind: 'consumer', n, concurrency: options.pathConcurrency, handler: 'full-path' },
+    timeoutMs: throughputTimeout(n),
+  });
+
+  // 5 and 6. Fixed offered rates while consuming; "max" is the no-op consumer at the latency runs' concurrency.
+  const maxRow =
+    results.find((r) => r.id === `consumer-noop-c${options.pathConcurrency}` && r.status === 'ok') ??
+    results
+      .filter((r) => r.id.startsWith('consumer-noop-') && r.status === 'ok')
+      .sort((a, b) => b.msgsPerSec - a.msgsPerSec)[0];
+  const half = maxRow ? Math.max(100, Math.round(maxRow.msgsPerSec / 2)) : undefined;
+  const offered = (
+    id: string,
+    section: number,
+    title: string,
+    kind: 'latency' | 'soak',
+    rate: number,
+    seconds: number,
+  ) =>
+    run({
+      id,
+      section,
+      title,
+      kind,
+      offeredRate: rate,
+      prepare: () => fresh(),
+      job: {
+        ...base,
+        kind: 'offered-load',
+        rate,
+        seconds,
+        warmupSeconds: Math.min(options.warmupSeconds, seconds / 4),
+        concurrency: options.pathConcurrency,
+        timeline: kind === 'soak',
+      },
+      timeoutMs: (seconds + 180) * 1000,
+    });
+  await offered('latency-1000', 5, 'latency at 1 000/s', 'latency', 1000, options.latencySeconds);
+  const needsMax = { section: 5, kind: 'latency' as const };
+  const noMax = 'needs a no-op consumer row (section 3) to know the maximum';
+  if (half)
+    await offered('latency-half', 5, 'latency at 50 % of max', 'latency', half, options.latencySeconds);
+  else if (selected(options, 'latency-half'))
+    results.push(skippedRow({ ...needsMax, id: 'latency-half', title: 'latency at 50 % of max' }, noMax));
+  if (half) await offered('soak', 6, 'soak at 50 % of max', 'soak', half, options.soakSeconds);
+  else if (selected(options, 'soak'))
+    results.push(skippedRow({ id: 'soak', section: 6, kind: 'soak', title: 'soak at 50 % of max' }, noMax));
 }

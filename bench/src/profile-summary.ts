@@ -41,7 +41,9 @@ export function summarizeProfile(file: string, topN = 12): ProfileSummary {
     const area = areaOf(url, functionName);
     byArea.set(area, (byArea.get(area) ?? 0) + hits);
     const fn = functionName || '(anonymous)';
-    const where = url ? `${url.replace(/^.*\/(node_modules|packages|apps|bench)\//, '$1/')}:${lineNumber + 1}` : '';
+    const where = url
+      ? `${url.replace(/^.*\/(node_modules|packages|apps|bench)\//, '$1/')}:${lineNumber + 1}`
+      : '';
     const key = `${fn} ${where}`;
     const entry = byFunction.get(key) ?? { fn, where, hits: 0 };
     entry.hits += hits;

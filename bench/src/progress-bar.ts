@@ -25,7 +25,8 @@ export class ProgressBar {
 
   end(summary: string): void {
     if (this.tty) process.stderr.write('\r\x1b[2K');
-    process.stderr.write(`${this.label}: ${summary}\n`);
+    const seconds = ((performance.now() - this.startedAt) / 1000).toFixed(1);
+    process.stderr.write(`${this.label}: ${summary} (${seconds} s)\n`);
   }
 
   private draw(done: number, total: number, rssBytes: number): void {

@@ -13,7 +13,12 @@ export async function createGroup(redis: Redis, stream: string, group: string): 
 }
 
 /** Adds `n` benchmark messages with pipelined raw `XADD`, as fast as Redis takes them (not measured). */
-export async function preloadEntries(redis: Redis, stream: string, n: number, batchSize = 1000): Promise<void> {
+export async function preloadEntries(
+  redis: Redis,
+  stream: string,
+  n: number,
+  batchSize = 1000,
+): Promise<void> {
   const messages = benchMessages(n);
   for (let from = 0; from < n; from += batchSize) {
     const pipeline = redis.pipeline();

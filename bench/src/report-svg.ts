@@ -84,7 +84,9 @@ function timelinePanel(y0: number, row: ScenarioResult): { svg: string; height: 
   const mMax = Math.max(160, ...points.map((p) => p[1])) * 1.05;
   const px = (t: number) => LABEL_W + (t / tMax) * BAR_W;
   const py = (mb: number) => top + h - (mb / mMax) * h;
-  const path = points.map(([t, mb], i) => `${i ? 'L' : 'M'}${px(t).toFixed(1)},${py(mb).toFixed(1)}`).join('');
+  const path = points
+    .map(([t, mb], i) => `${i ? 'L' : 'M'}${px(t).toFixed(1)},${py(mb).toFixed(1)}`)
+    .join('');
   const parts = [
     `<text x="16" y="${y0 + 18}" font-size="15" font-weight="600">RSS of the consuming process over the soak (${fmt(row.offeredRate ?? 0)}/s offered)</text>`,
     `<rect x="${LABEL_W}" y="${top}" width="${BAR_W}" height="${h}" fill="none" stroke="#e2e8f0"/>`,
@@ -121,7 +123,11 @@ export function renderSvg(result: BenchResult): string {
         throughput.map((r) => ({
           label: `${r.section}. ${r.title}`,
           value: r.msgsPerSec,
-          color: r.id.startsWith('raw-') ? COLORS.baseline : r.kind === 'produce' ? COLORS.produce : COLORS.consume,
+          color: r.id.startsWith('raw-')
+            ? COLORS.baseline
+            : r.kind === 'produce'
+              ? COLORS.produce
+              : COLORS.consume,
           text: `${fmt(r.msgsPerSec)}/s${r.ratio === undefined ? '' : ` (${(r.ratio * 100).toFixed(0)} %)`}`,
         })),
         'linear',
@@ -148,7 +154,9 @@ export function renderSvg(result: BenchResult): string {
       ),
     );
 
-  const memory = ok.filter((r) => r.rss && (r.kind === 'consume' || r.kind === 'soak') && !r.id.startsWith('raw-'));
+  const memory = ok.filter(
+    (r) => r.rss && (r.kind === 'consume' || r.kind === 'soak') && !r.id.startsWith('raw-'),
+  );
   if (memory.length)
     add(
       barPanel(

@@ -32,11 +32,11 @@ function row(r: ScenarioResult): string[] {
 }
 
 function markdownTable(header: string[], rows: string[][]): string {
-  const escape = (cell: string) => cell.replace(/\|/g, '\\|');
+  const escapeCell = (cell: string) => cell.replace(/\|/g, '\\|');
   return [
     `| ${header.join(' | ')} |`,
-    `| ${header.map((h, i) => (i >= 2 && i <= 9 ? '--:' : '---')).join(' | ')} |`,
-    ...rows.map((cells) => `| ${cells.map(escape).join(' | ')} |`),
+    `| ${header.map((_, i) => (i >= 2 && i <= 9 ? '--:' : '---')).join(' | ')} |`,
+    ...rows.map((cells) => `| ${cells.map(escapeCell).join(' | ')} |`),
   ].join('\n');
 }
 
@@ -65,7 +65,12 @@ export function renderReport(result: BenchResult): string {
   );
   const targets = markdownTable(
     ['target', 'wanted', 'measured', 'met'],
-    result.targets.map((t) => [t.name, t.target, t.actual, t.met === null ? 'not run' : t.met ? 'yes' : 'NO']),
+    result.targets.map((t) => [
+      t.name,
+      t.target,
+      t.actual,
+      t.met === null ? 'not run' : t.met ? 'yes' : 'NO',
+    ]),
   );
   return `${machine}\n\n${results}\n\n${targets}\n`;
 }

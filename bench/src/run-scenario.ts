@@ -8,6 +8,7 @@ import { formatRate, type ProgressBar } from './progress-bar.js';
 import { commandsPerMessage, resetCommandStats } from './redis-admin.js';
 import type { ScenarioResult } from './results.js';
 import { toMB } from './rss-sampler.js';
+import { isUnavailable } from './unavailable.js';
 
 /** What the run gives every scenario: the server, the options, the bar, and the rows so far. */
 export interface RunContext {
@@ -51,15 +52,15 @@ export function skippedRow(spec: Pick<ScenarioSpec, 'id' | 'section' | 'title' |
  * (outcome, RSS, commands per message, profile) into a row. A failure becomes a `failed` row, never a crash.
  */
 export async function runScenario(ctx: RunContext, spec: ScenarioSpec): Promise<ScenarioResult> {
-  const profiled = ctx.options.profile && (spec.kind === 'consume' || spec.kind === 'soak');
+  const profiled = ctx.options.profile && !spec.id.startsWith('raw-');
   const profileFile = profiled ? join(ctx.options.outDir, 'profiles', `${spec.id}.cpuprofile`) : undefined;
   const job = profileFile ? { ...spec.job, profileFile } : spec.job;
   const label = `[${spec.section}] ${spec.id}`;
   let row: ScenarioResult;
   try {
+    ctx.bar.begin(label);
     await spec.prepare?.();
     await resetCommandStats(ctx.redis);
-    ctx.bar.begin(label);
     const report = await runChild(
       job,
       (done, total, rss) => ctx.bar.update(done, total, rss),
@@ -95,8 +96,9 @@ export async function runScenario(ctx: RunContext, spec: ScenarioSpec): Promise<
     );
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    ctx.bar.end(`FAILED: ${message}`);
-    row = { ...skippedRow(spec, message), status: 'failed' };
+    const unavailable = isUnavailable(message);
+    ctx.bar.end(`${unavailable ? 'skipped' : 'FAILED'}: ${message}`);
+    row = { ...skippedRow(spec, message), status: unavailable ? 'skipped' : 'failed' };
   }
   ctx.results.push(row);
   return row;
