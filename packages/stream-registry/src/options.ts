@@ -1,0 +1,61 @@
+import type { Logger } from '@chat/completion-schema';
+import type { Cluster, Redis } from 'ioredis';
+
+/** Key naming: `compat` is the Python original's, `cluster` adds `{<task_id>}` hash tags for Redis Cluster. */
+export type KeyLayout = 'compat' | 'cluster';
+
+/** Options of {@link StreamRegistry}; every field but the connection has a default. */
+export interface StreamRegistryOptions {
+  /** A connection the caller owns; never quit by the registry. Give this or `url`. */
+  redis?: Redis | Cluster;
+  /** A Redis URL; the registry opens (and on `close()` quits) its own connection. */
+  url?: string;
+  /** @defaultValue 'compat' */
+  keyLayout?: KeyLayout;
+  /** @defaultValue 'chat:' */
+  keyPrefix?: string;
+  /** TTL of task hashes, chunk streams and the indexes, refreshed on every write. @defaultValue 3600 */
+  ttlSeconds?: number;
+  /** Approximate cap of each chunk stream (`XADD MAXLEN ~`). @defaultValue 10000 */
+  streamMaxLen?: number;
+  /** Where the registry reports background trouble (the shared reader). @defaultValue silentLogger */
+  logger?: Logger;
+  /** Live entries buffered per subscriber before it is cut off with a resume cursor. @defaultValue 1000 */
+  subscriberBufferSize?: number;
+  /** SSE keep-alive comment interval. @defaultValue 15000 */
+  keepAliveMs?: number;
+  /** SSE `retry:` hint sent to browsers. @defaultValue 3000 */
+  retryMs?: number;
+  /** BLOCK of the shared reader's XREAD; bounds how late a new stream joins if it cannot be woken. @defaultValue 2000 */
+  blockMs?: number;
+  /** COUNT per stream of the shared reader's XREAD. @defaultValue 500 */
+  readCount?: number;
+  /** Entries per XRANGE page during replay. @defaultValue 500 */
+  replayPageSize?: number;
+  /** A live subscriber idle this long re-checks that its task still exists. @defaultValue 30000 */
+  idleCheckMs?: number;
+  /** Newest tasks of a session looked at by `getActiveTaskForSession`. @defaultValue 20 */
+  sessionIndexLimit?: number;
+}
+
+/** The defaults of {@link StreamRegistryOptions}, in one place. */
+export const DEFAULT_STREAM_REGISTRY_OPTIONS = {
+  keyLayout: 'compat',
+  keyPrefix: 'chat:',
+  ttlSeconds: 3600,
+  streamMaxLen: 10_000,
+  subscriberBufferSize: 1000,
+  keepAliveMs: 15_000,
+  retryMs: 3000,
+  blockMs: 2000,
+  readCount: 500,
+  replayPageSize: 500,
+  idleCheckMs: 30_000,
+  sessionIndexLimit: 20,
+} as const satisfies Omit<Required<StreamRegistryOptions>, 'redis' | 'url' | 'logger'>;
+
+/** Options after defaults: what the registry works with. */
+export type DefaultedStreamRegistryOptions = Omit<
+  Required<StreamRegistryOptions>,
+  'redis' | 'url' | 'keyLayout'
+> & { keyLayout: KeyLayout };
