@@ -131,17 +131,14 @@ describe.each(['compat', 'cluster'] as const)('subscribe (%s layout)', (layout) 
     // streamMaxLen is 100: MAXLEN ~ drops whole macro nodes from the head as the stream grows.
     for (let i = 0; i < 400; i += 1) await t.registry.publishChunk(task.taskId, { type: 'data-n', data: i });
     expect(await t.redis.xlen(t.registry.keys.stream(task.taskId))).toBeLessThan(401);
-    const oldest = ((await t.redis.xrange(t.registry.keys.stream(task.taskId), '-', '+', 'COUNT', 1)) as [
-      string,
-    ][])[0]?.[0];
+    const head = await t.redis.xrange(t.registry.keys.stream(task.taskId), '-', '+', 'COUNT', 1);
+    const oldest = head[0]?.[0];
     for (const lastEventId of [first, undefined]) {
       const error = await t.registry.subscribe(task.taskId, { userId: 'user-1', lastEventId }).catch((e) => e);
       expect(error).toMatchObject({ code: 'cursor_trimmed', oldestId: oldest });
     }
     // A cursor inside the kept part resumes with exactly what follows it.
-    const kept = ((await t.redis.xrange(t.registry.keys.stream(task.taskId), '-', '+')) as [string][]).map(
-      ([id]) => id,
-    );
+    const kept = (await t.redis.xrange(t.registry.keys.stream(task.taskId), '-', '+')).map(([id]) => id);
     const controller = new AbortController();
     const subscription = await t.registry.subscribe(task.taskId, {
       userId: 'user-1',
