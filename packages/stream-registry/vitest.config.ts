@@ -1,3 +1,3 @@
 import { chatTestProject } from '@chat/testing/vitest';
 
-export default chatTestProject('stream-registry', { include: ['src/**/*.test.ts', 'test/**/*.test.ts'] });
+export default chatTestProject('stream-registry');

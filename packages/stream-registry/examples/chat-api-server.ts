@@ -1,6 +1,6 @@
 // The chat-API side of the registry: register a task when a long-running tool is called, and serve its chunks
-// to browsers over SSE (resumable with Last-Event-ID). In an application, import from '@chat/stream-registry';
-// the example imports the source so it runs without a build.
+// to browsers over SSE (resumable with Last-Event-ID). An application imports from '@chat/stream-registry';
+// the example imports the source so it runs without a build (register-lua.mjs loads the Lua scripts as text).
 //
 //   REDIS_URL=redis://127.0.0.1:6379 pnpm --filter @chat/stream-registry run example
 //
@@ -55,14 +55,18 @@ export function createChatApiServer(registry: StreamRegistry): Server {
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not_found"}');
     } catch (error) {
       const code = StreamRegistryError.isInstance(error) ? error.code : 'internal';
-      if (!res.headersSent) res.writeHead(code === 'internal' ? 500 : 400, { 'content-type': 'application/json' });
+      if (!res.headersSent)
+        res.writeHead(code === 'internal' ? 500 : 400, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: code }));
     }
   });
 }
 
 async function demo(): Promise<void> {
-  const registry = new StreamRegistry({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' });
+  const registry = new StreamRegistry({
+    url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    keyPrefix: process.env.KEY_PREFIX,
+  });
   const server = createChatApiServer(registry);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();

@@ -18,7 +18,9 @@ export const finishStepChunkSchema = z.looseObject({ type: z.literal('finish-ste
 /** `finish`: the last chunk of a task's stream; written only by `completeTask`. */
 export const finishChunkSchema = z.looseObject({
   type: z.literal('finish'),
-  finishReason: z.enum(['stop', 'length', 'content-filter', 'tool-calls', 'error', 'other', 'unknown']).optional(),
+  finishReason: z
+    .enum(['stop', 'length', 'content-filter', 'tool-calls', 'error', 'other', 'unknown'])
+    .optional(),
   messageMetadata: z.unknown().optional(),
 });
 /** `text-start`: opens a text part. */
@@ -35,7 +37,11 @@ export const textDeltaChunkSchema = z.looseObject({
   providerMetadata,
 });
 /** `text-end`: closes a text part. */
-export const textEndChunkSchema = z.looseObject({ type: z.literal('text-end'), id: z.string(), providerMetadata });
+export const textEndChunkSchema = z.looseObject({
+  type: z.literal('text-end'),
+  id: z.string(),
+  providerMetadata,
+});
 /** `tool-input-start`: a tool call begins. */
 export const toolInputStartChunkSchema = z.looseObject({
   type: z.literal('tool-input-start'),

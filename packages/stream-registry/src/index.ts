@@ -1,5 +1,4 @@
 export {
-  type UIMessageChunk,
   dataChunkSchema,
   encodeChunk,
   errorChunkSchema,
@@ -15,9 +14,14 @@ export {
   toolInputStartChunkSchema,
   toolOutputAvailableChunkSchema,
   toolOutputErrorChunkSchema,
+  type UIMessageChunk,
   uiMessageChunkSchema,
 } from './chunk-schema.js';
-export { StreamRegistryError, type StreamRegistryErrorCode, type StreamRegistryErrorDetails } from './errors.js';
+export {
+  StreamRegistryError,
+  type StreamRegistryErrorCode,
+  type StreamRegistryErrorDetails,
+} from './errors.js';
 export type { StreamEntry } from './live-sink.js';
 export {
   DEFAULT_STREAM_REGISTRY_OPTIONS,
@@ -43,5 +47,5 @@ export {
 } from './sse.js';
 export { compareStreamIds, isStreamId } from './stream-id.js';
 export { Subscription, type SubscriptionEndReason } from './subscription.js';
+export type { ActiveTask, CreateTaskInput, TaskLookup, TaskStatus } from './task.js';
 export { type TaskKeys, taskKeys } from './task-keys.js';
-export { type ActiveTask, type CreateTaskInput, type TaskLookup, type TaskStatus } from './task.js';

@@ -9,10 +9,9 @@ import {
 } from './options.js';
 import { type RegistryCommands, withRegistryCommands } from './scripts.js';
 import { SharedStreamReader } from './shared-reader.js';
-import { checkCursor, parseStreamInfo } from './stream-info.js';
 import { isStreamId, ZERO_ID } from './stream-id.js';
+import { checkCursor, parseStreamInfo } from './stream-info.js';
 import { Subscription } from './subscription.js';
-import { type TaskKeys, taskKeys } from './task-keys.js';
 import {
   type ActiveTask,
   type CreateTaskInput,
@@ -20,6 +19,7 @@ import {
   type TaskLookup,
   taskFromHash,
 } from './task.js';
+import { type TaskKeys, taskKeys } from './task-keys.js';
 
 /** How `completeTask` ends a task. */
 export interface CompleteTaskInput {
@@ -92,6 +92,11 @@ export class StreamRegistry {
       readCount: this.options.readCount,
       logger: this.logger,
     });
+  }
+
+  /** Subscribers currently in their live tail (all served by one blocking connection); for metrics. */
+  get liveSubscriberCount(): number {
+    return this.reader.sinkCount;
   }
 
   /** Registers a running task, its operation → task mapping and its session index entry, all with the TTL. */
@@ -232,12 +237,17 @@ export class StreamRegistry {
   async completeTask(taskId: string, input: CompleteTaskInput): Promise<boolean> {
     this.assertOpen();
     if (input.status !== 'completed' && input.status !== 'failed') {
-      throw new StreamRegistryError('invalid_input', `status must be completed or failed, not ${input.status}`);
+      throw new StreamRegistryError(
+        'invalid_input',
+        `status must be completed or failed, not ${input.status}`,
+      );
     }
     const chunks = input.chunks.map((chunk) => {
       const json = encodeChunk(chunk);
       if (chunk.type === 'finish') {
-        throw new StreamRegistryError('invalid_chunk', 'completeTask adds the finish chunk itself', { taskId });
+        throw new StreamRegistryError('invalid_chunk', 'completeTask adds the finish chunk itself', {
+          taskId,
+        });
       }
       return json;
     });
@@ -265,7 +275,10 @@ export class StreamRegistry {
   async subscribe(taskId: string, options: SubscribeOptions = {}): Promise<Subscription> {
     this.assertOpen();
     if (this.isCluster) {
-      throw new StreamRegistryError('unsupported', 'subscribe needs a single-node client (one XREAD over all tails)');
+      throw new StreamRegistryError(
+        'unsupported',
+        'subscribe needs a single-node client (one XREAD over all tails)',
+      );
     }
     const cursor = options.lastEventId === '0' || !options.lastEventId ? ZERO_ID : options.lastEventId;
     if (!isStreamId(cursor)) {
@@ -337,8 +350,10 @@ export class StreamRegistry {
     const o = this.options;
     const problems: string[] = [];
     if (!redis === !url) problems.push('give exactly one of redis or url');
-    if (o.keyLayout !== 'compat' && o.keyLayout !== 'cluster') problems.push('keyLayout is compat or cluster');
-    if (o.keyLayout === 'cluster' && /[{}]/.test(o.keyPrefix)) problems.push('a cluster keyPrefix has no braces');
+    if (o.keyLayout !== 'compat' && o.keyLayout !== 'cluster')
+      problems.push('keyLayout is compat or cluster');
+    if (o.keyLayout === 'cluster' && /[{}]/.test(o.keyPrefix))
+      problems.push('a cluster keyPrefix has no braces');
     for (const name of [
       'ttlSeconds',
       'streamMaxLen',

@@ -71,6 +71,13 @@ export class SharedStreamReader {
     return tailed.lastId;
   }
 
+  /** Number of live subscribers across all tailed streams. */
+  get sinkCount(): number {
+    let count = 0;
+    for (const tailed of this.streams.values()) count += tailed.sinks.size;
+    return count;
+  }
+
   /** Removes a sink; the stream leaves the next XREAD when its last sink goes. */
   remove(key: string, sink: LiveSink): void {
     const tailed = this.streams.get(key);
@@ -110,7 +117,10 @@ export class SharedStreamReader {
         try {
           if (Number(await this.options.unblock(id)) === 1) return;
         } catch (error) {
-          this.options.logger.debug({ err: error }, 'stream-registry: CLIENT UNBLOCK failed; waiting for BLOCK');
+          this.options.logger.debug(
+            { err: error },
+            'stream-registry: CLIENT UNBLOCK failed; waiting for BLOCK',
+          );
           return;
         }
         await new Promise((resolve) => setTimeout(resolve, 5 * (attempt + 1)));

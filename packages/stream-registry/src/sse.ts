@@ -2,7 +2,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StreamRegistryError } from './errors.js';
 import type { StreamEntry } from './live-sink.js';
 import type { StreamRegistry } from './registry.js';
-import { isStreamId } from './stream-id.js';
 import type { Subscription } from './subscription.js';
 
 /** Headers of every SSE answer: the AI SDK's UI message stream protocol v1, unbuffered by proxies. */
@@ -28,7 +27,10 @@ export interface SSEOptions {
 }
 
 /** A request-like value to read a resume cursor from: a web `Request` or a Node `IncomingMessage`. */
-export type CursorSource = Request | IncomingMessage | { headers: Headers | IncomingMessage['headers']; url?: string };
+export type CursorSource =
+  | Request
+  | IncomingMessage
+  | { headers: Headers | IncomingMessage['headers']; url?: string };
 
 /**
  * The resume cursor of a request: the `Last-Event-ID` header (what EventSource and the AI SDK send), else the
@@ -79,7 +81,12 @@ function eventFrame({ id, chunk }: StreamEntry): string {
 
 type Opened =
   | { kind: 'answer'; answer: SSEErrorAnswer }
-  | { kind: 'stream'; iterator: AsyncIterator<StreamEntry>; first: IteratorResult<StreamEntry> | undefined; subscription: Subscription };
+  | {
+      kind: 'stream';
+      iterator: AsyncIterator<StreamEntry>;
+      first: IteratorResult<StreamEntry> | undefined;
+      subscription: Subscription;
+    };
 
 /** Subscribes and decides between an error answer, 204 (a finished task with nothing after the cursor) and a stream. */
 async function open(
@@ -91,12 +98,17 @@ async function open(
 ): Promise<Opened> {
   let subscription: Subscription;
   try {
-    subscription = await registry.subscribe(taskId, { userId: options.userId ?? null, lastEventId: cursor, signal });
+    subscription = await registry.subscribe(taskId, {
+      userId: options.userId ?? null,
+      lastEventId: cursor,
+      signal,
+    });
   } catch (error) {
     return { kind: 'answer', answer: sseErrorAnswer(error) };
   }
   const iterator = subscription[Symbol.asyncIterator]();
-  if (subscription.task.status === 'running') return { kind: 'stream', iterator, first: undefined, subscription };
+  if (subscription.task.status === 'running')
+    return { kind: 'stream', iterator, first: undefined, subscription };
   // A finished task answers at once: peeking costs no waiting, and an empty remainder is a 204.
   const first = await iterator.next();
   if (first.done) return { kind: 'answer', answer: { status: 204, body: null } };

@@ -64,7 +64,8 @@ export class Subscription implements AsyncIterable<StreamEntry> {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<StreamEntry> {
-    if (this.started) throw new StreamRegistryError('invalid_input', 'a subscription can be iterated only once');
+    if (this.started)
+      throw new StreamRegistryError('invalid_input', 'a subscription can be iterated only once');
     this.started = true;
     return this.iterate();
   }

@@ -84,7 +84,11 @@ describe('AI SDK compatibility (ai@5 readUIMessageStream)', () => {
     });
     const parts = toolParts(await message);
     expect(parts).toEqual([
-      expect.objectContaining({ toolCallId: 'call-a', state: 'output-available', output: { agentId: 'agent-1' } }),
+      expect.objectContaining({
+        toolCallId: 'call-a',
+        state: 'output-available',
+        output: { agentId: 'agent-1' },
+      }),
     ]);
   });
 
@@ -117,18 +121,26 @@ describe('AI SDK compatibility (ai@5 readUIMessageStream)', () => {
         }),
       ),
     );
-    expect(toolParts(partial)).toEqual([expect.objectContaining({ toolCallId: 'call-b', state: 'input-available' })]);
+    expect(toolParts(partial)).toEqual([
+      expect.objectContaining({ toolCallId: 'call-b', state: 'input-available' }),
+    ]);
 
     // The worker completes while the browser is away.
     await t.registry.completeTask(taskId, {
       status: 'completed',
       chunks: [{ type: 'tool-output-available', toolCallId: 'call-b', output: { agentId: 'agent-2' } }],
     });
-    const resumed = await transportFor(taskId, { 'last-event-id': lastId }).reconnectToStream({ chatId: taskId });
+    const resumed = await transportFor(taskId, { 'last-event-id': lastId }).reconnectToStream({
+      chatId: taskId,
+    });
     if (!resumed) throw new Error('expected a stream, got 204');
     const message = await assemble(resumed, partial);
     expect(toolParts(message)).toEqual([
-      expect.objectContaining({ toolCallId: 'call-b', state: 'output-available', output: { agentId: 'agent-2' } }),
+      expect.objectContaining({
+        toolCallId: 'call-b',
+        state: 'output-available',
+        output: { agentId: 'agent-2' },
+      }),
     ]);
     expect(message.id).toBe(partial.id);
 
@@ -151,7 +163,11 @@ describe('AI SDK compatibility (ai@5 readUIMessageStream)', () => {
     const response = await toSSEResponse(t.registry, task.taskId, undefined, { userId: 'user-1' });
     const message = await assemble(chunksOf(response.body as ReadableStream<Uint8Array>));
     expect(toolParts(message)).toEqual([
-      expect.objectContaining({ toolCallId: task.toolCallId, state: 'output-error', errorText: 'generator failed' }),
+      expect.objectContaining({
+        toolCallId: task.toolCallId,
+        state: 'output-error',
+        errorText: 'generator failed',
+      }),
     ]);
   });
 });

@@ -14,8 +14,12 @@ describe.each(['compat', 'cluster'] as const)('publishChunk and completeTask (%s
     const task = await newTask(t.registry);
     await t.redis.expire(t.registry.keys.meta(task.taskId), 10);
     const ids: string[] = [];
-    for (const chunk of openingChunks(task.toolCallId)) ids.push(await t.registry.publishChunk(task.taskId, chunk));
-    const entries = (await t.redis.xrange(t.registry.keys.stream(task.taskId), '-', '+')) as [string, string[]][];
+    for (const chunk of openingChunks(task.toolCallId))
+      ids.push(await t.registry.publishChunk(task.taskId, chunk));
+    const entries = (await t.redis.xrange(t.registry.keys.stream(task.taskId), '-', '+')) as [
+      string,
+      string[],
+    ][];
     expect(entries.map(([id]) => id)).toEqual(ids);
     expect(chunksOf(entries)).toEqual(openingChunks(task.toolCallId));
     expect(await t.redis.ttl(t.registry.keys.meta(task.taskId))).toBeGreaterThan(250);

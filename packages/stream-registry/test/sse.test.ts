@@ -35,8 +35,12 @@ describe('SSE adapter', () => {
   it('toSSEResponse: AI SDK headers, retry hint, an id per event, [DONE] after finish', async () => {
     const task = await newTask(t.registry);
     const ids: string[] = [];
-    for (const chunk of openingChunks(task.toolCallId)) ids.push(await t.registry.publishChunk(task.taskId, chunk));
-    const response = await toSSEResponse(t.registry, task.taskId, undefined, { userId: 'user-1', keepAliveMs: 30 });
+    for (const chunk of openingChunks(task.toolCallId))
+      ids.push(await t.registry.publishChunk(task.taskId, chunk));
+    const response = await toSSEResponse(t.registry, task.taskId, undefined, {
+      userId: 'user-1',
+      keepAliveMs: 30,
+    });
     expect(response.status).toBe(200);
     for (const [name, value] of Object.entries(SSE_HEADERS)) expect(response.headers.get(name)).toBe(value);
     const text = response.text();
@@ -64,7 +68,8 @@ describe('SSE adapter', () => {
   it('resumes from Last-Event-ID, or from ?cursor=, and answers 204 when nothing is left', async () => {
     const task = await newTask(t.registry);
     const ids: string[] = [];
-    for (const chunk of openingChunks(task.toolCallId)) ids.push(await t.registry.publishChunk(task.taskId, chunk));
+    for (const chunk of openingChunks(task.toolCallId))
+      ids.push(await t.registry.publishChunk(task.taskId, chunk));
     await t.registry.completeTask(task.taskId, { status: 'completed', chunks: [] });
     const byHeader = await toSSEResponse(
       t.registry,
@@ -78,10 +83,19 @@ describe('SSE adapter', () => {
     const byQuery = await toSSEResponse(t.registry, task.taskId, new Request(`http://x/s?cursor=${ids[1]}`), {
       userId: 'user-1',
     });
-    expect(parseFrames(await byQuery.text()).filter((f) => f.id).map((f) => f.id)).toEqual([ids[2], finishId]);
-    const nothingLeft = await toSSEResponse(t.registry, task.taskId, new Request(`http://x/s?cursor=${finishId}`), {
-      userId: 'user-1',
-    });
+    expect(
+      parseFrames(await byQuery.text())
+        .filter((f) => f.id)
+        .map((f) => f.id),
+    ).toEqual([ids[2], finishId]);
+    const nothingLeft = await toSSEResponse(
+      t.registry,
+      task.taskId,
+      new Request(`http://x/s?cursor=${finishId}`),
+      {
+        userId: 'user-1',
+      },
+    );
     expect(nothingLeft.status).toBe(204);
   });
 
@@ -105,9 +119,9 @@ describe('SSE adapter', () => {
   });
 
   it('parseResumeCursor reads Last-Event-ID first, then ?cursor=', () => {
-    expect(parseResumeCursor(new Request('http://x/?cursor=2-0', { headers: { 'Last-Event-ID': '1-0' } }))).toBe(
-      '1-0',
-    );
+    expect(
+      parseResumeCursor(new Request('http://x/?cursor=2-0', { headers: { 'Last-Event-ID': '1-0' } })),
+    ).toBe('1-0');
     expect(parseResumeCursor(new Request('http://x/?cursor=2-0'))).toBe('2-0');
     expect(parseResumeCursor({ headers: { 'last-event-id': '3-1' }, url: '/s' })).toBe('3-1');
     expect(parseResumeCursor({ headers: {}, url: '/s' })).toBeUndefined();

@@ -50,7 +50,10 @@ describe.each(['compat', 'cluster'] as const)('subscribe (%s layout)', (layout) 
         await t.registry.publishChunk(task.taskId, chunk);
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
-      await t.registry.completeTask(task.taskId, { status: 'completed', chunks: [expected.at(-2) as UIMessageChunk] });
+      await t.registry.completeTask(task.taskId, {
+        status: 'completed',
+        chunks: [expected.at(-2) as UIMessageChunk],
+      });
     })();
     // A reader that disconnects after every single chunk and resumes from the last id it saw.
     const seen: StreamEntry[] = [];
@@ -101,19 +104,23 @@ describe.each(['compat', 'cluster'] as const)('subscribe (%s layout)', (layout) 
     const task = await newTask(t.registry);
     const id = await t.registry.publishChunk(task.taskId, { type: 'start' });
     await t.redis.pexpire(t.registry.keys.meta(task.taskId), 20);
-    await waitFor(async () => (await t.redis.exists(t.registry.keys.meta(task.taskId))) === 0, 5000, 'expiry');
+    await waitFor(
+      async () => (await t.redis.exists(t.registry.keys.meta(task.taskId))) === 0,
+      5000,
+      'expiry',
+    );
     await expect(t.registry.subscribe(task.taskId, { userId: 'user-1' })).rejects.toMatchObject({
       code: 'task_expired',
     });
     const other = await newTask(t.registry);
     await t.registry.publishChunk(other.taskId, { type: 'start' });
-    await expect(t.registry.subscribe(other.taskId, { userId: 'user-1', lastEventId: 'abc' })).rejects.toMatchObject(
-      { code: 'invalid_cursor' },
-    );
+    await expect(
+      t.registry.subscribe(other.taskId, { userId: 'user-1', lastEventId: 'abc' }),
+    ).rejects.toMatchObject({ code: 'invalid_cursor' });
     const future = `${Number(id.split('-')[0]) + 10_000_000}-0`;
-    await expect(t.registry.subscribe(other.taskId, { userId: 'user-1', lastEventId: future })).rejects.toMatchObject(
-      { code: 'invalid_cursor' },
-    );
+    await expect(
+      t.registry.subscribe(other.taskId, { userId: 'user-1', lastEventId: future }),
+    ).rejects.toMatchObject({ code: 'invalid_cursor' });
   });
 
   it('a live subscriber whose task expires without a finish ends with task_expired', async () => {
@@ -134,7 +141,9 @@ describe.each(['compat', 'cluster'] as const)('subscribe (%s layout)', (layout) 
     const head = await t.redis.xrange(t.registry.keys.stream(task.taskId), '-', '+', 'COUNT', 1);
     const oldest = head[0]?.[0];
     for (const lastEventId of [first, undefined]) {
-      const error = await t.registry.subscribe(task.taskId, { userId: 'user-1', lastEventId }).catch((e) => e);
+      const error = await t.registry
+        .subscribe(task.taskId, { userId: 'user-1', lastEventId })
+        .catch((e) => e);
       expect(error).toMatchObject({ code: 'cursor_trimmed', oldestId: oldest });
     }
     // A cursor inside the kept part resumes with exactly what follows it.
@@ -176,7 +185,9 @@ describe.each(['compat', 'cluster'] as const)('subscribe (%s layout)', (layout) 
     expect(subscription.endReason).toBe('overflow');
     expect(got.length).toBeLessThanOrEqual(1 + 8 + 1);
     const delivered = [first.value as StreamEntry, ...got.slice(0, -1)];
-    const rest = await collect(await t.registry.subscribe(task.taskId, { userId: 'user-1', lastEventId: last?.id }));
+    const rest = await collect(
+      await t.registry.subscribe(task.taskId, { userId: 'user-1', lastEventId: last?.id }),
+    );
     const all = [...delivered, ...rest].map((e) => e.chunk);
     expect(all).toEqual([
       { type: 'start' },
@@ -188,7 +199,10 @@ describe.each(['compat', 'cluster'] as const)('subscribe (%s layout)', (layout) 
   it('an abort signal ends a live subscription and frees its place in the shared reader', async () => {
     const task = await newTask(t.registry);
     const controller = new AbortController();
-    const subscription = await t.registry.subscribe(task.taskId, { userId: 'user-1', signal: controller.signal });
+    const subscription = await t.registry.subscribe(task.taskId, {
+      userId: 'user-1',
+      signal: controller.signal,
+    });
     const result = collect(subscription);
     setTimeout(() => controller.abort(), 50);
     expect(await result).toEqual([]);

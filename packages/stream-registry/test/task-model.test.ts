@@ -47,7 +47,9 @@ describe.each(['compat', 'cluster'] as const)('task model (%s layout)', (layout)
     await expect(again).rejects.toMatchObject({ code: 'task_exists' });
     expect(await t.registry.findTaskByOperationId('op-other')).toBeNull();
     const bad = t.registry.createTask({ ...task, taskId: '' });
-    await expect(bad).rejects.toSatisfy((e) => StreamRegistryError.isInstance(e) && e.code === 'invalid_input');
+    await expect(bad).rejects.toSatisfy(
+      (e) => StreamRegistryError.isInstance(e) && e.code === 'invalid_input',
+    );
   });
 
   it('getTaskWithExpiryInfo tells found, expired (chunks left, hash gone) and not found apart', async () => {
@@ -55,7 +57,10 @@ describe.each(['compat', 'cluster'] as const)('task model (%s layout)', (layout)
     expect(await t.registry.getTaskWithExpiryInfo(task.taskId)).toEqual({ state: 'found', task });
     await t.registry.publishChunk(task.taskId, { type: 'start' });
     await t.redis.del(t.registry.keys.meta(task.taskId));
-    expect(await t.registry.getTaskWithExpiryInfo(task.taskId)).toEqual({ state: 'expired', taskId: task.taskId });
+    expect(await t.registry.getTaskWithExpiryInfo(task.taskId)).toEqual({
+      state: 'expired',
+      taskId: task.taskId,
+    });
     expect(await t.registry.getTaskWithExpiryInfo('nope')).toEqual({ state: 'not_found', taskId: 'nope' });
     expect(await t.registry.getTask('nope')).toBeNull();
     expect(await t.registry.findTaskByOperationId('nope')).toBeNull();
