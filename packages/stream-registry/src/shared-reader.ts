@@ -94,6 +94,7 @@ export class SharedStreamReader {
     this.streams.clear();
     // A blocked XREAD never answers QUIT until BLOCK ends; disconnecting drops it at once.
     this.connection?.disconnect();
+    this.connection = undefined;
     await this.loop?.catch(() => {});
   }
 
@@ -138,15 +139,30 @@ export class SharedStreamReader {
         this.generation += 1;
         this.blocked = true;
         this.wakePending = false;
-        const reply = (await connection.xread(
-          'COUNT',
-          this.options.readCount,
-          'BLOCK',
-          this.options.blockMs,
-          'STREAMS',
-          ...keys,
-          ...ids,
-        )) as [string, [string, string[]][]][] | null;
+        // Watchdog: a blocking call that outlives BLOCK by this much sits on a dead socket (or a reconnect that
+        // re-sent it); drop the connection and let the next turn open a fresh one.
+        const watchdog = setTimeout(() => {
+          this.options.logger.warn(
+            { blockMs: this.options.blockMs },
+            'stream-registry: XREAD overdue; reconnecting',
+          );
+          if (this.connection === connection) this.connection = undefined;
+          connection.disconnect();
+        }, this.options.blockMs + Math.max(1000, this.options.blockMs));
+        let reply: [string, [string, string[]][]][] | null;
+        try {
+          reply = (await connection.xread(
+            'COUNT',
+            this.options.readCount,
+            'BLOCK',
+            this.options.blockMs,
+            'STREAMS',
+            ...keys,
+            ...ids,
+          )) as [string, [string, string[]][]][] | null;
+        } finally {
+          clearTimeout(watchdog);
+        }
         this.blocked = false;
         failures = 0;
         if (reply) this.fanOut(reply);
@@ -181,6 +197,10 @@ export class SharedStreamReader {
     if (this.connection) return this.connection;
     const connection = this.options.connect();
     this.connection = connection;
+    // ioredis reconnects by itself; without a listener it would print every failed attempt to the console.
+    connection.on('error', (error: unknown) => {
+      this.options.logger.debug({ err: error }, 'stream-registry: reader connection error');
+    });
     // The id lets another connection wake this one with CLIENT UNBLOCK when a stream is added.
     this.clientId = Number(await connection.client('ID'));
     connection.on('ready', () => {

@@ -38,6 +38,7 @@ describe('lifecycle', () => {
   it('a live subscriber keeps tailing across a Redis restart', async () => {
     const server = await startRedis({ appendOnly: true, appendFsync: 'always' });
     const redis = new Redis(server.url, { maxRetriesPerRequest: null });
+    redis.on('error', () => {}); // refused connections while the server restarts are expected
     const registry = new StreamRegistry({ redis, blockMs: 200 });
     try {
       const task = await newTask(registry);
@@ -49,7 +50,11 @@ describe('lifecycle', () => {
       await registry.publishChunk(task.taskId, { type: 'start' });
       await waitFor(() => got.length === 1, 10_000, 'first chunk');
       await server.restart();
-      await waitFor(async () => (await registry.getTask(task.taskId).catch(() => null)) !== null, 20_000, 'redis');
+      await waitFor(
+        async () => (await registry.getTask(task.taskId).catch(() => null)) !== null,
+        20_000,
+        'redis',
+      );
       await registry.publishChunk(task.taskId, { type: 'data-after-restart', data: 1 });
       await registry.completeTask(task.taskId, { status: 'completed', chunks: [] });
       await run;

@@ -1,8 +1,9 @@
+import { hashTagOf } from '@chat/completion-schema';
 import { type RedisServer, startRedis } from '@chat/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type KeyLayout, StreamRegistry } from '../src/index.js';
-import { newTask } from './helpers.js';
+import { newTask, waitFor } from './helpers.js';
 
 /** Calls per command since the last CONFIG RESETSTAT, without the probes themselves. */
 async function commandCalls(redis: Redis): Promise<Record<string, number>> {
@@ -66,6 +67,35 @@ describe.each(['compat', 'cluster'] as const)('round trips and commands (%s layo
     console.log(`[${layout}] 1 × createTask →`, calls);
     if (layout === 'compat') expect(calls.evalsha).toBe(1);
     else expect(calls).toMatchObject({ evalsha: 2, set: 1 });
+  });
+
+  it('every script call touches keys of one hash slot (seen with MONITOR)', async () => {
+    const monitor = await probe.monitor();
+    const calls: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (args[0]?.toLowerCase() === 'evalsha') calls.push(args);
+    });
+    try {
+      const task = await newTask(registry);
+      await registry.publishChunk(task.taskId, { type: 'start' });
+      await registry.completeTask(task.taskId, { status: 'completed', chunks: [{ type: 'finish-step' }] });
+      await waitFor(() => calls.length >= (layout === 'compat' ? 3 : 4), 10_000, 'monitored calls');
+    } finally {
+      monitor.disconnect();
+    }
+    for (const [, , numKeys, ...rest] of calls) {
+      const keys = rest.slice(0, Number(numKeys));
+      if (layout === 'cluster') {
+        expect(
+          keys.every(
+            (key) => hashTagOf(key) !== undefined && hashTagOf(key) === hashTagOf(keys[0] as string),
+          ),
+        ).toBe(true);
+      } else {
+        // compat: the Python names, no tags; one Redis, so the 3-key create script is fine.
+        expect(keys.every((key) => hashTagOf(key) === undefined)).toBe(true);
+      }
+    }
   });
 
   it('getActiveTaskForSession reads the session index: no SCAN, no KEYS', async () => {
