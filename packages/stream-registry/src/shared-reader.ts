@@ -60,6 +60,10 @@ export class SharedStreamReader {
    * sink will receive entries (exclusive): when it is ahead of `seenId` the subscriber must read the gap itself.
    */
   add(key: string, sink: LiveSink, seenId: string): string {
+    if (this.closed) {
+      sink.close();
+      return seenId;
+    }
     let tailed = this.streams.get(key);
     if (!tailed) {
       tailed = { lastId: seenId, sinks: new Set() };

@@ -176,14 +176,17 @@ export async function toSSEResponse(
       const write = (text: string) => {
         if (open) stream.enqueue(encoder.encode(text));
       };
-      void pump(opened, write, keepAliveMs, retryMs).finally(() => {
+      const finish = () => {
         if (!open) return;
         open = false;
-        stream.close();
-      });
-      signal.addEventListener('abort', () => {
-        open = false;
-      });
+        try {
+          stream.close();
+        } catch {
+          // Already cancelled by the reader.
+        }
+      };
+      void pump(opened, write, keepAliveMs, retryMs).finally(finish);
+      signal.addEventListener('abort', finish, { once: true });
     },
     cancel() {
       controller.abort();

@@ -27,6 +27,16 @@ describe('lifecycle', () => {
     await t.redis.quit();
   });
 
+  it('a subscription created before close() but iterated after it ends at once', async () => {
+    const t = makeRegistry('compat');
+    const task = await newTask(t.registry);
+    const subscription = await t.registry.subscribe(task.taskId, { userId: 'user-1' });
+    await t.registry.close();
+    for await (const _ of subscription);
+    expect(subscription.endReason).toBe('closed');
+    await t.redis.quit();
+  });
+
   it('close() quits a connection the registry opened from a URL', async () => {
     const registry = new StreamRegistry({ url: inject('redisUrl') });
     expect(await registry.getTask('none')).toBeNull();

@@ -118,6 +118,19 @@ describe('SSE adapter', () => {
     expect(await gone.json()).toMatchObject({ error: 'task_expired' });
   });
 
+  it('an aborted signal ends the response body', async () => {
+    const task = await newTask(t.registry);
+    const controller = new AbortController();
+    const response = await toSSEResponse(t.registry, task.taskId, undefined, {
+      userId: 'user-1',
+      signal: controller.signal,
+    });
+    const text = response.text();
+    setTimeout(() => controller.abort(), 50);
+    expect(parseFrames(await text)).toEqual([{ retry: '3000' }]);
+    await waitFor(() => t.registry.liveSubscriberCount === 0, 10_000, 'the subscriber to leave');
+  });
+
   it('parseResumeCursor reads Last-Event-ID first, then ?cursor=', () => {
     expect(
       parseResumeCursor(new Request('http://x/?cursor=2-0', { headers: { 'Last-Event-ID': '1-0' } })),
