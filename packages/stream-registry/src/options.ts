@@ -1,5 +1,6 @@
-import type { Logger } from '@chat/completion-schema';
+import { type Logger, silentLogger } from '@chat/completion-schema';
 import type { Cluster, Redis } from 'ioredis';
+import { StreamRegistryError } from './errors.js';
 
 /** Key naming: `compat` is the Python original's, `cluster` adds `{<task_id>}` hash tags for Redis Cluster. */
 export type KeyLayout = 'compat' | 'cluster';
@@ -59,3 +60,37 @@ export type DefaultedStreamRegistryOptions = Omit<
   Required<StreamRegistryOptions>,
   'redis' | 'url' | 'keyLayout'
 > & { keyLayout: KeyLayout };
+
+const POSITIVE_INTEGERS = [
+  'ttlSeconds',
+  'streamMaxLen',
+  'subscriberBufferSize',
+  'keepAliveMs',
+  'retryMs',
+  'blockMs',
+  'readCount',
+  'replayPageSize',
+  'idleCheckMs',
+  'sessionIndexLimit',
+] as const;
+
+/** Applies the defaults and checks the result, throwing `invalid_options` with every problem at once. */
+export function resolveStreamRegistryOptions(options: StreamRegistryOptions): DefaultedStreamRegistryOptions {
+  const { redis, url, logger, ...rest } = options;
+  const defined = Object.fromEntries(Object.entries(rest).filter(([, value]) => value !== undefined));
+  const o = {
+    ...DEFAULT_STREAM_REGISTRY_OPTIONS,
+    ...defined,
+    logger: logger ?? silentLogger,
+  } as DefaultedStreamRegistryOptions;
+  const problems: string[] = [];
+  if (!redis === !url) problems.push('give exactly one of redis or url');
+  if (o.keyLayout !== 'compat' && o.keyLayout !== 'cluster') problems.push('keyLayout is compat or cluster');
+  if (o.keyLayout === 'cluster' && /[{}]/.test(o.keyPrefix))
+    problems.push('a cluster keyPrefix has no braces');
+  for (const name of POSITIVE_INTEGERS) {
+    if (!Number.isInteger(o[name]) || o[name] <= 0) problems.push(`${name} must be a positive integer`);
+  }
+  if (problems.length > 0) throw new StreamRegistryError('invalid_options', problems.join('; '));
+  return o;
+}

@@ -1,16 +1,15 @@
-import { childLogger, type Logger, silentLogger } from '@chat/completion-schema';
+import { childLogger, type Logger } from '@chat/completion-schema';
 import { type Cluster, Redis } from 'ioredis';
 import { encodeChunk, type UIMessageChunk } from './chunk-schema.js';
 import { StreamRegistryError } from './errors.js';
 import {
-  DEFAULT_STREAM_REGISTRY_OPTIONS,
   type DefaultedStreamRegistryOptions,
+  resolveStreamRegistryOptions,
   type StreamRegistryOptions,
 } from './options.js';
 import { type RegistryCommands, withRegistryCommands } from './scripts.js';
 import { SharedStreamReader } from './shared-reader.js';
-import { isStreamId, ZERO_ID } from './stream-id.js';
-import { checkCursor, parseStreamInfo } from './stream-info.js';
+import { checkSubscribe } from './subscribe-check.js';
 import { Subscription } from './subscription.js';
 import {
   type ActiveTask,
@@ -61,14 +60,8 @@ export class StreamRegistry {
   private closing: Promise<void> | undefined;
 
   constructor(options: StreamRegistryOptions) {
-    const { redis, url, logger, ...rest } = options;
-    const defined = Object.fromEntries(Object.entries(rest).filter(([, value]) => value !== undefined));
-    this.options = {
-      ...DEFAULT_STREAM_REGISTRY_OPTIONS,
-      ...defined,
-      logger: logger ?? silentLogger,
-    } as DefaultedStreamRegistryOptions;
-    this.validateOptions(redis, url);
+    const { redis, url } = options;
+    this.options = resolveStreamRegistryOptions(options);
     this.ownsConnection = !redis;
     const client = redis ?? new Redis(url as string, { lazyConnect: false });
     this.isCluster = (client as Cluster).isCluster === true;
@@ -280,31 +273,16 @@ export class StreamRegistry {
         'subscribe needs a single-node client (one XREAD over all tails)',
       );
     }
-    const cursor = options.lastEventId === '0' || !options.lastEventId ? ZERO_ID : options.lastEventId;
-    if (!isStreamId(cursor)) {
-      throw new StreamRegistryError('invalid_cursor', `cursor ${JSON.stringify(cursor)} is not a stream id`, {
-        taskId,
-        cursor,
-      });
-    }
     const metaKey = this.keys.meta(taskId);
     const streamKey = this.keys.stream(taskId);
-    const [hash, info] = await Promise.all([
-      this.redis.hgetall(metaKey),
-      this.redis.xinfo('STREAM', streamKey).catch((error: unknown) => {
-        if (error instanceof Error && /no such key/i.test(error.message)) return null;
-        throw error;
-      }),
-    ]);
-    const task = taskId ? taskFromHash(hash) : null;
-    if (!task) {
-      if (info) throw new StreamRegistryError('task_expired', `task ${taskId} expired`, { taskId });
-      throw new StreamRegistryError('task_not_found', `task ${taskId} not found`, { taskId });
-    }
-    if (task.userId !== null && task.userId !== (options.userId ?? null)) {
-      throw new StreamRegistryError('forbidden', `task ${taskId} belongs to another user`, { taskId });
-    }
-    if (info) checkCursor(taskId, cursor, parseStreamInfo(info as unknown[]));
+    const { task, cursor } = await checkSubscribe(
+      this.redis,
+      metaKey,
+      streamKey,
+      taskId,
+      options.userId,
+      options.lastEventId,
+    );
     return new Subscription(
       task,
       cursor,
@@ -344,31 +322,6 @@ export class StreamRegistry {
 
   private assertOpen(): void {
     if (this.closing) throw new StreamRegistryError('closed', 'the stream registry is closed');
-  }
-
-  private validateOptions(redis: unknown, url: unknown): void {
-    const o = this.options;
-    const problems: string[] = [];
-    if (!redis === !url) problems.push('give exactly one of redis or url');
-    if (o.keyLayout !== 'compat' && o.keyLayout !== 'cluster')
-      problems.push('keyLayout is compat or cluster');
-    if (o.keyLayout === 'cluster' && /[{}]/.test(o.keyPrefix))
-      problems.push('a cluster keyPrefix has no braces');
-    for (const name of [
-      'ttlSeconds',
-      'streamMaxLen',
-      'subscriberBufferSize',
-      'keepAliveMs',
-      'retryMs',
-      'blockMs',
-      'readCount',
-      'replayPageSize',
-      'idleCheckMs',
-      'sessionIndexLimit',
-    ] as const) {
-      if (!Number.isInteger(o[name]) || o[name] <= 0) problems.push(`${name} must be a positive integer`);
-    }
-    if (problems.length > 0) throw new StreamRegistryError('invalid_options', problems.join('; '));
   }
 }
 
