@@ -1,0 +1,135 @@
+import { MAX_MESSAGE_BYTES } from '@chat/completion-schema';
+import { z } from 'zod';
+import { StreamRegistryError } from './errors.js';
+
+// Loose objects, as the AI SDK's own schema: unknown fields pass through so newer SDK fields survive a replay.
+const providerMetadata = z.record(z.string(), z.record(z.string(), z.unknown())).optional();
+
+/** `start`: opens an assistant message. */
+export const startChunkSchema = z.looseObject({
+  type: z.literal('start'),
+  messageId: z.string().optional(),
+  messageMetadata: z.unknown().optional(),
+});
+/** `start-step`: opens a step (one model call). */
+export const startStepChunkSchema = z.looseObject({ type: z.literal('start-step') });
+/** `finish-step`: closes a step. */
+export const finishStepChunkSchema = z.looseObject({ type: z.literal('finish-step') });
+/** `finish`: the last chunk of a task's stream; written only by `completeTask`. */
+export const finishChunkSchema = z.looseObject({
+  type: z.literal('finish'),
+  finishReason: z
+    .enum(['stop', 'length', 'content-filter', 'tool-calls', 'error', 'other', 'unknown'])
+    .optional(),
+  messageMetadata: z.unknown().optional(),
+});
+/** `text-start`: opens a text part. */
+export const textStartChunkSchema = z.looseObject({
+  type: z.literal('text-start'),
+  id: z.string(),
+  providerMetadata,
+});
+/** `text-delta`: appends to a text part. */
+export const textDeltaChunkSchema = z.looseObject({
+  type: z.literal('text-delta'),
+  id: z.string(),
+  delta: z.string(),
+  providerMetadata,
+});
+/** `text-end`: closes a text part. */
+export const textEndChunkSchema = z.looseObject({
+  type: z.literal('text-end'),
+  id: z.string(),
+  providerMetadata,
+});
+/** `tool-input-start`: a tool call begins. */
+export const toolInputStartChunkSchema = z.looseObject({
+  type: z.literal('tool-input-start'),
+  toolCallId: z.string(),
+  toolName: z.string(),
+  providerExecuted: z.boolean().optional(),
+  dynamic: z.boolean().optional(),
+});
+/** `tool-input-delta`: streamed tool input text. */
+export const toolInputDeltaChunkSchema = z.looseObject({
+  type: z.literal('tool-input-delta'),
+  toolCallId: z.string(),
+  inputTextDelta: z.string(),
+});
+/** `tool-input-available`: the complete tool input. */
+export const toolInputAvailableChunkSchema = z.looseObject({
+  type: z.literal('tool-input-available'),
+  toolCallId: z.string(),
+  toolName: z.string(),
+  input: z.unknown(),
+  providerExecuted: z.boolean().optional(),
+  providerMetadata,
+  dynamic: z.boolean().optional(),
+});
+/** `tool-output-available`: the tool's output, what the completion worker writes. */
+export const toolOutputAvailableChunkSchema = z.looseObject({
+  type: z.literal('tool-output-available'),
+  toolCallId: z.string(),
+  output: z.unknown(),
+  providerExecuted: z.boolean().optional(),
+  dynamic: z.boolean().optional(),
+  preliminary: z.boolean().optional(),
+});
+/** `tool-output-error`: the tool failed. */
+export const toolOutputErrorChunkSchema = z.looseObject({
+  type: z.literal('tool-output-error'),
+  toolCallId: z.string(),
+  errorText: z.string(),
+  providerExecuted: z.boolean().optional(),
+  dynamic: z.boolean().optional(),
+});
+/** `error`: a stream-level error; the registry adds `code` and `cursor` when it cuts a slow subscriber off. */
+export const errorChunkSchema = z.looseObject({ type: z.literal('error'), errorText: z.string() });
+/** `data-*`: application data parts. */
+export const dataChunkSchema = z.looseObject({
+  type: z.templateLiteral(['data-', z.string()]),
+  id: z.string().optional(),
+  data: z.unknown(),
+  transient: z.boolean().optional(),
+});
+
+/** One chunk of the AI SDK UI message stream protocol (v1), the subset ARCHITECTURE.md lists. */
+export const uiMessageChunkSchema = z.union([
+  startChunkSchema,
+  startStepChunkSchema,
+  finishStepChunkSchema,
+  finishChunkSchema,
+  textStartChunkSchema,
+  textDeltaChunkSchema,
+  textEndChunkSchema,
+  toolInputStartChunkSchema,
+  toolInputDeltaChunkSchema,
+  toolInputAvailableChunkSchema,
+  toolOutputAvailableChunkSchema,
+  toolOutputErrorChunkSchema,
+  errorChunkSchema,
+  dataChunkSchema,
+]);
+
+/** A UI message stream chunk as stored in a task's chunk stream and sent over SSE. */
+export type UIMessageChunk = z.infer<typeof uiMessageChunkSchema>;
+
+/**
+ * Validates a chunk and returns its JSON, or throws `invalid_chunk` naming the problem. Used before anything is
+ * written, so a bad chunk never reaches a browser.
+ */
+export function encodeChunk(chunk: unknown): string {
+  const parsed = uiMessageChunkSchema.safeParse(chunk);
+  if (!parsed.success) {
+    const type = typeof chunk === 'object' && chunk !== null ? (chunk as { type?: unknown }).type : undefined;
+    throw new StreamRegistryError(
+      'invalid_chunk',
+      `invalid UI message chunk (type ${JSON.stringify(type)}): ${z.prettifyError(parsed.error)}`,
+    );
+  }
+  const json = JSON.stringify(parsed.data);
+  if (Buffer.byteLength(json) > MAX_MESSAGE_BYTES) {
+    throw new StreamRegistryError('invalid_chunk', `chunk is larger than ${MAX_MESSAGE_BYTES} bytes`);
+  }
+  return json;
+}

@@ -1,0 +1,51 @@
+export {
+  dataChunkSchema,
+  encodeChunk,
+  errorChunkSchema,
+  finishChunkSchema,
+  finishStepChunkSchema,
+  startChunkSchema,
+  startStepChunkSchema,
+  textDeltaChunkSchema,
+  textEndChunkSchema,
+  textStartChunkSchema,
+  toolInputAvailableChunkSchema,
+  toolInputDeltaChunkSchema,
+  toolInputStartChunkSchema,
+  toolOutputAvailableChunkSchema,
+  toolOutputErrorChunkSchema,
+  type UIMessageChunk,
+  uiMessageChunkSchema,
+} from './chunk-schema.js';
+export {
+  StreamRegistryError,
+  type StreamRegistryErrorCode,
+  type StreamRegistryErrorDetails,
+} from './errors.js';
+export type { StreamEntry } from './live-sink.js';
+export {
+  DEFAULT_STREAM_REGISTRY_OPTIONS,
+  type DefaultedStreamRegistryOptions,
+  type KeyLayout,
+  type StreamRegistryOptions,
+} from './options.js';
+export {
+  type CompleteTaskInput,
+  createStreamRegistry,
+  StreamRegistry,
+  type SubscribeOptions,
+} from './registry.js';
+export {
+  type CursorSource,
+  parseResumeCursor,
+  SSE_HEADERS,
+  type SSEErrorAnswer,
+  type SSEOptions,
+  sseErrorAnswer,
+  toSSEResponse,
+  writeSSE,
+} from './sse.js';
+export { compareStreamIds, isStreamId } from './stream-id.js';
+export { Subscription, type SubscriptionEndReason } from './subscription.js';
+export type { ActiveTask, CreateTaskInput, TaskLookup, TaskStatus } from './task.js';
+export { type TaskKeys, taskKeys } from './task-keys.js';

@@ -1,0 +1,77 @@
+import type { UIMessageChunk } from './chunk-schema.js';
+
+/** One chunk of a task's stream with its entry id, the SSE event id and resume cursor. */
+export interface StreamEntry {
+  id: string;
+  chunk: UIMessageChunk;
+}
+
+/** What a subscriber's wait returns. */
+export type SinkEvent =
+  | { kind: 'entry'; entry: StreamEntry }
+  | { kind: 'overflow' }
+  | { kind: 'aborted' }
+  | { kind: 'idle' }
+  | { kind: 'closed' };
+
+/**
+ * A subscriber's bounded buffer fed by the shared reader. On overflow it stops accepting (the reader drops it),
+ * so a slow browser costs at most `capacity` entries of memory and learns where to resume.
+ */
+export class LiveSink {
+  private readonly buffer: StreamEntry[] = [];
+  private waiter: ((event: SinkEvent) => void) | undefined;
+  private overflowed = false;
+  private closed = false;
+
+  constructor(private readonly capacity: number) {}
+
+  /** Called by the reader; false once the buffer overflowed (the reader then removes this sink). */
+  push(entry: StreamEntry): boolean {
+    if (this.overflowed || this.closed) return false;
+    const waiter = this.waiter;
+    if (waiter && this.buffer.length === 0) {
+      this.waiter = undefined;
+      waiter({ kind: 'entry', entry });
+      return true;
+    }
+    if (this.buffer.length >= this.capacity) {
+      this.overflowed = true;
+      this.wake({ kind: 'overflow' });
+      return false;
+    }
+    this.buffer.push(entry);
+    return true;
+  }
+
+  /** Ends every pending and future wait with `closed` (registry shutting down). */
+  close(): void {
+    this.closed = true;
+    this.wake({ kind: 'closed' });
+  }
+
+  /** Next buffered entry; after an overflow, the buffered entries first and then `overflow`. */
+  next(signal: AbortSignal | undefined, idleMs: number): Promise<SinkEvent> {
+    const entry = this.buffer.shift();
+    if (entry) return Promise.resolve({ kind: 'entry', entry });
+    if (this.overflowed) return Promise.resolve({ kind: 'overflow' });
+    if (this.closed) return Promise.resolve({ kind: 'closed' });
+    if (signal?.aborted) return Promise.resolve({ kind: 'aborted' });
+    return new Promise<SinkEvent>((resolve) => {
+      const onAbort = () => this.wake({ kind: 'aborted' });
+      const timer = setTimeout(() => this.wake({ kind: 'idle' }), idleMs);
+      this.waiter = (event) => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        resolve(event);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  private wake(event: SinkEvent): void {
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    waiter?.(event);
+  }
+}

@@ -1,0 +1,96 @@
+import { type Logger, silentLogger } from '@chat/completion-schema';
+import type { Cluster, Redis } from 'ioredis';
+import { StreamRegistryError } from './errors.js';
+
+/** Key naming: `compat` is the Python original's, `cluster` adds `{<task_id>}` hash tags for Redis Cluster. */
+export type KeyLayout = 'compat' | 'cluster';
+
+/** Options of {@link StreamRegistry}; every field but the connection has a default. */
+export interface StreamRegistryOptions {
+  /** A connection the caller owns; never quit by the registry. Give this or `url`. */
+  redis?: Redis | Cluster;
+  /** A Redis URL; the registry opens (and on `close()` quits) its own connection. */
+  url?: string;
+  /** @defaultValue 'compat' */
+  keyLayout?: KeyLayout;
+  /** @defaultValue 'chat:' */
+  keyPrefix?: string;
+  /** TTL of task hashes, chunk streams and the indexes, refreshed on every write. @defaultValue 3600 */
+  ttlSeconds?: number;
+  /** Approximate cap of each chunk stream (`XADD MAXLEN ~`). @defaultValue 10000 */
+  streamMaxLen?: number;
+  /** Where the registry reports background trouble (the shared reader). @defaultValue silentLogger */
+  logger?: Logger;
+  /** Live entries buffered per subscriber before it is cut off with a resume cursor. @defaultValue 1000 */
+  subscriberBufferSize?: number;
+  /** SSE keep-alive comment interval. @defaultValue 15000 */
+  keepAliveMs?: number;
+  /** SSE `retry:` hint sent to browsers. @defaultValue 3000 */
+  retryMs?: number;
+  /** BLOCK of the shared reader's XREAD; bounds how late a new stream joins if it cannot be woken. @defaultValue 2000 */
+  blockMs?: number;
+  /** COUNT per stream of the shared reader's XREAD. @defaultValue 500 */
+  readCount?: number;
+  /** Entries per XRANGE page during replay. @defaultValue 500 */
+  replayPageSize?: number;
+  /** A live subscriber idle this long re-checks that its task still exists. @defaultValue 30000 */
+  idleCheckMs?: number;
+  /** Newest tasks of a session looked at by `getActiveTaskForSession`. @defaultValue 20 */
+  sessionIndexLimit?: number;
+}
+
+/** The defaults of {@link StreamRegistryOptions}, in one place. */
+export const DEFAULT_STREAM_REGISTRY_OPTIONS = {
+  keyLayout: 'compat',
+  keyPrefix: 'chat:',
+  ttlSeconds: 3600,
+  streamMaxLen: 10_000,
+  subscriberBufferSize: 1000,
+  keepAliveMs: 15_000,
+  retryMs: 3000,
+  blockMs: 2000,
+  readCount: 500,
+  replayPageSize: 500,
+  idleCheckMs: 30_000,
+  sessionIndexLimit: 20,
+} as const satisfies Omit<Required<StreamRegistryOptions>, 'redis' | 'url' | 'logger'>;
+
+/** Options after defaults: what the registry works with. */
+export type DefaultedStreamRegistryOptions = Omit<
+  Required<StreamRegistryOptions>,
+  'redis' | 'url' | 'keyLayout'
+> & { keyLayout: KeyLayout };
+
+const POSITIVE_INTEGERS = [
+  'ttlSeconds',
+  'streamMaxLen',
+  'subscriberBufferSize',
+  'keepAliveMs',
+  'retryMs',
+  'blockMs',
+  'readCount',
+  'replayPageSize',
+  'idleCheckMs',
+  'sessionIndexLimit',
+] as const;
+
+/** Applies the defaults and checks the result, throwing `invalid_options` with every problem at once. */
+export function resolveStreamRegistryOptions(options: StreamRegistryOptions): DefaultedStreamRegistryOptions {
+  const { redis, url, logger, ...rest } = options;
+  const defined = Object.fromEntries(Object.entries(rest).filter(([, value]) => value !== undefined));
+  const o = {
+    ...DEFAULT_STREAM_REGISTRY_OPTIONS,
+    ...defined,
+    logger: logger ?? silentLogger,
+  } as DefaultedStreamRegistryOptions;
+  const problems: string[] = [];
+  if (!redis === !url) problems.push('give exactly one of redis or url');
+  if (o.keyLayout !== 'compat' && o.keyLayout !== 'cluster') problems.push('keyLayout is compat or cluster');
+  if (o.keyLayout === 'cluster' && /[{}]/.test(o.keyPrefix))
+    problems.push('a cluster keyPrefix has no braces');
+  for (const name of POSITIVE_INTEGERS) {
+    if (!Number.isInteger(o[name]) || o[name] <= 0) problems.push(`${name} must be a positive integer`);
+  }
+  if (problems.length > 0) throw new StreamRegistryError('invalid_options', problems.join('; '));
+  return o;
+}

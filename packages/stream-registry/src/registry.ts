@@ -1,0 +1,331 @@
+import { childLogger, type Logger } from '@chat/completion-schema';
+import { type Cluster, Redis } from 'ioredis';
+import { encodeChunk, type UIMessageChunk } from './chunk-schema.js';
+import { StreamRegistryError } from './errors.js';
+import {
+  type DefaultedStreamRegistryOptions,
+  resolveStreamRegistryOptions,
+  type StreamRegistryOptions,
+} from './options.js';
+import { type RegistryCommands, withRegistryCommands } from './scripts.js';
+import { SharedStreamReader } from './shared-reader.js';
+import { checkSubscribe } from './subscribe-check.js';
+import { Subscription } from './subscription.js';
+import {
+  type ActiveTask,
+  type CreateTaskInput,
+  createTaskInputSchema,
+  type TaskLookup,
+  taskFromHash,
+} from './task.js';
+import { type TaskKeys, taskKeys } from './task-keys.js';
+
+/** How `completeTask` ends a task. */
+export interface CompleteTaskInput {
+  status: 'completed' | 'failed';
+  /** Chunks appended before the `finish` chunk, e.g. `tool-output-available`. */
+  chunks: UIMessageChunk[];
+  /** Stored in the task hash as `result` (a completed task's output, already serialised). */
+  result?: string;
+  /** Stored in the task hash as `error`. */
+  error?: string;
+}
+
+/** Options of {@link StreamRegistry.subscribe}. */
+export interface SubscribeOptions {
+  /** The caller's user; must match the task's owner unless the task is anonymous. */
+  userId?: string | null;
+  /** Resume after this entry id (SSE `Last-Event-ID`); from the beginning when absent. */
+  lastEventId?: string | null;
+  /** Ends the iteration (for example when the HTTP client goes away). */
+  signal?: AbortSignal;
+}
+
+type Client = (Redis | Cluster) & RegistryCommands;
+
+/**
+ * Active chat tasks and their chunk streams in Redis: what the chat API registers, the completion worker
+ * completes exactly once, and browsers replay and tail. One instance per process shares one blocking reader.
+ */
+export class StreamRegistry {
+  /** Options after defaults. */
+  readonly options: DefaultedStreamRegistryOptions;
+  /** Key names in use (exposed so operators and tests see the same names the scripts touch). */
+  readonly keys: TaskKeys;
+  private readonly redis: Client;
+  private readonly ownsConnection: boolean;
+  private readonly isCluster: boolean;
+  private readonly logger: Logger;
+  private readonly reader: SharedStreamReader;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: StreamRegistryOptions) {
+    const { redis, url } = options;
+    this.options = resolveStreamRegistryOptions(options);
+    this.ownsConnection = !redis;
+    const client = redis ?? new Redis(url as string, { lazyConnect: false });
+    this.isCluster = (client as Cluster).isCluster === true;
+    if (this.isCluster && this.options.keyLayout === 'compat') {
+      throw new StreamRegistryError('invalid_options', "a Redis Cluster client needs keyLayout 'cluster'");
+    }
+    this.redis = withRegistryCommands(client);
+    this.logger = childLogger(this.options.logger, { component: 'stream-registry' });
+    this.keys = taskKeys(this.options.keyLayout, this.options.keyPrefix);
+    this.reader = new SharedStreamReader({
+      connect: () => {
+        const base = (client as Redis).options?.connectionName;
+        return (client as Redis).duplicate({
+          maxRetriesPerRequest: null,
+          enableAutoPipelining: false,
+          connectionName: `${base ?? 'chat-stream-registry'}:reader`,
+        });
+      },
+      unblock: (id) => client.client('UNBLOCK', id),
+      blockMs: this.options.blockMs,
+      readCount: this.options.readCount,
+      logger: this.logger,
+    });
+  }
+
+  /** Subscribers currently in their live tail (all served by one blocking connection); for metrics. */
+  get liveSubscriberCount(): number {
+    return this.reader.sinkCount;
+  }
+
+  /** Registers a running task, its operation → task mapping and its session index entry, all with the TTL. */
+  async createTask(input: CreateTaskInput): Promise<ActiveTask> {
+    this.assertOpen();
+    const parsed = createTaskInputSchema.safeParse(input);
+    if (!parsed.success) {
+      throw new StreamRegistryError('invalid_input', `invalid task: ${parsed.error.issues[0]?.message}`);
+    }
+    const { taskId, sessionId, userId, toolCallId, toolName, operationId } = parsed.data;
+    const now = Date.now();
+    const createdAt = new Date(now).toISOString();
+    const ttl = this.options.ttlSeconds;
+    const cutoff = now - ttl * 1000;
+    const fields = [taskId, sessionId, userId ?? '', toolCallId, toolName, operationId, createdAt, ttl];
+    let created: number;
+    if (this.options.keyLayout === 'compat') {
+      created = await this.redis.chatRegCreateTask3_v1(
+        this.keys.meta(taskId),
+        this.keys.operation(operationId),
+        this.keys.session(sessionId),
+        ...fields,
+        now,
+        cutoff,
+      );
+    } else {
+      // Cluster: the mapping and the index hash to other slots. The task hash goes first, so whoever finds the
+      // mapping or the index entry also finds the task; until they land, lookups miss as if not yet created.
+      created = await this.redis.chatRegCreateTask1_v1(this.keys.meta(taskId), ...fields);
+      if (created === 1) {
+        await Promise.all([
+          this.redis.set(this.keys.operation(operationId), taskId, 'EX', ttl),
+          this.redis.chatRegIndexSession_v1(this.keys.session(sessionId), taskId, now, cutoff, ttl),
+        ]);
+      }
+    }
+    if (created !== 1) {
+      throw new StreamRegistryError('task_exists', `task ${taskId} already exists`, { taskId });
+    }
+    return {
+      taskId,
+      sessionId,
+      userId: userId ? userId : null,
+      toolCallId,
+      toolName,
+      operationId,
+      status: 'running',
+      createdAt,
+    };
+  }
+
+  /** The task, or null when its hash is missing (never created, or expired). */
+  async getTask(taskId: string): Promise<ActiveTask | null> {
+    this.assertOpen();
+    if (!taskId) return null;
+    return taskFromHash(await this.redis.hgetall(this.keys.meta(taskId)));
+  }
+
+  /** The task an operation belongs to, or null. */
+  async findTaskByOperationId(operationId: string): Promise<ActiveTask | null> {
+    this.assertOpen();
+    if (!operationId) return null;
+    const taskId = await this.redis.get(this.keys.operation(operationId));
+    return taskId ? this.getTask(taskId) : null;
+  }
+
+  /** Like `getTask`, but tells an expired task (chunks still there, hash gone) from one that never was. */
+  async getTaskWithExpiryInfo(taskId: string): Promise<TaskLookup> {
+    this.assertOpen();
+    if (!taskId) return { state: 'not_found', taskId };
+    const [hash, streamExists] = await Promise.all([
+      this.redis.hgetall(this.keys.meta(taskId)),
+      this.redis.exists(this.keys.stream(taskId)),
+    ]);
+    const task = taskFromHash(hash);
+    if (task) return { state: 'found', task };
+    return { state: streamExists === 1 ? 'expired' : 'not_found', taskId };
+  }
+
+  /**
+   * The newest running task of a session that `userId` may see (anonymous tasks are visible to all), or null.
+   * Reads the session index, so the cost is a few keys, never a SCAN.
+   */
+  async getActiveTaskForSession(sessionId: string, userId?: string | null): Promise<ActiveTask | null> {
+    this.assertOpen();
+    if (!sessionId) return null;
+    const indexKey = this.keys.session(sessionId);
+    const taskIds = await this.redis.zrevrange(indexKey, 0, this.options.sessionIndexLimit - 1);
+    const hashes = await Promise.all(taskIds.map((id) => this.redis.hgetall(this.keys.meta(id))));
+    const stale: string[] = [];
+    let found: ActiveTask | null = null;
+    hashes.forEach((hash, index) => {
+      const task = taskFromHash(hash);
+      if (!task) {
+        stale.push(taskIds[index] as string);
+        return;
+      }
+      if (found || task.status !== 'running' || task.sessionId !== sessionId) return;
+      if (task.userId !== null && task.userId !== (userId ?? null)) return;
+      found = task;
+    });
+    if (stale.length > 0) await this.redis.zrem(indexKey, ...stale);
+    return found;
+  }
+
+  /**
+   * Appends one validated chunk to a running task's stream and returns its entry id. One round trip (one
+   * script). `finish` is refused: only `completeTask` writes it, so a stream holds exactly one.
+   */
+  async publishChunk(taskId: string, chunk: UIMessageChunk): Promise<string> {
+    this.assertOpen();
+    const json = encodeChunk(chunk);
+    if (chunk.type === 'finish') {
+      throw new StreamRegistryError('invalid_chunk', 'finish is written by completeTask only', { taskId });
+    }
+    const [outcome, value] = await this.redis.chatRegPublishChunk_v1(
+      this.keys.meta(taskId),
+      this.keys.stream(taskId),
+      json,
+      this.options.streamMaxLen,
+      this.options.ttlSeconds,
+    );
+    if (outcome === 'ok' && value) return value;
+    if (outcome === 'not_found') {
+      throw new StreamRegistryError('task_not_found', `task ${taskId} not found`, { taskId });
+    }
+    throw new StreamRegistryError('task_not_running', `task ${taskId} is ${value}, not running`, {
+      taskId,
+      status: value,
+    });
+  }
+
+  /**
+   * Completes a running task exactly once, in one script (one round trip): appends `chunks` and a `finish`
+   * chunk, stores status, `completed_at` and result/error. Returns false, changing nothing, when the task is
+   * missing or no longer running, so a redelivered completion streams nothing twice.
+   */
+  async completeTask(taskId: string, input: CompleteTaskInput): Promise<boolean> {
+    this.assertOpen();
+    if (input.status !== 'completed' && input.status !== 'failed') {
+      throw new StreamRegistryError(
+        'invalid_input',
+        `status must be completed or failed, not ${input.status}`,
+      );
+    }
+    const chunks = input.chunks.map((chunk) => {
+      const json = encodeChunk(chunk);
+      if (chunk.type === 'finish') {
+        throw new StreamRegistryError('invalid_chunk', 'completeTask adds the finish chunk itself', {
+          taskId,
+        });
+      }
+      return json;
+    });
+    const done = await this.redis.chatRegComplete_v1(
+      this.keys.meta(taskId),
+      this.keys.stream(taskId),
+      input.status,
+      new Date().toISOString(),
+      this.options.ttlSeconds,
+      this.options.streamMaxLen,
+      input.result === undefined ? '0' : '1',
+      input.result ?? '',
+      input.error === undefined ? '0' : '1',
+      input.error ?? '',
+      JSON.stringify({ type: 'finish' }),
+      ...chunks,
+    );
+    return done === 1;
+  }
+
+  /**
+   * Checks the task, the caller's ownership and the cursor (one round trip), then returns the subscription to
+   * iterate. Throws `task_not_found`, `task_expired`, `forbidden`, `invalid_cursor` or `cursor_trimmed`.
+   */
+  async subscribe(taskId: string, options: SubscribeOptions = {}): Promise<Subscription> {
+    this.assertOpen();
+    if (this.isCluster) {
+      throw new StreamRegistryError(
+        'unsupported',
+        'subscribe needs a single-node client (one XREAD over all tails)',
+      );
+    }
+    const metaKey = this.keys.meta(taskId);
+    const streamKey = this.keys.stream(taskId);
+    const { task, cursor } = await checkSubscribe(
+      this.redis,
+      metaKey,
+      streamKey,
+      taskId,
+      options.userId,
+      options.lastEventId,
+    );
+    return new Subscription(
+      task,
+      cursor,
+      {
+        redis: this.redis,
+        reader: this.reader,
+        streamKey,
+        metaKey,
+        bufferSize: this.options.subscriberBufferSize,
+        pageSize: this.options.replayPageSize,
+        idleCheckMs: this.options.idleCheckMs,
+      },
+      options.signal,
+    );
+  }
+
+  /** Ends live subscriptions, stops the shared reader and quits connections the registry opened. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.doClose();
+    return this.closing;
+  }
+
+  private async doClose(): Promise<void> {
+    try {
+      await this.reader.close();
+    } catch (error) {
+      this.logger.warn({ err: error }, 'stream-registry: closing the shared reader failed');
+    }
+    if (this.ownsConnection) {
+      try {
+        await this.redis.quit();
+      } catch {
+        this.redis.disconnect();
+      }
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closing) throw new StreamRegistryError('closed', 'the stream registry is closed');
+  }
+}
+
+/** Same as `new StreamRegistry(options)`. */
+export function createStreamRegistry(options: StreamRegistryOptions): StreamRegistry {
+  return new StreamRegistry(options);
+}

@@ -1,0 +1,51 @@
+import type { Cluster, Redis } from 'ioredis';
+import { StreamRegistryError } from './errors.js';
+import { isStreamId, ZERO_ID } from './stream-id.js';
+import { checkCursor, parseStreamInfo } from './stream-info.js';
+import { type ActiveTask, taskFromHash } from './task.js';
+
+/** What a subscription may start from once its checks passed. */
+export interface SubscribeStart {
+  task: ActiveTask;
+  cursor: string;
+}
+
+/**
+ * The checks before a subscription, in one round trip (HGETALL + XINFO STREAM on keys of one slot): the task
+ * exists (else `task_not_found`, or `task_expired` when its chunks outlived it), the caller may read it
+ * (`forbidden`), and the cursor neither skips trimmed entries (`cursor_trimmed`) nor is bogus (`invalid_cursor`).
+ */
+export async function checkSubscribe(
+  redis: Redis | Cluster,
+  metaKey: string,
+  streamKey: string,
+  taskId: string,
+  userId: string | null | undefined,
+  lastEventId: string | null | undefined,
+): Promise<SubscribeStart> {
+  // EventSource and the original's default both use 0 / 0-0 for "from the beginning".
+  const cursor = lastEventId === '0' || !lastEventId ? ZERO_ID : lastEventId;
+  if (!isStreamId(cursor)) {
+    throw new StreamRegistryError('invalid_cursor', `cursor ${JSON.stringify(cursor)} is not a stream id`, {
+      taskId,
+      cursor,
+    });
+  }
+  const [hash, info] = await Promise.all([
+    redis.hgetall(metaKey),
+    redis.xinfo('STREAM', streamKey).catch((error: unknown) => {
+      if (error instanceof Error && /no such key/i.test(error.message)) return null;
+      throw error;
+    }),
+  ]);
+  const task = taskId ? taskFromHash(hash) : null;
+  if (!task) {
+    if (info) throw new StreamRegistryError('task_expired', `task ${taskId} expired`, { taskId });
+    throw new StreamRegistryError('task_not_found', `task ${taskId} not found`, { taskId });
+  }
+  if (task.userId !== null && task.userId !== (userId ?? null)) {
+    throw new StreamRegistryError('forbidden', `task ${taskId} belongs to another user`, { taskId });
+  }
+  if (info) checkCursor(taskId, cursor, parseStreamInfo(info as unknown[]));
+  return { task, cursor };
+}

@@ -1,0 +1,149 @@
+import type { Cluster, Redis } from 'ioredis';
+import type { UIMessageChunk } from './chunk-schema.js';
+import { StreamRegistryError } from './errors.js';
+import { LiveSink, type StreamEntry } from './live-sink.js';
+import type { SharedStreamReader } from './shared-reader.js';
+import { compareStreamIds } from './stream-id.js';
+import type { ActiveTask } from './task.js';
+
+/** Why a subscription's iteration ended. */
+export type SubscriptionEndReason = 'finish' | 'overflow' | 'aborted' | 'task_ended' | 'closed';
+
+/** What a subscription needs from its registry. */
+export interface SubscriptionContext {
+  redis: Redis | Cluster;
+  reader: SharedStreamReader;
+  streamKey: string;
+  metaKey: string;
+  bufferSize: number;
+  pageSize: number;
+  idleCheckMs: number;
+}
+
+type RawEntry = [string, string[]];
+
+function toEntry([id, fields]: RawEntry): StreamEntry | undefined {
+  const index = fields.indexOf('data');
+  const data = index >= 0 ? fields[index + 1] : undefined;
+  if (data === undefined) return undefined;
+  try {
+    return { id, chunk: JSON.parse(data) as UIMessageChunk };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A task's chunks from a cursor: replay from the stream, then the live tail through the shared reader, ending
+ * after `finish`. Iterate it once. Entries come exactly once and in order; a subscriber that falls more than the
+ * buffer behind gets an `error` chunk whose `cursor` (also its `id`) is where to resume, and then the end.
+ */
+export class Subscription implements AsyncIterable<StreamEntry> {
+  private lastId: string;
+  private reason: SubscriptionEndReason | undefined;
+  private started = false;
+
+  constructor(
+    /** The task as it was when the subscription was checked. */
+    readonly task: ActiveTask,
+    cursor: string,
+    private readonly context: SubscriptionContext,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    this.lastId = cursor;
+  }
+
+  /** Id of the last entry delivered (the subscriber's resume cursor). */
+  get cursor(): string {
+    return this.lastId;
+  }
+
+  /** Why iteration ended; undefined while it runs. `finish` is the only complete end. */
+  get endReason(): SubscriptionEndReason | undefined {
+    return this.reason;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<StreamEntry> {
+    if (this.started)
+      throw new StreamRegistryError('invalid_input', 'a subscription can be iterated only once');
+    this.started = true;
+    return this.iterate();
+  }
+
+  private async *range(from: string, to: string): AsyncGenerator<StreamEntry, boolean> {
+    const { redis, streamKey, pageSize } = this.context;
+    let start = from;
+    for (;;) {
+      if (this.signal?.aborted) return false;
+      const page = (await redis.xrange(streamKey, `(${start}`, to, 'COUNT', pageSize)) as RawEntry[];
+      for (const raw of page) {
+        start = raw[0];
+        const entry = toEntry(raw);
+        if (!entry || compareStreamIds(entry.id, this.lastId) <= 0) continue;
+        this.lastId = entry.id;
+        yield entry;
+        if (entry.chunk.type === 'finish') return true;
+      }
+      if (page.length < pageSize) return false;
+    }
+  }
+
+  private async *iterate(): AsyncGenerator<StreamEntry> {
+    const { reader, streamKey, bufferSize, idleCheckMs } = this.context;
+    if (yield* this.range(this.lastId, '+')) return this.end('finish');
+    if (this.signal?.aborted) return this.end('aborted');
+    // The task's status was read before the replay: a finished task's finish chunk was already in the stream.
+    if (this.task.status !== 'running') return this.end('task_ended');
+
+    const sink = new LiveSink(bufferSize);
+    const readerFrom = reader.add(streamKey, sink, this.lastId);
+    try {
+      // Entries the reader fanned out before this sink joined are read here, once.
+      if (compareStreamIds(readerFrom, this.lastId) > 0 && (yield* this.range(this.lastId, readerFrom))) {
+        return this.end('finish');
+      }
+      for (;;) {
+        const event = await sink.next(this.signal, idleCheckMs);
+        if (event.kind === 'entry') {
+          if (compareStreamIds(event.entry.id, this.lastId) <= 0) continue;
+          this.lastId = event.entry.id;
+          yield event.entry;
+          if (event.entry.chunk.type === 'finish') return this.end('finish');
+        } else if (event.kind === 'idle') {
+          await this.checkStillThere();
+        } else if (event.kind === 'overflow') {
+          this.end('overflow');
+          yield {
+            id: this.lastId,
+            chunk: {
+              type: 'error',
+              errorText: `subscriber fell behind; resume from cursor ${this.lastId}`,
+              code: 'subscriber_overflow',
+              cursor: this.lastId,
+            },
+          };
+          return;
+        } else {
+          return this.end(event.kind);
+        }
+      }
+    } finally {
+      reader.remove(streamKey, sink);
+    }
+  }
+
+  /** A live tail must not wait forever on a task whose hash expired without a finish. */
+  private async checkStillThere(): Promise<void> {
+    const status = await this.context.redis.hget(this.context.metaKey, 'status');
+    if (status === null) {
+      throw new StreamRegistryError('task_expired', `task ${this.task.taskId} expired while subscribed`, {
+        taskId: this.task.taskId,
+        cursor: this.lastId,
+      });
+    }
+  }
+
+  private end(reason: SubscriptionEndReason): void {
+    this.reason = reason;
+  }
+}

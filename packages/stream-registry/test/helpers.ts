@@ -1,0 +1,89 @@
+import { uniquePrefix } from '@chat/testing';
+import { Redis } from 'ioredis';
+import { inject } from 'vitest';
+import {
+  type ActiveTask,
+  type KeyLayout,
+  StreamRegistry,
+  type StreamRegistryOptions,
+  type UIMessageChunk,
+} from '../src/index.js';
+
+/** A registry on the shared test Redis with its own key prefix, plus the caller-owned client it uses. */
+export interface TestRegistry {
+  registry: StreamRegistry;
+  redis: Redis;
+  prefix: string;
+  close(): Promise<void>;
+}
+
+export function makeRegistry(
+  layout: KeyLayout,
+  options: Omit<StreamRegistryOptions, 'redis' | 'url' | 'keyLayout' | 'keyPrefix'> = {},
+  redisOptions: { connectionName?: string; url?: string } = {},
+): TestRegistry {
+  const prefix = uniquePrefix(`reg-${layout}`);
+  const redis = new Redis(redisOptions.url ?? inject('redisUrl'), {
+    connectionName: redisOptions.connectionName,
+  });
+  const registry = new StreamRegistry({ redis, keyLayout: layout, keyPrefix: prefix, ...options });
+  return {
+    registry,
+    redis,
+    prefix,
+    async close() {
+      await registry.close();
+      await redis.quit();
+    },
+  };
+}
+
+let counter = 0;
+
+/** Creates a running task with fresh ids. */
+export async function newTask(
+  registry: StreamRegistry,
+  overrides: Partial<{ userId: string | null; sessionId: string; toolName: string }> = {},
+): Promise<ActiveTask> {
+  counter += 1;
+  const n = `${process.pid}-${counter}-${Math.random().toString(36).slice(2, 8)}`;
+  return registry.createTask({
+    taskId: `task-${n}`,
+    sessionId: overrides.sessionId ?? `session-${n}`,
+    userId: overrides.userId === undefined ? 'user-1' : overrides.userId,
+    toolCallId: `call-${n}`,
+    toolName: overrides.toolName ?? 'create_agent',
+    operationId: `op-${n}`,
+  });
+}
+
+/** The chunk sequence the chat API typically writes before the tool's long work starts. */
+export function openingChunks(toolCallId: string): UIMessageChunk[] {
+  return [
+    { type: 'start', messageId: 'msg-1' },
+    { type: 'start-step' },
+    { type: 'tool-input-available', toolCallId, toolName: 'create_agent', input: { goal: 'x' } },
+  ];
+}
+
+/** Polls until `check` is truthy; generous by default, for a loaded machine. */
+export async function waitFor<T>(
+  check: () => T | Promise<T>,
+  timeoutMs = 15_000,
+  what = 'condition',
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Collects a subscription's entries. */
+export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of iterable) out.push(item);
+  return out;
+}
