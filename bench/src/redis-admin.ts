@@ -33,7 +33,7 @@ export async function resetCommandStats(redis: Redis): Promise<void> {
   await redis.config('RESETSTAT');
 }
 
-/** Commands Redis executed since the last reset, per message (bench bookkeeping such as INFO left out). */
+/** Calls per command since the last reset, per message (bench bookkeeping such as INFO and CONFIG left out). */
 export async function commandsPerMessage(redis: Redis, messages: number): Promise<Record<string, number>> {
   const info = await redis.info('commandstats');
   const perMessage: Record<string, number> = {};
@@ -47,6 +47,12 @@ export async function commandsPerMessage(redis: Redis, messages: number): Promis
   return perMessage;
 }
 
+/** CPU seconds (user + system) the Redis server has used since it started, from `INFO cpu`. */
+export async function redisCpuSeconds(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const read = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+  return read('used_cpu_user') + read('used_cpu_sys');
+}
 /** The server's version, for the machine record. */
 export async function redisVersion(redis: Redis): Promise<string> {
   const info = await redis.info('server');

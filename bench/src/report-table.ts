@@ -14,7 +14,20 @@ export function formatCommands(perMessage: Record<string, number> | undefined): 
 
 function row(r: ScenarioResult): string[] {
   if (r.status !== 'ok')
-    return [String(r.section), r.title, r.status, '', '', '', '', '', '', '', r.note?.split('\n')[0] ?? ''];
+    return [
+      String(r.section),
+      r.title,
+      r.status,
+      '',
+      '',
+      '',
+      '',
+      '',
+      '',
+      '',
+      '',
+      r.note?.split('\n')[0] ?? '',
+    ];
   const ratio = r.ratio === undefined ? '' : `${(r.ratio * 100).toFixed(0)} % of ${r.baseline}`;
   return [
     String(r.section),
@@ -27,6 +40,7 @@ function row(r: ScenarioResult): string[] {
     ms(r.latency?.p999Ms),
     r.rss ? String(r.rss.maxMB) : '',
     r.kind === 'soak' && r.rss ? `${r.rss.startMB} → ${r.rss.endMB}` : '',
+    r.redisCpuUsPerMessage === undefined ? '' : String(r.redisCpuUsPerMessage),
     formatCommands(r.commandsPerMessage),
   ];
 }
@@ -35,7 +49,7 @@ function markdownTable(header: string[], rows: string[][]): string {
   const escapeCell = (cell: string) => cell.replace(/\|/g, '\\|');
   return [
     `| ${header.join(' | ')} |`,
-    `| ${header.map((_, i) => (i >= 2 && i <= 9 ? '--:' : '---')).join(' | ')} |`,
+    `| ${header.map((_, i) => (i >= 2 && i <= 10 ? '--:' : '---')).join(' | ')} |`,
     ...rows.map((cells) => `| ${cells.map(escapeCell).join(' | ')} |`),
   ].join('\n');
 }
@@ -59,6 +73,7 @@ export function renderReport(result: BenchResult): string {
       'p99.9 ms',
       'peak RSS MB',
       'RSS start → end',
+      'Redis CPU µs / msg',
       'Redis commands / msg',
     ],
     result.scenarios.map(row),

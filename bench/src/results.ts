@@ -47,6 +47,8 @@ export interface ScenarioResult {
   rss?: RssSummary;
   /** Server-side `INFO commandstats` calls during the measured phase, divided by messages. */
   commandsPerMessage?: Record<string, number>;
+  /** Redis server CPU (user + system, `INFO cpu`) per message, in µs: is the server or the client the limit? */
+  redisCpuUsPerMessage?: number;
   profile?: ProfileSummary;
 }
 

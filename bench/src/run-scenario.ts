@@ -5,7 +5,7 @@ import { runChild } from './child-runner.js';
 import type { BenchOptions } from './options.js';
 import { summarizeProfile } from './profile-summary.js';
 import { formatRate, type ProgressBar } from './progress-bar.js';
-import { commandsPerMessage, resetCommandStats } from './redis-admin.js';
+import { commandsPerMessage, redisCpuSeconds, resetCommandStats } from './redis-admin.js';
 import type { ScenarioResult } from './results.js';
 import { toMB } from './rss-sampler.js';
 import { isUnavailable } from './unavailable.js';
@@ -61,12 +61,15 @@ export async function runScenario(ctx: RunContext, spec: ScenarioSpec): Promise<
     ctx.bar.begin(label);
     await spec.prepare?.();
     await resetCommandStats(ctx.redis);
+    const cpuBefore = await redisCpuSeconds(ctx.redis);
     const report = await runChild(
       job,
       (done, total, rss) => ctx.bar.update(done, total, rss),
       spec.timeoutMs,
     );
     const { outcome, rss } = report;
+    // Includes the child's set-up and wind-down, so it slightly overstates the measured phase's share.
+    const redisCpu = (await redisCpuSeconds(ctx.redis)) - cpuBefore;
     row = {
       id: spec.id,
       section: spec.section,
@@ -87,6 +90,7 @@ export async function runScenario(ctx: RunContext, spec: ScenarioSpec): Promise<
         ...(rss.timeline ? { timeline: downsample(rss.timeline, 400) } : {}),
       },
       commandsPerMessage: await commandsPerMessage(ctx.redis, outcome.messages),
+      redisCpuUsPerMessage: Math.round(((redisCpu * 1e6) / Math.max(1, outcome.messages)) * 10) / 10,
     };
     if (profileFile) row.profile = summarizeProfile(profileFile);
     ctx.bar.end(
