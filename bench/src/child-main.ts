@@ -23,6 +23,8 @@ async function dispatch(job: ChildJob, ctx: ScenarioContext): Promise<ScenarioOu
       return (await import('./scenarios/consumer.js')).runConsumer(job, ctx);
     case 'offered-load':
       return (await import('./scenarios/offered-load.js')).runOfferedLoad(job, ctx);
+    case 'paced-producer':
+      return (await import('./scenarios/paced-producer.js')).runPacedProducer(job, ctx);
   }
 }
 

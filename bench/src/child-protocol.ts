@@ -51,8 +51,21 @@ export interface OfferedLoadJob extends JobBase {
   timeline: boolean;
 }
 
+/** The open-loop producer of an {@link OfferedLoadJob}, in its own process so the consumer's RSS is its own. */
+export interface PacedProducerJob extends JobBase {
+  kind: 'paced-producer';
+  rate: number;
+  seconds: number;
+}
+
 /** One scenario, run in a fresh child process. */
-export type ChildJob = RawXaddJob | PublisherJob | RawConsumeJob | ConsumerJob | OfferedLoadJob;
+export type ChildJob =
+  | RawXaddJob
+  | PublisherJob
+  | RawConsumeJob
+  | ConsumerJob
+  | OfferedLoadJob
+  | PacedProducerJob;
 
 /** What a scenario function measured, before RSS is added. */
 export interface ScenarioOutcome {

@@ -1,0 +1,53 @@
+import { createPublisher } from '@chat/completion-publisher';
+import type { PacedProducerJob, ScenarioOutcome } from '../child-protocol.js';
+import { benchMessage } from '../messages.js';
+import type { ScenarioContext } from './context.js';
+
+/** Microseconds on CLOCK_MONOTONIC, which every process on the machine shares (unlike `performance.now()`). */
+export function monotonicMicros(): number {
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
+/**
+ * Publishes `rate` messages per second for `seconds`, open-loop: it never waits for the consumer, so a slow
+ * consumer cannot lower the offered rate and hide its latency. Every ~1 ms tick sends, in one `publishMany`,
+ * what fell due since the last tick; each message carries the send moment as `result.sent_us`.
+ * No producer-side MAXLEN (it could delete a backlog's unprocessed entries; the consumer side trims safely) and
+ * no per-message idempotency script: what a latency-sensitive producer would run.
+ */
+export async function runPacedProducer(
+  job: PacedProducerJob,
+  ctx: ScenarioContext,
+): Promise<ScenarioOutcome> {
+  const publisher = createPublisher({
+    url: job.url,
+    stream: job.stream,
+    idempotency: false,
+    maxLen: { strategy: 'off' },
+  });
+  const total = Math.round(job.rate * job.seconds);
+  const interval = 1000 / job.rate;
+  const inFlight = new Set<Promise<unknown>>();
+  await ctx.measuring();
+  const started = performance.now();
+  let sent = 0;
+  while (sent < total) {
+    const due = Math.min(total, Math.floor((performance.now() - started) / interval) + 1);
+    if (due > sent) {
+      const batch = [];
+      const now = monotonicMicros();
+      for (let i = sent; i < due; i++) batch.push(benchMessage(i, { sent_us: now }));
+      const p = publisher.publishMany(batch);
+      inFlight.add(p);
+      void p.finally(() => inFlight.delete(p));
+      sent = due;
+      ctx.progress(sent);
+    }
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  await Promise.all(inFlight);
+  const elapsedMs = performance.now() - started;
+  await ctx.measured();
+  await publisher.close();
+  return { messages: total, elapsedMs };
+}
