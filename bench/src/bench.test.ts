@@ -73,7 +73,7 @@ describe('pnpm bench --quick', () => {
       expect(svg).toContain('Throughput');
       expect(svg).toContain('Latency');
       expect(svg.trim().endsWith('</svg>')).toBe(true);
-      expect(run.stdout).toContain('| 1 | raw XADD, pipelined |');
+      expect(run.stdout).toContain('| 1 | raw-xadd: raw XADD, pipelined |');
       expect(readFileSync(join(out, 'latest.md'), 'utf8')).toContain('Machine:');
     } finally {
       rmSync(out, { recursive: true, force: true });

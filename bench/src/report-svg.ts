@@ -1,8 +1,8 @@
 import type { BenchResult, ScenarioResult } from './results.js';
 
 const WIDTH = 960;
-const LABEL_W = 300;
-const BAR_W = 470;
+const LABEL_W = 250;
+const BAR_W = 520;
 const ROW_H = 22;
 const FONT = 'font-family="system-ui, -apple-system, Segoe UI, sans-serif"';
 const COLORS = {
@@ -68,11 +68,12 @@ function barPanel(
   for (const m of markers) {
     const mx = LABEL_W + x(m.value);
     parts.push(
-      `<line x1="${mx}" y1="${top - 4}" x2="${mx}" y2="${bottom}" stroke="#dc2626" stroke-dasharray="4 3"/>`,
-      `<text x="${mx + 3}" y="${top - 6}" font-size="10" fill="#dc2626">${esc(m.label)}</text>`,
+      `<line x1="${mx}" y1="${top}" x2="${mx}" y2="${bottom + 4}" stroke="#dc2626" stroke-dasharray="4 3"/>`,
+      `<text x="${mx + 3}" y="${bottom + (scale === 'log' ? 24 : 14)}" font-size="10" fill="#dc2626">${esc(m.label)}</text>`,
     );
   }
-  return { svg: parts.join('\n'), height: bottom - y0 + (scale === 'log' ? 24 : 10) };
+  const below = (scale === 'log' ? 16 : 0) + (markers.length ? 14 : 0);
+  return { svg: parts.join('\n'), height: bottom - y0 + below + 6 };
 }
 
 /** The soak's RSS over time as a line, with the 150 MB target. */
@@ -121,7 +122,7 @@ export function renderSvg(result: BenchResult): string {
         y,
         'Throughput, messages per second (ratio to the raw ceiling)',
         throughput.map((r) => ({
-          label: `${r.section}. ${r.title}`,
+          label: `${r.section}. ${r.id}`,
           value: r.msgsPerSec,
           color: r.id.startsWith('raw-')
             ? COLORS.baseline
@@ -163,7 +164,7 @@ export function renderSvg(result: BenchResult): string {
         y,
         'Peak RSS of the consuming process, MB',
         memory.map((r) => ({
-          label: `${r.section}. ${r.title}`,
+          label: `${r.section}. ${r.id}`,
           value: r.rss!.maxMB,
           color: COLORS.rss,
           text: `${r.rss!.maxMB} MB`,

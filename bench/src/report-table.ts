@@ -31,7 +31,7 @@ function row(r: ScenarioResult): string[] {
   const ratio = r.ratio === undefined ? '' : `${(r.ratio * 100).toFixed(0)} % of ${r.baseline}`;
   return [
     String(r.section),
-    r.title + (r.offeredRate ? ` (${num(r.offeredRate)}/s offered)` : ''),
+    `${r.id}: ${r.title}${r.offeredRate ? ` (${num(r.offeredRate)}/s offered)` : ''}`,
     num(r.messages),
     num(r.msgsPerSec),
     ratio,
