@@ -1,6 +1,9 @@
 import { connect } from 'node:net';
 
-/** Sends one inline PING over a raw socket; resolves true on `+PONG`. Avoids a client library's reconnect noise. */
+/**
+ * Sends one inline PING over a raw socket; resolves true when the server answers (`+PONG`, or `-NOAUTH` from a
+ * server that requires a password). Avoids a client library's reconnect noise.
+ */
 export function pingRedis(port: number, host = '127.0.0.1', timeoutMs = 500): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ port, host });
@@ -14,7 +17,7 @@ export function pingRedis(port: number, host = '127.0.0.1', timeoutMs = 500): Pr
     socket.once('connect', () => socket.write('PING\r\n'));
     socket.on('data', (chunk) => {
       answer += chunk.toString('utf8');
-      if (answer.includes('\r\n')) done(answer.startsWith('+PONG'));
+      if (answer.includes('\r\n')) done(answer.startsWith('+PONG') || answer.startsWith('-NOAUTH'));
     });
   });
 }

@@ -1,0 +1,90 @@
+import { PermanentError, RetryableError } from '@chat/completion-consumer';
+import type { Logger, OperationCompleteMessage } from '@chat/completion-schema';
+import type { ActiveTask, StreamRegistry } from '@chat/stream-registry';
+import { DEFAULT_SENSITIVE_KEYS, redact } from './redact.js';
+import type { ToolHooks } from './tool-hooks.js';
+
+/** What became of one completion message. */
+export type CompletionOutcome = 'completed' | 'failed' | 'duplicate';
+
+/** Options of {@link createCompletionHandler}. */
+export interface CompletionHandlerOptions {
+  registry: Pick<StreamRegistry, 'findTaskByOperationId' | 'getTask' | 'completeTask'>;
+  hooks?: ToolHooks;
+  sensitiveKeys?: readonly string[];
+  /** Called after each message is settled; `task` is the task as found before completion. */
+  onOutcome?: (
+    outcome: CompletionOutcome,
+    task: ActiveTask,
+    detail: { output?: string; error?: string },
+  ) => void;
+}
+
+/** Error text when a failed operation carries none, as in the original. */
+export const DEFAULT_FAILURE_TEXT = 'Operation failed';
+
+/** The tool output shown to the user: a string result as is, an object as JSON, nothing as `{"status":"completed"}`. */
+export function toolOutputOf(result: unknown): string {
+  if (typeof result === 'string') return result;
+  if (result === null || result === undefined) return JSON.stringify({ status: 'completed' });
+  return JSON.stringify(result);
+}
+
+/**
+ * The worker's handling of one operation-complete message (see "Handling one completion" in the architecture):
+ * find the task by operation id then task id (unknown → retried, then dead-lettered `task_not_found`), refuse a
+ * task missing its ids (dead-letter `invalid_task`), run the tool's hook, then complete the task with one
+ * compare-and-set script that also appends the output and `finish` chunks. A redelivered message finds the task
+ * no longer running and changes nothing. The consumer acks only after this resolves, i.e. after the writes.
+ */
+export function createCompletionHandler(options: CompletionHandlerOptions) {
+  const { registry, hooks = {}, sensitiveKeys = DEFAULT_SENSITIVE_KEYS } = options;
+
+  return async function handleCompletion(
+    message: OperationCompleteMessage,
+    context: { signal: AbortSignal; logger: Logger },
+  ): Promise<void> {
+    const task =
+      (await registry.findTaskByOperationId(message.operation_id)) ??
+      (await registry.getTask(message.task_id));
+    if (!task) {
+      throw new RetryableError(
+        `no task registered for operation ${message.operation_id} (task_id ${message.task_id})`,
+        { reason: 'task_not_found' },
+      );
+    }
+    const missing = (['taskId', 'sessionId', 'toolCallId'] as const).filter((field) => !task[field]);
+    if (missing.length > 0) {
+      throw new PermanentError(`task ${task.taskId || message.task_id} has empty ${missing.join(', ')}`, {
+        reason: 'invalid_task',
+      });
+    }
+    if (task.status !== 'running') {
+      // Already completed by an earlier delivery: nothing to stream or store twice.
+      options.onOutcome?.('duplicate', task, {});
+      return;
+    }
+
+    const hook = hooks[task.toolName];
+    const hookContext = { task, message, signal: context.signal, logger: context.logger };
+    if (message.success) {
+      await hook?.onSuccess?.({ ...hookContext, result: message.result });
+      const output = toolOutputOf(redact(message.result, sensitiveKeys));
+      const changed = await registry.completeTask(task.taskId, {
+        status: 'completed',
+        chunks: [{ type: 'tool-output-available', toolCallId: task.toolCallId, output }],
+        result: output,
+      });
+      options.onOutcome?.(changed ? 'completed' : 'duplicate', task, { output });
+    } else {
+      const errorText = message.error || DEFAULT_FAILURE_TEXT;
+      await hook?.onFailure?.({ ...hookContext, error: errorText });
+      const changed = await registry.completeTask(task.taskId, {
+        status: 'failed',
+        chunks: [{ type: 'tool-output-error', toolCallId: task.toolCallId, errorText }],
+        error: errorText,
+      });
+      options.onOutcome?.(changed ? 'failed' : 'duplicate', task, { error: errorText });
+    }
+  };
+}

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, redactUrl } from './config.js';
+
+describe('loadConfig', () => {
+  it('applies every default', () => {
+    const config = loadConfig({ POD_NAME: 'worker-7' });
+    expect(config).toMatchObject({
+      redisUrl: undefined,
+      stream: 'chat:completions',
+      group: 'chat_consumers',
+      consumerName: 'worker-7',
+      concurrency: 16,
+      maxDeliveries: 5,
+      claimIdleMs: 60_000,
+      shutdownTimeoutMs: 10_000,
+      httpPort: 8080,
+      logLevel: 'info',
+      keyLayout: 'compat',
+      taskTtlSeconds: 3600,
+      webhook: undefined,
+    });
+  });
+
+  it('defaults the consumer name to hostname-pid', () => {
+    expect(loadConfig({}).consumerName).toMatch(new RegExp(`-${process.pid}$`));
+  });
+
+  it('lists every bad variable at once', () => {
+    let caught: unknown;
+    try {
+      loadConfig({
+        NODE_ENV: 'production',
+        CONCURRENCY: 'lots',
+        HTTP_PORT: '70000',
+        LOG_LEVEL: 'loud',
+        KEY_LAYOUT: 'sideways',
+        WEBHOOK_URL: 'https://example.test/hook',
+      });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    const text = (caught as ConfigError).message;
+    for (const name of ['CONCURRENCY', 'HTTP_PORT', 'LOG_LEVEL', 'KEY_LAYOUT', 'REDIS_URL', 'WEBHOOK_URL']) {
+      expect(text).toContain(name);
+    }
+  });
+
+  it('requires REDIS_URL in production only', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/REDIS_URL/);
+    expect(loadConfig({ NODE_ENV: 'production', REDIS_URL: 'redis://h:6379' }).redisUrl).toBe(
+      'redis://h:6379',
+    );
+  });
+});
+
+describe('redactUrl', () => {
+  it('hides the password and keeps the rest', () => {
+    expect(redactUrl('redis://user:s3cret@127.0.0.1:6379/0')).toBe('redis://user:***@127.0.0.1:6379/0');
+    expect(redactUrl('rediss://:s3cret@host:6380')).not.toContain('s3cret');
+    expect(redactUrl('redis://127.0.0.1:6379')).toBe('redis://127.0.0.1:6379');
+  });
+});

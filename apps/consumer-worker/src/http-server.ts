@@ -1,0 +1,61 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** One readiness check: its name and whether it passed, with a reason when not. */
+export interface ReadinessCheck {
+  name: string;
+  ok: boolean;
+  detail?: string;
+}
+
+/** What the health server needs from the worker. */
+export interface HealthServerOptions {
+  port: number;
+  host: string;
+  readiness: () => Promise<ReadinessCheck[]>;
+  metrics: () => Promise<{ contentType: string; body: string }>;
+}
+
+/**
+ * `/healthz` (the process is alive), `/readyz` (every readiness check passes; 503 with the failing checks
+ * otherwise) and `/metrics` (Prometheus text). Any other path is 404.
+ */
+export async function startHealthServer(
+  options: HealthServerOptions,
+): Promise<{ server: Server; port: number }> {
+  const server = createServer((request, response) => {
+    const path = (request.url ?? '/').split('?')[0];
+    const send = (status: number, contentType: string, body: string) => {
+      response.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' });
+      response.end(body);
+    };
+    const json = (status: number, body: unknown) =>
+      send(status, 'application/json', `${JSON.stringify(body)}\n`);
+    if (request.method !== 'GET' && request.method !== 'HEAD')
+      return json(405, { error: 'method_not_allowed' });
+    if (path === '/healthz') return json(200, { status: 'ok' });
+    if (path === '/readyz') {
+      options
+        .readiness()
+        .then((checks) => {
+          const ready = checks.every((check) => check.ok);
+          json(ready ? 200 : 503, { status: ready ? 'ready' : 'not_ready', checks });
+        })
+        .catch((error: Error) => json(503, { status: 'not_ready', error: error.message }));
+      return;
+    }
+    if (path === '/metrics') {
+      options
+        .metrics()
+        .then(({ contentType, body }) => send(200, contentType, body))
+        .catch((error: Error) => json(500, { error: error.message }));
+      return;
+    }
+    json(404, { error: 'not_found' });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  return { server, port: (server.address() as AddressInfo).port };
+}

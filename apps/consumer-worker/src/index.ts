@@ -1,0 +1,16 @@
+export {
+  type CompletionHandlerOptions,
+  type CompletionOutcome,
+  createCompletionHandler,
+  DEFAULT_FAILURE_TEXT,
+  toolOutputOf,
+} from './completion-handler.js';
+export { ConfigError, loadConfig, redactUrl, type WorkerConfig, workerEnvSchema } from './config.js';
+export { startEmbeddedRedis } from './embedded-redis.js';
+export { type HealthServerOptions, type ReadinessCheck, startHealthServer } from './http-server.js';
+export { createLogger, type WorkerLogger } from './logger.js';
+export { renderConsumerMetrics, WorkerMetrics } from './metrics.js';
+export { DEFAULT_SENSITIVE_KEYS, REDACTED, redact } from './redact.js';
+export type { ToolHook, ToolHookContext, ToolHooks } from './tool-hooks.js';
+export { signWebhook, WebhookNotifier, type WebhookOptions } from './webhook.js';
+export { type CreateWorkerOptions, createWorker, type Worker } from './worker.js';

@@ -1,0 +1,162 @@
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { listDeadLetters, PermanentError } from '@chat/completion-consumer';
+import { createPublisher } from '@chat/completion-publisher';
+import { silentLogger } from '@chat/completion-schema';
+import { createStreamRegistry } from '@chat/stream-registry';
+import { waitFor } from '@chat/testing';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { signWebhook } from '../src/webhook.js';
+import { createWorker } from '../src/worker.js';
+import { isolatedEnv } from './helpers.js';
+
+describe('createWorker (in process)', () => {
+  const url = inject('redisUrl');
+  const redis = new Redis(url);
+  afterAll(() => redis.quit());
+
+  const setup = (label: string, extra: Record<string, string> = {}) => {
+    const { env, stream, keyPrefix } = isolatedEnv(url, label, { MAX_DELIVERIES: '3', ...extra });
+    const config = loadConfig(env as NodeJS.ProcessEnv);
+    const registry = createStreamRegistry({ redis, keyPrefix });
+    const publisher = createPublisher({ redis, stream });
+    return { config, stream, keyPrefix, registry, publisher };
+  };
+  const task = (id: string, toolName = 'create_agent') => ({
+    taskId: id,
+    sessionId: 's',
+    userId: 'u',
+    toolCallId: `call-${id}`,
+    toolName,
+    operationId: `op-${id}`,
+  });
+
+  it('runs a per-tool hook with the unredacted result before completing, and none for other tools', async () => {
+    const { config, registry, publisher } = setup('hooks');
+    const saved: unknown[] = [];
+    const worker = createWorker({
+      config,
+      redis,
+      logger: silentLogger,
+      http: false,
+      hooks: { create_agent: { onSuccess: async ({ result }) => void saved.push(result) } },
+    });
+    await worker.start();
+    try {
+      await registry.createTask(task('a'));
+      await registry.createTask(task('b', 'run_block'));
+      await publisher.publish({
+        operation_id: 'op-a',
+        task_id: 'a',
+        success: true,
+        result: { api_key: 'k', id: 1 },
+      });
+      await publisher.publish({ operation_id: 'op-b', task_id: 'b', success: true, result: 'x' });
+      await waitFor(async () => (await registry.getTask('b'))?.status === 'completed');
+      await waitFor(async () => (await registry.getTask('a'))?.status === 'completed');
+      expect(saved).toEqual([{ api_key: 'k', id: 1 }]);
+      expect((await registry.getTask('a'))?.result).toBe('{"api_key":"[REDACTED]","id":1}');
+    } finally {
+      await worker.close();
+      await publisher.close();
+      await registry.close();
+    }
+  });
+
+  it('dead-letters: hook PermanentError, unknown task after retries, task with empty ids; null result → status', async () => {
+    const { config, stream, keyPrefix, registry, publisher } = setup('dlq');
+    const worker = createWorker({
+      config,
+      redis,
+      logger: silentLogger,
+      http: false,
+      hooks: {
+        create_agent: {
+          onSuccess: async () => {
+            throw new PermanentError('agent JSON rejected by the store', { reason: 'agent_rejected' });
+          },
+        },
+      },
+    });
+    await worker.start();
+    try {
+      await registry.createTask(task('poison'));
+      await registry.createTask(task('plain', 'run_block'));
+      // A task hash written by another producer with an empty session id.
+      await redis.hset(`${keyPrefix}task:meta:broken`, {
+        task_id: 'broken',
+        session_id: '',
+        user_id: '',
+        tool_call_id: 'c',
+        tool_name: 'run_block',
+        operation_id: 'op-broken',
+        status: 'running',
+        created_at: new Date().toISOString(),
+      });
+      await redis.set(`${keyPrefix}task:op:op-broken`, 'broken');
+      await publisher.publish({ operation_id: 'op-poison', task_id: 'poison', success: true });
+      await publisher.publish({ operation_id: 'op-ghost', task_id: 'ghost', success: true });
+      await publisher.publish({ operation_id: 'op-broken', task_id: 'broken', success: true });
+      await publisher.publish({ operation_id: 'op-plain', task_id: 'plain', success: true, result: null });
+      const letters = await waitFor(async () => {
+        const found = await listDeadLetters({ redis, stream });
+        return found.length >= 3 && found;
+      });
+      const byReason = Object.fromEntries(letters.map((l) => [l.reason, l]));
+      expect(Object.keys(byReason).sort()).toEqual(['agent_rejected', 'invalid_task', 'task_not_found']);
+      expect(byReason.task_not_found?.deliveryCount).toBe(3);
+      expect(byReason.invalid_task?.error).toContain('sessionId');
+      expect(await registry.getTask('poison')).toMatchObject({ status: 'running' });
+      await waitFor(async () => (await registry.getTask('plain'))?.status === 'completed');
+      expect((await registry.getTask('plain'))?.result).toBe('{"status":"completed"}');
+    } finally {
+      await worker.close();
+      await publisher.close();
+      await registry.close();
+    }
+  });
+
+  it('POSTs each completed task to the webhook with a verifiable HMAC signature', async () => {
+    const received: { body: string; signature: string }[] = [];
+    const hook = createServer((req: IncomingMessage, res) => {
+      let body = '';
+      req.on('data', (c) => {
+        body += c;
+      });
+      req.on('end', () => {
+        received.push({ body, signature: String(req.headers['x-chat-signature']) });
+        // Fail the first delivery, so the retry is exercised.
+        res.writeHead(received.length === 1 ? 503 : 204).end();
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    const secret = 'a-webhook-secret-of-some-length';
+    const { config, registry, publisher } = setup('webhook', {
+      WEBHOOK_URL: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`,
+      WEBHOOK_SECRET: secret,
+    });
+    const worker = createWorker({ config, redis, logger: silentLogger, http: false });
+    await worker.start();
+    try {
+      await registry.createTask(task('w', 'run_block'));
+      await publisher.publish({ operation_id: 'op-w', task_id: 'w', success: false, error: 'boom' });
+      await waitFor(async () => received.length >= 2, 10_000);
+      const { body, signature } = received[1]!;
+      expect(JSON.parse(body)).toMatchObject({
+        task_id: 'w',
+        status: 'failed',
+        error: 'boom',
+        tool_name: 'run_block',
+      });
+      const t = Number(/t=(\d+)/.exec(signature)?.[1]);
+      expect(signature).toBe(signWebhook(secret, body, t));
+    } finally {
+      await worker.close();
+      await publisher.close();
+      await registry.close();
+      hook.close();
+    }
+  });
+});

@@ -1,0 +1,123 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createPublisher } from '@chat/completion-publisher';
+import { createStreamRegistry, writeSSE } from '@chat/stream-registry';
+import { waitFor } from '@chat/testing';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { readSSE } from '../src/sse-client.js';
+import { isolatedEnv, startWorkerProcess } from './helpers.js';
+
+describe('the worker as a real child process', () => {
+  const url = inject('redisUrl');
+  const redis = new Redis(url);
+  afterAll(() => redis.quit());
+
+  it('publish → task completed → an SSE client sees the tool output and finish; a redelivery changes nothing', async () => {
+    const { env, stream, keyPrefix } = isolatedEnv(url, 'e2e');
+    const { worker } = await startWorkerProcess(env);
+    const registry = createStreamRegistry({ redis, keyPrefix });
+    const api = createServer((req, res) => void writeSSE(registry, 'task-1', req, res, { userId: 'u1' }));
+    await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
+    const publisher = createPublisher({ redis, stream });
+    try {
+      await registry.createTask({
+        taskId: 'task-1',
+        sessionId: 's1',
+        userId: 'u1',
+        toolCallId: 'call-1',
+        toolName: 'create_agent',
+        operationId: 'op-1',
+      });
+      const sse = readSSE(`http://127.0.0.1:${(api.address() as AddressInfo).port}/`);
+      const entryId = await publisher.publish({
+        operation_id: 'op-1',
+        task_id: 'task-1',
+        success: true,
+        result: { agent: 'a-1', password: 'hunter2' },
+      });
+      const { status, headers, events, done } = await sse;
+      expect(status).toBe(200);
+      expect(headers.get('x-vercel-ai-ui-message-stream')).toBe('v1');
+      expect(done).toBe(true);
+      expect(events.map((e) => e.data)).toEqual([
+        JSON.stringify({
+          type: 'tool-output-available',
+          toolCallId: 'call-1',
+          output: '{"agent":"a-1","password":"[REDACTED]"}',
+        }),
+        JSON.stringify({ type: 'finish' }),
+        '[DONE]',
+      ]);
+      const task = await registry.getTask('task-1');
+      expect(task).toMatchObject({ status: 'completed', result: '{"agent":"a-1","password":"[REDACTED]"}' });
+
+      // Redeliver the very same entry content, as a retrying producer or a reclaim would.
+      const [[, fields]] = (await redis.xrange(stream, entryId, entryId)) as [[string, string[]]];
+      await redis.xadd(stream, '*', ...fields);
+      await worker.waitForLog((l) => l.msg === 'completion settled' && l.outcome === 'duplicate');
+      const chunks = await redis.xrange(`${keyPrefix}stream:task-1`, '-', '+');
+      expect(chunks).toHaveLength(2);
+      expect(await registry.getTask('task-1')).toMatchObject({
+        status: 'completed',
+        completedAt: task?.completedAt,
+      });
+      await waitFor(async () => ((await redis.xpending(stream, 'chat_consumers')) as [number])[0] === 0);
+    } finally {
+      await publisher.close();
+      await registry.close();
+      api.close();
+      worker.child.kill('SIGTERM');
+      expect(await worker.exited).toBe(0);
+    }
+  });
+
+  it('/readyz and /metrics answer as documented', async () => {
+    const { env } = isolatedEnv(url, 'http');
+    const { worker, http } = await startWorkerProcess(env);
+    try {
+      expect((await fetch(`${http}/healthz`)).status).toBe(200);
+      const ready = await fetch(`${http}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toMatchObject({
+        status: 'ready',
+        checks: [
+          { name: 'redis', ok: true },
+          { name: 'group', ok: true },
+          { name: 'consumer', ok: true, detail: 'ready' },
+        ],
+      });
+      const metrics = await fetch(`${http}/metrics`);
+      expect(metrics.headers.get('content-type')).toContain('text/plain');
+      const text = await metrics.text();
+      for (const family of [
+        'process_cpu_seconds_total',
+        'chat_consumer_processed_total',
+        'chat_consumer_pending',
+        'chat_consumer_handler_duration_seconds_bucket',
+        'chat_consumer_state{',
+      ]) {
+        expect(text).toContain(family);
+      }
+      expect((await fetch(`${http}/nope`)).status).toBe(404);
+    } finally {
+      worker.child.kill('SIGTERM');
+      expect(await worker.exited).toBe(0);
+    }
+  });
+
+  it('bad configuration → exit code 2 and a message naming each bad variable', async () => {
+    const { env } = isolatedEnv(url, 'badconfig', {
+      CONCURRENCY: '0',
+      HTTP_PORT: 'eighty',
+      KEY_LAYOUT: 'diagonal',
+      REDIS_URL: 'http://not-redis',
+    });
+    const { spawnWorker } = await import('../src/worker-process.js');
+    const { MAIN } = await import('./helpers.js');
+    const worker = spawnWorker(env, MAIN);
+    expect(await worker.exited).toBe(2);
+    for (const name of ['CONCURRENCY', 'HTTP_PORT', 'KEY_LAYOUT', 'REDIS_URL'])
+      expect(worker.output()).toContain(name);
+  });
+});
