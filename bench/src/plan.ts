@@ -88,7 +88,7 @@ async function runConsumerScenarios(ctx: RunContext, fresh: (withEntries?: numbe
   await run({
     id: 'full-path',
     section: 4,
-    title: `full path (task lookup, chunk, completion), concurrency ${options.pathConcurrency}`,
+    title: `full path, the worker's createCompletionHandler, concurrency ${options.pathConcurrency}`,
     kind: 'consume',
     baseline: 'raw-consume',
     prepare: async () => {

@@ -17,10 +17,10 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs: 
  * (the consumer's `acked` counter reaches `n`), so batched acks are inside the measurement.
  */
 export async function runConsumer(job: ConsumerJob, ctx: ScenarioContext): Promise<ScenarioOutcome> {
-  const fullPath = job.handler === 'full-path' ? await loadFullPathHandler(job.url) : undefined;
+  const fullPath = job.handler === 'full-path' ? loadFullPathHandler(job.url) : undefined;
   let handled = 0;
   const consumer = new CompletionConsumer({
-    url: job.url,
+    ...(fullPath ? { redis: fullPath.redis } : { url: job.url }),
     stream: job.stream,
     group: job.group,
     consumer: 'bench',
@@ -43,5 +43,5 @@ export async function runConsumer(job: ConsumerJob, ctx: ScenarioContext): Promi
   await fullPath?.close();
   const failures = counters.failed + Object.values(counters.deadLettered).reduce((a, b) => a + b, 0);
   if (failures > 0) throw new Error(`${failures} entries failed or were dead-lettered`);
-  return { messages: handled, elapsedMs, ...(fullPath ? { note: fullPath.note } : {}) };
+  return { messages: handled, elapsedMs };
 }
