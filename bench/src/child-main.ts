@@ -57,6 +57,7 @@ async function run(job: ChildJob): Promise<void> {
       startBytes: rss.startBytes,
       endBytes: rss.lastBytes,
       maxBytes: rss.maxBytes,
+      maxHeapTotalBytes: rss.maxHeapTotalBytes,
       ...('timeline' in job && job.timeline ? { timeline: rss.timeline } : {}),
     },
   });

@@ -81,7 +81,13 @@ export type ChildMessage =
   | {
       type: 'result';
       outcome: ScenarioOutcome;
-      rss: { startBytes: number; endBytes: number; maxBytes: number; timeline?: [number, number][] };
+      rss: {
+        startBytes: number;
+        endBytes: number;
+        maxBytes: number;
+        maxHeapTotalBytes: number;
+        timeline?: [number, number][];
+      };
     }
   | { type: 'error'; message: string; stack?: string };
 

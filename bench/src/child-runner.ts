@@ -14,7 +14,13 @@ const EXEC_ARGV = FROM_SOURCE ? ['--import', pathToFileURL(require.resolve('tsx'
 /** What a child reported: the scenario's outcome and its RSS. */
 export interface ChildReport {
   outcome: ScenarioOutcome;
-  rss: { startBytes: number; endBytes: number; maxBytes: number; timeline?: [number, number][] };
+  rss: {
+    startBytes: number;
+    endBytes: number;
+    maxBytes: number;
+    maxHeapTotalBytes: number;
+    timeline?: [number, number][];
+  };
 }
 
 /** Progress of a running child, every 100 ms. */

@@ -14,6 +14,8 @@ export interface RssSummary {
   startMB: number;
   endMB: number;
   maxMB: number;
+  /** Largest V8 heap reserved (`heapTotal`), sampled once a second: the rest of RSS is code, stacks and native. */
+  maxHeapMB: number;
   /** `[seconds since the measured phase began, MB]`, kept for the soak's chart. */
   timeline?: [number, number][];
 }

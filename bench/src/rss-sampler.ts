@@ -6,6 +6,9 @@ export class RssSampler {
   maxBytes = this.startBytes;
   lastBytes = this.startBytes;
   readonly timeline: [number, number][] = [];
+  /** V8 heap reserved (`heapTotal`) at its largest: tells heap growth from native memory (sockets, buffers). */
+  maxHeapTotalBytes = 0;
+  private samples = 0;
 
   constructor(
     private readonly onSample: (rssBytes: number) => void,
@@ -18,6 +21,9 @@ export class RssSampler {
   /** Takes one sample now (also called by the timer). */
   sample(): number {
     const rss = process.memoryUsage.rss();
+    // The full breakdown walks the heap spaces; once a second is enough to explain a peak.
+    if (this.samples++ % 10 === 0)
+      this.maxHeapTotalBytes = Math.max(this.maxHeapTotalBytes, process.memoryUsage().heapTotal);
     this.lastBytes = rss;
     if (rss > this.maxBytes) this.maxBytes = rss;
     this.timeline.push([(performance.now() - this.startedAt) / 1000, toMB(rss)]);

@@ -87,6 +87,7 @@ export async function runScenario(ctx: RunContext, spec: ScenarioSpec): Promise<
         startMB: toMB(rss.startBytes),
         endMB: toMB(rss.endBytes),
         maxMB: toMB(rss.maxBytes),
+        maxHeapMB: toMB(rss.maxHeapTotalBytes),
         ...(rss.timeline ? { timeline: downsample(rss.timeline, 400) } : {}),
       },
       commandsPerMessage: await commandsPerMessage(ctx.redis, outcome.messages),
