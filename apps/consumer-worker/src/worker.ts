@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
 import { CompletionConsumer } from '@chat/completion-consumer';
 import type { Logger } from '@chat/completion-schema';
 import { StreamRegistry } from '@chat/stream-registry';
@@ -35,6 +37,18 @@ export interface Worker {
 }
 
 /**
+ * ioredis TLS options for a `rediss://` URL: the CA from `REDIS_TLS_CA_FILE` (so a private CA works without
+ * touching the system trust store) and `rejectUnauthorized`. Empty for a plain `redis://` URL.
+ */
+export function redisTlsOptions(config: Pick<WorkerConfig, 'redisUrl' | 'redisTls'>): {
+  tls?: ConnectionOptions;
+} {
+  if (!config.redisUrl?.startsWith('rediss://')) return {};
+  const { caFile, rejectUnauthorized } = config.redisTls;
+  return { tls: { ...(caFile ? { ca: readFileSync(caFile) } : {}), rejectUnauthorized } };
+}
+
+/**
  * Builds the worker teams deploy, so they can add per-tool hooks without forking: a consumer whose handler
  * completes chat tasks in the stream registry exactly once.
  */
@@ -45,7 +59,11 @@ export function createWorker(options: CreateWorkerOptions): Worker {
   const ownsRedis = !options.redis;
   const redis =
     options.redis ??
-    new Redis(config.redisUrl!, { maxRetriesPerRequest: null, connectionName: 'consumer-worker' });
+    new Redis(config.redisUrl!, {
+      maxRetriesPerRequest: null,
+      connectionName: 'consumer-worker',
+      ...redisTlsOptions(config),
+    });
   if (ownsRedis) redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
 
   const registry = new StreamRegistry({

@@ -1,0 +1,48 @@
+import type { FleetMember } from './worker-fleet.js';
+
+/** How long one worker took to work again after Redis came back (null: not within the wait). */
+export interface Recovery {
+  restart: number;
+  slot: number;
+  pid: number;
+  ms: number | null;
+  /** The process is the one that ran before the outage (no restart). */
+  sameProcess: boolean;
+}
+
+/**
+ * For each worker that ran before the outage: the time from Redis accepting connections again to that worker's
+ * first sign of work, i.e. its first `completion settled` line or its consumer going back to `ready`, whichever
+ * comes first (pino's `time` field, so pipe delays do not count).
+ */
+export async function measureRecovery(
+  members: FleetMember[],
+  redisStartedAt: number,
+  restart: number,
+  timeoutMs = 30_000,
+): Promise<Recovery[]> {
+  return Promise.all(
+    members.map(async (member) => {
+      const pid = member.process.child.pid ?? -1;
+      const ms = await member.process
+        .waitForLog(
+          (l) =>
+            typeof l.time === 'number' &&
+            l.time >= redisStartedAt &&
+            (l.msg === 'completion settled' || (l.msg === 'consumer state' && l.state === 'ready')),
+          timeoutMs,
+        )
+        .then(
+          (line) => (line.time as number) - redisStartedAt,
+          () => null,
+        );
+      return {
+        restart,
+        slot: member.slot,
+        pid,
+        ms,
+        sameProcess: member.process.child.exitCode === null && member.process.child.signalCode === null,
+      };
+    }),
+  );
+}
