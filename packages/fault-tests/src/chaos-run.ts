@@ -110,7 +110,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const poisonIds = await producer.publish(poison);
     for (const id of poisonIds) expectedDeadLetters.set(id, 'max_deliveries');
     const rawIds = await producer.writeRaw(malformed);
-    rawIds.forEach((id, i) => expectedDeadLetters.set(id, malformed[i]!.reason));
+    for (const [i, id] of rawIds.entries()) expectedDeadLetters.set(id, malformed[i]!.reason);
     const ordinary = completions.filter((c) => c.expected !== 'poison');
 
     const producing$ = producer.run(ordinary, options.publishSpanMs).finally(() => {

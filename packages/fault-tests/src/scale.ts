@@ -28,7 +28,7 @@ export const FAULT_SCALES: Readonly<Record<FaultScale['name'], FaultScale>> = {
     completions: 3_000,
     publishSpanMs: 16_000,
     outageMs: 10_000,
-    propertyCases: 1_500,
+    propertyCases: 2_000,
     fsyncCompletions: 1_000,
   },
 };
