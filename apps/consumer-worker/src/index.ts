@@ -11,6 +11,12 @@ export { type HealthServerOptions, type ReadinessCheck, startHealthServer } from
 export { createLogger, type WorkerLogger } from './logger.js';
 export { renderConsumerMetrics, WorkerMetrics } from './metrics.js';
 export { DEFAULT_SENSITIVE_KEYS, REDACTED, redact } from './redact.js';
+export {
+  missingRedisPermissions,
+  RedisPermissionError,
+  type RequiredCommand,
+  requiredRedisCommands,
+} from './redis-permissions.js';
 export { type RunWorkerMainOptions, runWorkerMain } from './run-main.js';
 export { readSSE, type SSEEvent } from './sse-client.js';
 export type { ToolHook, ToolHookContext, ToolHooks } from './tool-hooks.js';

@@ -8,6 +8,7 @@ import { type CompletionOutcome, createCompletionHandler } from './completion-ha
 import type { WorkerConfig } from './config.js';
 import { startHealthServer } from './http-server.js';
 import { WorkerMetrics } from './metrics.js';
+import { missingRedisPermissions, RedisPermissionError } from './redis-permissions.js';
 import type { ToolHooks } from './tool-hooks.js';
 import { WebhookNotifier } from './webhook.js';
 
@@ -30,7 +31,10 @@ export interface Worker {
   readonly consumer: CompletionConsumer;
   readonly registry: StreamRegistry;
   readonly metrics: WorkerMetrics;
-  /** Creates the group, starts consuming and serving HTTP; resolves with the bound HTTP port (0 when off). */
+  /**
+   * Checks the Redis user's permissions (`RedisPermissionError` naming what is missing), creates the group,
+   * starts consuming and serving HTTP; resolves with the bound HTTP port (0 when off).
+   */
   start(): Promise<{ httpPort: number }>;
   /** Drains in-flight handlers (up to the shutdown timeout), flushes acks, closes what the worker owns. */
   close(): Promise<void>;
@@ -118,6 +122,8 @@ export function createWorker(options: CreateWorkerOptions): Worker {
     registry,
     metrics,
     async start() {
+      const missing = await missingRedisPermissions(redis, config);
+      if (missing.length > 0) throw new RedisPermissionError(missing);
       await consumer.start();
       if (options.http === false) return { httpPort: 0 };
       const started = await startHealthServer({

@@ -20,7 +20,9 @@ const deepJson = fc
 /** A JSON object whose keys include prototype-pollution keys, at the top and nested. */
 const pollutingObject = fc
   .tuple(protoKey, protoKey, fc.jsonValue({ maxDepth: 2 }))
-  .map(([a, b, value]) => `{"${a}":{"polluted":"yes","${b}":{"polluted":"yes"}},"x":${JSON.stringify(value)}}`);
+  .map(
+    ([a, b, value]) => `{"${a}":{"polluted":"yes","${b}":{"polluted":"yes"}},"x":${JSON.stringify(value)}}`,
+  );
 
 /** Operation ids from a small pool, so some hit registered tasks and some hit none. */
 export const operationIndex = fc.integer({ min: 0, max: 29 });

@@ -86,7 +86,9 @@ describe(`bad input (${scale.propertyCases} arbitrary entries through the real c
             return id as string;
           });
           await eventually(async () => ids.every((id) => outcomes.has(id)), 60_000, 20);
-          await eventually(async () => ((await redis.xpending(stream, 'chat_consumers')) as [number])[0] === 0);
+          await eventually(
+            async () => ((await redis.xpending(stream, 'chat_consumers')) as [number])[0] === 0,
+          );
 
           const read = redis.pipeline();
           for (const id of ids) read.xrange(stream, id, id);
@@ -124,7 +126,11 @@ describe(`bad input (${scale.propertyCases} arbitrary entries through the real c
           expect(crashes).toEqual([]);
           entries += ids.length;
           // Keep Redis small: the batch is checked, its entries and dead letters are no longer needed.
-          await redis.pipeline().xdel(stream, ...ids).del(dlq).exec();
+          await redis
+            .pipeline()
+            .xdel(stream, ...ids)
+            .del(dlq)
+            .exec();
         }),
         { numRuns: Math.ceil(scale.propertyCases / BATCH) },
       );

@@ -72,7 +72,9 @@ describe('SIGTERM under load, three workers', () => {
       try {
         await second.startAll();
         await eventually(async () => {
-          const pending = ((await redis.xpending(DEFAULT_COMPLETION_STREAM, DEFAULT_CONSUMER_GROUP)) as [number])[0];
+          const pending = (
+            (await redis.xpending(DEFAULT_COMPLETION_STREAM, DEFAULT_CONSUMER_GROUP)) as [number]
+          )[0];
           const groups = (await redis.xinfo('GROUPS', DEFAULT_COMPLETION_STREAM)) as unknown[][];
           const lag = groups[0]?.[groups[0].indexOf('lag') + 1];
           return pending === 0 && lag === 0;
