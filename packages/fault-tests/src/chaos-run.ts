@@ -50,6 +50,8 @@ export interface ChaosReport {
   worstRecoveryMs: number | null;
   settled: boolean;
   durationMs: number;
+  /** From the first ordinary publish to the end state (pending empty, everything delivered). */
+  processingMs: number;
   /** Workers started in total (initial + replacements). */
   processes: number;
 }
@@ -113,6 +115,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     for (const [i, id] of rawIds.entries()) expectedDeadLetters.set(id, malformed[i]!.reason);
     const ordinary = completions.filter((c) => c.expected !== 'poison');
 
+    const producingSince = Date.now();
     const producing$ = producer.run(ordinary, options.publishSpanMs).finally(() => {
       producing = false;
     });
@@ -170,6 +173,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       }
       await sleep(250);
     }
+    const processingMs = Date.now() - producingSince;
     // Let the last acks of the live workers land before reading the end state.
     await sleep(500);
     const audit = await auditRun(admin, { completions, expectedDeadLetters, stream, deadLetterStream: dlq });
@@ -187,6 +191,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       worstRecoveryMs: times.length === recoveries.length && times.length ? Math.max(...times) : null,
       settled,
       durationMs: Date.now() - started,
+      processingMs,
       processes: fleet.members.length,
     };
     const exits = await fleet.terminate();

@@ -35,7 +35,10 @@ export function summaryTable(report: ChaosReport, scale: string): string {
       report.worstRecoveryMs === null ? 'not measured' : `${report.worstRecoveryMs} ms`,
     ],
     ['recovery per worker', recovery || '—'],
-    ['run time', `${(report.durationMs / 1000).toFixed(1)} s`],
+    [
+      'run time',
+      `${(report.durationMs / 1000).toFixed(1)} s (first publish to end state ${(report.processingMs / 1000).toFixed(1)} s)`,
+    ],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   return [
