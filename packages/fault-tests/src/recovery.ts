@@ -8,6 +8,8 @@ export interface Recovery {
   ms: number | null;
   /** The process is the one that ran before the outage (no restart). */
   sameProcess: boolean;
+  /** For a slow or missing recovery: the worker's log lines from the outage on, to see why. */
+  trace?: string[];
 }
 
 /**
@@ -19,6 +21,7 @@ export async function measureRecovery(
   members: FleetMember[],
   redisStartedAt: number,
   restart: number,
+  outageMs: number,
   timeoutMs = 30_000,
 ): Promise<Recovery[]> {
   return Promise.all(
@@ -36,12 +39,24 @@ export async function measureRecovery(
           (line) => (line.time as number) - redisStartedAt,
           () => null,
         );
+      const trace =
+        ms === null || ms > 5_000
+          ? member.process.logs
+              .filter((l) => typeof l.time === 'number' && l.time >= redisStartedAt - outageMs - 2_000)
+              .filter((l) => l.msg !== 'redis connection error' && l.msg !== 'dispatch')
+              .slice(0, 40)
+              .map(
+                (l) =>
+                  `${(l.time as number) - redisStartedAt} ms ${l.msg} ${String(l.err ?? l.state ?? l.outcome ?? '')}`,
+              )
+          : undefined;
       return {
         restart,
         slot: member.slot,
         pid,
         ms,
         sameProcess: member.process.child.exitCode === null && member.process.child.signalCode === null,
+        ...(trace ? { trace } : {}),
       };
     }),
   );

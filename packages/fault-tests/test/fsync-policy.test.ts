@@ -8,9 +8,12 @@ const scale = faultScale();
 /**
  * The same load under `appendfsync everysec` and `always`, with redis-server SIGKILLed twice mid-load (a crash,
  * not a clean stop): how many acknowledged effects are gone after the AOF replay, and what each policy costs.
+ * `everysec` can lose acknowledged writes even when only the process dies: while a background fsync is still
+ * running, Redis postpones writing its AOF buffer (up to 2 s) but still answers the clients. So only `always` is
+ * asserted loss-free; the `everysec` figure is measured and printed.
  */
 describe(`AOF fsync policy under Redis crashes (${scale.fsyncCompletions} completions per policy)`, () => {
-  it('loses no acknowledged effect under either policy when the redis-server process is killed', async () => {
+  it('always loses no acknowledged effect when the redis-server process is killed; everysec is measured', async () => {
     const results: Record<string, ChaosReport> = {};
     for (const policy of ['everysec', 'always'] as const) {
       const server = await startRedis({ appendOnly: true, appendFsync: policy });
@@ -28,6 +31,7 @@ describe(`AOF fsync policy under Redis crashes (${scale.fsyncCompletions} comple
           killEveryMs: 0,
           workers: 3,
           settleTimeoutMs: 120_000,
+          awaitDeadLetters: policy === 'always',
         });
       } finally {
         await server.stop({ removeData: true });
@@ -47,9 +51,10 @@ describe(`AOF fsync policy under Redis crashes (${scale.fsyncCompletions} comple
     );
     for (const report of Object.values(results)) {
       expect(report.settled).toBe(true);
-      expect(report.audit.lost).toEqual([]);
+      // Whatever Redis forgets, nothing may complete twice.
       expect(report.audit.doubleCompleted).toEqual([]);
-      expect(report.audit.deadLetterMismatches).toEqual([]);
     }
+    expect(results.always!.audit.lost).toEqual([]);
+    expect(results.always!.audit.deadLetterMismatches).toEqual([]);
   });
 });
