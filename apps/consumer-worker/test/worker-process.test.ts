@@ -14,7 +14,7 @@ describe('the worker as a real child process', () => {
 
   it('publish → task completed → an SSE client sees the tool output and finish; a redelivery changes nothing', async () => {
     const { env, stream, keyPrefix } = isolatedEnv(url, 'e2e');
-    const { worker, http } = await startWorkerProcess(env);
+    const { worker } = await startWorkerProcess(env);
     const registry = createStreamRegistry({ redis, keyPrefix });
     const api = createServer((req, res) => void writeSSE(registry, 'task-1', req, res, { userId: 'u1' }));
     await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
