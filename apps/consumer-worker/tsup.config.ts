@@ -9,4 +9,5 @@ export default defineConfig({
   target: 'node20',
   // @chat/testing ships TypeScript sources only; bundle it into the app.
   noExternal: ['@chat/testing'],
+  loader: { '.lua': 'text' },
 });

@@ -60,4 +60,10 @@ describe('redactUrl', () => {
     expect(redactUrl('rediss://:s3cret@host:6380')).not.toContain('s3cret');
     expect(redactUrl('redis://127.0.0.1:6379')).toBe('redis://127.0.0.1:6379');
   });
+
+  it('reads the TLS settings and refuses a CA file that does not exist', () => {
+    expect(loadConfig({}).redisTls).toEqual({ caFile: undefined, rejectUnauthorized: true });
+    expect(loadConfig({ REDIS_TLS_REJECT_UNAUTHORIZED: 'false' }).redisTls.rejectUnauthorized).toBe(false);
+    expect(() => loadConfig({ REDIS_TLS_CA_FILE: '/no/such/ca.pem' })).toThrow(/REDIS_TLS_CA_FILE/);
+  });
 });

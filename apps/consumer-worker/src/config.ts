@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { DEFAULT_COMPLETION_STREAM, DEFAULT_CONSUMER_GROUP } from '@chat/completion-schema';
 import { z } from 'zod';
@@ -11,6 +12,8 @@ export const workerEnvSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
     .optional(),
+  REDIS_TLS_CA_FILE: z.string().min(1).optional(),
+  REDIS_TLS_REJECT_UNAUTHORIZED: z.enum(['true', 'false']).default('true'),
   COMPLETION_STREAM: z.string().min(1).default(DEFAULT_COMPLETION_STREAM),
   CONSUMER_GROUP: z.string().min(1).default(DEFAULT_CONSUMER_GROUP),
   CONSUMER_NAME: z.string().min(1).optional(),
@@ -38,6 +41,8 @@ export interface WorkerConfig {
   nodeEnv: string;
   /** Undefined outside production: the worker then starts an embedded redis-server. */
   redisUrl: string | undefined;
+  /** TLS settings for a `rediss://` URL: a CA file to trust (PEM) and whether to verify the server's certificate. */
+  redisTls: { caFile: string | undefined; rejectUnauthorized: boolean };
   stream: string;
   group: string;
   consumerName: string;
@@ -84,6 +89,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   if ((raw.NODE_ENV ?? 'development') === 'production' && !raw.REDIS_URL) {
     problems.push('REDIS_URL: required when NODE_ENV is production');
   }
+  if (raw.REDIS_TLS_CA_FILE && !existsSync(raw.REDIS_TLS_CA_FILE)) {
+    problems.push(`REDIS_TLS_CA_FILE: no such file ${raw.REDIS_TLS_CA_FILE}`);
+  }
   if (!!raw.WEBHOOK_URL !== !!raw.WEBHOOK_SECRET) {
     problems.push('WEBHOOK_URL/WEBHOOK_SECRET: set both or neither');
   }
@@ -95,6 +103,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   return {
     nodeEnv: values.NODE_ENV,
     redisUrl: values.REDIS_URL,
+    redisTls: {
+      caFile: values.REDIS_TLS_CA_FILE,
+      rejectUnauthorized: values.REDIS_TLS_REJECT_UNAUTHORIZED === 'true',
+    },
     stream: values.COMPLETION_STREAM,
     group: values.CONSUMER_GROUP,
     consumerName: values.CONSUMER_NAME ?? values.POD_NAME ?? `${hostname()}-${process.pid}`,

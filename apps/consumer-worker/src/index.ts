@@ -11,6 +11,20 @@ export { type HealthServerOptions, type ReadinessCheck, startHealthServer } from
 export { createLogger, type WorkerLogger } from './logger.js';
 export { renderConsumerMetrics, WorkerMetrics } from './metrics.js';
 export { DEFAULT_SENSITIVE_KEYS, REDACTED, redact } from './redact.js';
+export {
+  missingRedisPermissions,
+  RedisPermissionError,
+  type RequiredCommand,
+  requiredRedisCommands,
+} from './redis-permissions.js';
+export { type RunWorkerMainOptions, runWorkerMain } from './run-main.js';
+export { readSSE, type SSEEvent } from './sse-client.js';
 export type { ToolHook, ToolHookContext, ToolHooks } from './tool-hooks.js';
 export { signWebhook, WebhookNotifier, type WebhookOptions } from './webhook.js';
-export { type CreateWorkerOptions, createWorker, type Worker } from './worker.js';
+export { type CreateWorkerOptions, createWorker, redisTlsOptions, type Worker } from './worker.js';
+export {
+  spawnWorker,
+  startWorkerProcess,
+  type WorkerLogLine,
+  type WorkerProcess,
+} from './worker-process.js';

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -94,4 +95,20 @@ export function spawnWorker(env: Record<string, string | undefined>, mainPath?: 
       });
     },
   };
+}
+
+/**
+ * Starts the worker entry point at `mainPath` (the built `dist/main.js` by default, or any script that calls
+ * `runWorkerMain`) and resolves once it logged `consumer-worker ready`, with its HTTP base URL.
+ */
+export async function startWorkerProcess(
+  env: Record<string, string | undefined>,
+  mainPath?: string,
+  timeoutMs = 30_000,
+): Promise<{ worker: WorkerProcess; http: string }> {
+  if (mainPath && !existsSync(mainPath))
+    throw new Error(`${mainPath} is missing: build it first (pnpm build)`);
+  const worker = spawnWorker(env, mainPath);
+  const ready = await worker.waitForLog((line) => line.msg === 'consumer-worker ready', timeoutMs);
+  return { worker, http: `http://127.0.0.1:${ready.httpPort}` };
 }

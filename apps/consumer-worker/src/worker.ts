@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
 import { CompletionConsumer } from '@chat/completion-consumer';
 import type { Logger } from '@chat/completion-schema';
 import { StreamRegistry } from '@chat/stream-registry';
@@ -6,6 +8,7 @@ import { type CompletionOutcome, createCompletionHandler } from './completion-ha
 import type { WorkerConfig } from './config.js';
 import { startHealthServer } from './http-server.js';
 import { WorkerMetrics } from './metrics.js';
+import { missingRedisPermissions, RedisPermissionError } from './redis-permissions.js';
 import type { ToolHooks } from './tool-hooks.js';
 import { WebhookNotifier } from './webhook.js';
 
@@ -28,10 +31,25 @@ export interface Worker {
   readonly consumer: CompletionConsumer;
   readonly registry: StreamRegistry;
   readonly metrics: WorkerMetrics;
-  /** Creates the group, starts consuming and serving HTTP; resolves with the bound HTTP port (0 when off). */
+  /**
+   * Checks the Redis user's permissions (`RedisPermissionError` naming what is missing), creates the group,
+   * starts consuming and serving HTTP; resolves with the bound HTTP port (0 when off).
+   */
   start(): Promise<{ httpPort: number }>;
   /** Drains in-flight handlers (up to the shutdown timeout), flushes acks, closes what the worker owns. */
   close(): Promise<void>;
+}
+
+/**
+ * ioredis TLS options for a `rediss://` URL: the CA from `REDIS_TLS_CA_FILE` (so a private CA works without
+ * touching the system trust store) and `rejectUnauthorized`. Empty for a plain `redis://` URL.
+ */
+export function redisTlsOptions(config: Pick<WorkerConfig, 'redisUrl' | 'redisTls'>): {
+  tls?: ConnectionOptions;
+} {
+  if (!config.redisUrl?.startsWith('rediss://')) return {};
+  const { caFile, rejectUnauthorized } = config.redisTls;
+  return { tls: { ...(caFile ? { ca: readFileSync(caFile) } : {}), rejectUnauthorized } };
 }
 
 /**
@@ -45,7 +63,11 @@ export function createWorker(options: CreateWorkerOptions): Worker {
   const ownsRedis = !options.redis;
   const redis =
     options.redis ??
-    new Redis(config.redisUrl!, { maxRetriesPerRequest: null, connectionName: 'consumer-worker' });
+    new Redis(config.redisUrl!, {
+      maxRetriesPerRequest: null,
+      connectionName: 'consumer-worker',
+      ...redisTlsOptions(config),
+    });
   if (ownsRedis) redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
 
   const registry = new StreamRegistry({
@@ -100,6 +122,8 @@ export function createWorker(options: CreateWorkerOptions): Worker {
     registry,
     metrics,
     async start() {
+      const missing = await missingRedisPermissions(redis, config);
+      if (missing.length > 0) throw new RedisPermissionError(missing);
       await consumer.start();
       if (options.http === false) return { httpPort: 0 };
       const started = await startHealthServer({

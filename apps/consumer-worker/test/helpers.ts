@@ -1,7 +1,6 @@
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { uniquePrefix } from '@chat/testing';
-import { spawnWorker, type WorkerProcess } from '../src/worker-process.js';
+import { startWorkerProcess as startProcess } from '../src/worker-process.js';
 
 /** The built worker entry point; `npm test` builds it before the tests run. */
 export const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
@@ -30,9 +29,6 @@ export function isolatedEnv(redisUrl: string, label: string, extra: Record<strin
 }
 
 /** Starts the built worker and waits until it reports ready; returns its HTTP base URL too. */
-export async function startWorkerProcess(env: Record<string, string | undefined>) {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: build the worker first (pnpm build)`);
-  const worker: WorkerProcess = spawnWorker(env, MAIN);
-  const ready = await worker.waitForLog((line) => line.msg === 'consumer-worker ready', 30_000);
-  return { worker, http: `http://127.0.0.1:${ready.httpPort}` };
+export function startWorkerProcess(env: Record<string, string | undefined>) {
+  return startProcess(env, MAIN);
 }

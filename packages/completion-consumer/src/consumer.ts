@@ -211,6 +211,9 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> {
           continue;
         }
         failures++;
+        // Back from an outage, re-read our own pending list first: it is a non-blocking call, so the consumer is
+        // `ready` again as soon as Redis answers (not after a full BLOCK), and it picks up anything it still owns.
+        ownCursor = '0';
         this.setState('degraded');
         this.report(error, 'read failed; retrying');
         await sleep(backoffDelay(failures, this.options.reconnectBackoff), this.stopping.signal);

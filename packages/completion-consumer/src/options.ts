@@ -114,8 +114,8 @@ export const DEFAULT_CONSUMER_OPTIONS = {
   blockMs: 5_000,
   /** @defaultValue { baseMs: 1000, maxMs: 30000, jitter: 0.2 } */
   backoff: { baseMs: 1_000, maxMs: 30_000, jitter: 0.2 } as BackoffOptions,
-  /** @defaultValue { baseMs: 100, maxMs: 5000, jitter: 0.3 } */
-  reconnectBackoff: { baseMs: 100, maxMs: 5_000, jitter: 0.3 } as BackoffOptions,
+  /** Capped at 2 s so a consumer resumes within a few seconds of Redis coming back. @defaultValue { baseMs: 100, maxMs: 2000, jitter: 0.3 } */
+  reconnectBackoff: { baseMs: 100, maxMs: 2_000, jitter: 0.3 } as BackoffOptions,
   /** @defaultValue 10000 */
   shutdownTimeoutMs: 10_000,
   /** @defaultValue 3600000 */

@@ -1,0 +1,84 @@
+import { ConfigError, loadConfig, redactUrl, type WorkerConfig } from './config.js';
+import { startEmbeddedRedis } from './embedded-redis.js';
+import { createLogger } from './logger.js';
+import type { ToolHooks } from './tool-hooks.js';
+import { createWorker } from './worker.js';
+
+/** Options of {@link runWorkerMain}. */
+export interface RunWorkerMainOptions {
+  /** Per-tool hooks, as for `createWorker`. */
+  hooks?: ToolHooks;
+  /** Environment to read the configuration from. @defaultValue process.env */
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * The whole life of the deployable process: configuration from the environment (exit 2 when invalid), the
+ * embedded Redis outside production, start (exit 1 with a `fatal` line naming the cause when it fails), and
+ * SIGTERM/SIGINT draining (exit 0; a second signal exits 1). Exported so a deployment that adds per-tool hooks
+ * gets exactly the same startup and signal handling as `dist/main.js`, instead of a copy of it.
+ */
+export async function runWorkerMain(options: RunWorkerMainOptions = {}): Promise<void> {
+  let config: WorkerConfig;
+  try {
+    config = loadConfig(options.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`consumer-worker: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+
+  const logger = createLogger(config.logLevel);
+  let embedded: Awaited<ReturnType<typeof startEmbeddedRedis>> | undefined;
+  let redisUrl = config.redisUrl;
+  if (!redisUrl) {
+    embedded = await startEmbeddedRedis(config.dataDir);
+    redisUrl = embedded.url;
+    logger.info(
+      { redis: redisUrl, dataDir: embedded.dir, appendonly: 'everysec', pid: embedded.pid },
+      'no REDIS_URL set: started an embedded redis-server (development only; set REDIS_URL in production)',
+    );
+  } else {
+    logger.info({ redis: redactUrl(redisUrl) }, 'using Redis from REDIS_URL');
+  }
+
+  const worker = createWorker({ config: { ...config, redisUrl }, logger, hooks: options.hooks });
+  let stopping = false;
+  const shutdown = async (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting at once');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal, timeoutMs: config.shutdownTimeoutMs }, 'draining');
+    try {
+      await worker.close();
+      await embedded?.stop();
+      logger.info('stopped cleanly');
+      process.exit(0);
+    } catch (error) {
+      logger.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+
+  try {
+    const { httpPort } = await worker.start();
+    logger.info(
+      { httpPort, stream: config.stream, group: config.group, consumer: config.consumerName },
+      'consumer-worker ready',
+    );
+  } catch (error) {
+    // An ACL refusal reads e.g. "NOPERM this user has no permissions to run the 'xgroup|create' command":
+    // the message itself names what is missing, so it goes into the line's text, not only into `err`.
+    const message = error instanceof Error ? error.message : String(error);
+    logger.fatal({ err: error }, `consumer-worker failed to start: ${message}`);
+    await worker.close().catch(() => {});
+    await embedded?.stop();
+    process.exit(1);
+  }
+}

@@ -1,0 +1,62 @@
+import { type RedisServer, startRedis } from '@chat/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runChaos } from '../src/chaos-run.js';
+import { faultScale } from '../src/scale.js';
+import { summaryTable } from '../src/summary.js';
+
+const scale = faultScale();
+
+describe(`crash and restart (${scale.name}: ${scale.completions} completions)`, () => {
+  let server: RedisServer;
+  beforeAll(async () => {
+    // appendfsync always: an acknowledged XADD or task completion survives even a machine crash (see README).
+    server = await startRedis({ appendOnly: true, appendFsync: 'always' });
+  });
+  afterAll(async () => {
+    await server?.stop({ removeData: true });
+  });
+
+  it('loses nothing and completes nothing twice while workers are SIGKILLed and Redis restarts', async () => {
+    const seed = Number(process.env.FAULT_SEED ?? Date.now() % 1_000_000);
+    const report = await runChaos({
+      server,
+      completions: scale.completions,
+      poison: 10,
+      publishSpanMs: scale.publishSpanMs,
+      faults: [
+        { atFraction: 0.3, mode: 'stop', outageMs: 0 },
+        { atFraction: 0.6, mode: 'stop', outageMs: scale.outageMs },
+      ],
+      killEveryMs: 2_000,
+      workers: 3,
+      settleTimeoutMs: scale.name === 'full' ? 300_000 : 120_000,
+      seed,
+      log: (line) => console.log(`[chaos] ${line}`),
+    });
+    console.log(`seed ${seed}\n${summaryTable(report, scale.name)}`);
+
+    expect(report.settled).toBe(true);
+    expect(report.audit.lost).toEqual([]);
+    expect(report.audit.doubleCompleted).toEqual([]);
+    expect(report.audit.poisonCompleted).toEqual([]);
+    expect(report.audit.pending).toBe(0);
+    expect(report.audit.deadLetterMismatches).toEqual([]);
+    expect(report.audit.deadLettered).toEqual({
+      max_deliveries: 10,
+      invalid_json: 3,
+      missing_data_field: 3,
+      schema_violation: 3,
+      too_large: 3,
+      unsupported_version: 3,
+    });
+    expect(report.kills).toBeGreaterThan(0);
+    // The long outage: every worker that ran through it works again within 5 s, as the same process.
+    const afterOutage = report.recoveries.filter((r) => r.restart === 2);
+    expect(afterOutage).toHaveLength(3);
+    for (const r of afterOutage) {
+      expect(r.sameProcess).toBe(true);
+      expect(r.ms).not.toBeNull();
+      expect(r.ms!).toBeLessThanOrEqual(5_000);
+    }
+  });
+});

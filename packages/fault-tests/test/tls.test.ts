@@ -1,0 +1,85 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createPublisher } from '@chat/completion-publisher';
+import { readSSE, startWorkerProcess } from '@chat/consumer-worker';
+import { StreamRegistry, writeSSE } from '@chat/stream-registry';
+import { waitFor } from '@chat/testing';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redisHasTls, startTlsRedis, type TlsRedis } from '../src/tls-redis.js';
+import { POISON_WORKER } from '../src/worker-fleet.js';
+
+describe('TLS: a rediss:// URL end to end', () => {
+  let server: TlsRedis;
+  beforeAll(async () => {
+    // Debian's redis-server links libssl; fail loudly rather than skip if a build without TLS turns up.
+    expect(redisHasTls()).toBe(true);
+    server = await startTlsRedis();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('refuses a client that does not trust the CA', async () => {
+    const client = new Redis(server.url, {
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      lazyConnect: true,
+    });
+    const errors: string[] = [];
+    client.on('error', (error: Error) => errors.push(error.message));
+    await expect(client.connect().then(() => client.ping())).rejects.toThrow();
+    client.disconnect();
+    expect(errors.join('\n')).toMatch(/certificate/i);
+  });
+
+  it('publisher → worker (REDIS_TLS_CA_FILE) → registry → SSE, all over TLS', async () => {
+    const redis = new Redis(server.url, { tls: { ca: server.ca } });
+    const registry = new StreamRegistry({ redis });
+    const publisher = createPublisher({ redis });
+    const { worker } = await startWorkerProcess(
+      {
+        REDIS_URL: server.url,
+        REDIS_TLS_CA_FILE: server.caFile,
+        NODE_ENV: 'production',
+        HTTP_PORT: '0',
+        HTTP_HOST: '127.0.0.1',
+      },
+      POISON_WORKER,
+    );
+    const api = createServer((req, res) => void writeSSE(registry, 'tls-task', req, res, { userId: 'u1' }));
+    await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
+    try {
+      await registry.createTask({
+        taskId: 'tls-task',
+        sessionId: 's',
+        userId: 'u1',
+        toolCallId: 'call-1',
+        toolName: 'create_agent',
+        operationId: 'tls-op',
+      });
+      const sse = readSSE(`http://127.0.0.1:${(api.address() as AddressInfo).port}/`);
+      await publisher.publish({
+        operation_id: 'tls-op',
+        task_id: 'tls-task',
+        success: true,
+        result: 'over tls',
+      });
+      const { status, events, done } = await sse;
+      expect(status).toBe(200);
+      expect(done).toBe(true);
+      expect(events[0]?.data).toBe(
+        JSON.stringify({ type: 'tool-output-available', toolCallId: 'call-1', output: 'over tls' }),
+      );
+      await waitFor(async () => (await registry.getTask('tls-task'))?.status === 'completed');
+      expect(worker.output()).toContain('rediss://127.0.0.1');
+    } finally {
+      api.close();
+      worker.child.kill('SIGTERM');
+      expect(await worker.exited).toBe(0);
+      await publisher.close();
+      await registry.close();
+      redis.disconnect();
+    }
+  });
+});
