@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { CompletionConsumer } from '../src/index.js';
-import { names, pendingCount, publish, startConsumer, waitFor } from './helpers.js';
+import { names, pendingCount, publish, spawnFixture, startConsumer, waitFor } from './helpers.js';
 
 describe('graceful close and lease renewal', () => {
   const redis = new Redis(inject('redisUrl'));
@@ -101,5 +101,25 @@ describe('graceful close and lease renewal', () => {
     release();
     await waitFor(async () => (await pendingCount(redis, stream, group)) === 0, 10_000, 'acked');
     expect((await holder.metrics()).counters).toMatchObject({ processed: 1, leaseLost: 0 });
+  });
+
+  it('a closed consumer leaves no timer or socket behind, so its process can end', async () => {
+    const { stream, group } = names('exit');
+    const fixture = spawnFixture('close-and-exit', {
+      REDIS_URL: inject('redisUrl'),
+      STREAM: stream,
+      GROUP: group,
+    });
+    await waitFor(() => fixture.lines.includes('started'), 20_000, 'fixture started');
+    await publish(redis, stream, 1);
+    await waitFor(() => fixture.lines.includes('closed'), 20_000, 'close() resolved');
+    const closedAt = Date.now();
+    await new Promise<void>((resolve) => {
+      if (fixture.child.exitCode !== null) return resolve();
+      fixture.child.once('exit', () => resolve());
+    });
+    // Before the fix a forgotten race timer kept the process alive for BLOCK + watchdog + 1 s (11 s here).
+    expect(Date.now() - closedAt).toBeLessThan(3_000);
+    expect(fixture.child.exitCode).toBe(0);
   });
 });
