@@ -24,8 +24,13 @@ export interface PublisherOptions {
   redis?: Redis | Cluster;
   /** A Redis URL; the publisher opens its own connection and `close()` quits it. Give this or `redis`. */
   url?: string;
-  /** Stream to publish to. @defaultValue `'chat:completions'` */
+  /** Stream to publish to; with `partitions` > 1, the base name of the partition streams. @defaultValue `'chat:completions'` */
   stream?: string;
+  /**
+   * Number of partition streams; each message goes to `partitionStream(stream, partitionFor(task_id, P), P)`.
+   * 1 publishes to `stream` itself, as before. @defaultValue `1`
+   */
+  partitions?: number;
   /**
    * Length cap applied by every XADD; a safety net only (the consumer owns safe trimming).
    * @defaultValue `{ strategy: 'approximate', count: 10000 }`
@@ -52,6 +57,7 @@ export interface PublisherOptions {
 /** Options after defaults are applied; what the publisher works with. */
 export interface DefaultedPublisherOptions {
   stream: string;
+  partitions: number;
   maxLen: MaxLenOptions;
   idempotency: IdempotencyOptions;
   timeoutMs: number;
@@ -64,6 +70,8 @@ export interface DefaultedPublisherOptions {
 export const DEFAULT_PUBLISHER_OPTIONS: Readonly<DefaultedPublisherOptions> = Object.freeze({
   /** @defaultValue `'chat:completions'` ({@link DEFAULT_COMPLETION_STREAM}), as the Python original. */
   stream: DEFAULT_COMPLETION_STREAM,
+  /** @defaultValue `1`: the single stream `stream`, which every existing producer and consumer uses. */
+  partitions: 1,
   /** @defaultValue `{ strategy: 'approximate', count: 10000 }`: the original's `MAXLEN 10000`, made cheap with `~`. */
   maxLen: Object.freeze({ strategy: 'approximate', count: 10_000 }),
   /** @defaultValue `{ enabled: true, windowSeconds: 86400 }`: a retry within 24 h never duplicates an entry. */
@@ -99,6 +107,7 @@ export function resolvePublisherOptions(options: PublisherOptions): DefaultedPub
     typeof options.idempotency === 'boolean' ? { enabled: options.idempotency } : (options.idempotency ?? {});
   return {
     stream,
+    partitions: positiveInteger('partitions', options.partitions ?? d.partitions),
     maxLen: { strategy, count: positiveInteger('maxLen.count', options.maxLen?.count ?? d.maxLen.count) },
     idempotency: {
       enabled: idem.enabled ?? d.idempotency.enabled,
