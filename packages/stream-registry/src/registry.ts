@@ -1,6 +1,7 @@
 import { childLogger, type Logger } from '@chat/completion-schema';
 import { type Cluster, Redis } from 'ioredis';
 import { encodeChunk, type UIMessageChunk } from './chunk-schema.js';
+import { ClusterStreamReader } from './cluster-reader.js';
 import { StreamRegistryError } from './errors.js';
 import {
   type DefaultedStreamRegistryOptions,
@@ -8,7 +9,7 @@ import {
   type StreamRegistryOptions,
 } from './options.js';
 import { type RegistryCommands, withRegistryCommands } from './scripts.js';
-import { SharedStreamReader } from './shared-reader.js';
+import { type LiveReader, SharedStreamReader } from './shared-reader.js';
 import { checkSubscribe } from './subscribe-check.js';
 import { Subscription } from './subscription.js';
 import {
@@ -56,7 +57,7 @@ export class StreamRegistry {
   private readonly ownsConnection: boolean;
   private readonly isCluster: boolean;
   private readonly logger: Logger;
-  private readonly reader: SharedStreamReader;
+  private readonly reader: LiveReader;
   private closing: Promise<void> | undefined;
 
   constructor(options: StreamRegistryOptions) {
@@ -71,23 +72,32 @@ export class StreamRegistry {
     this.redis = withRegistryCommands(client);
     this.logger = childLogger(this.options.logger, { component: 'stream-registry' });
     this.keys = taskKeys(this.options.keyLayout, this.options.keyPrefix);
-    this.reader = new SharedStreamReader({
-      connect: () => {
-        const base = (client as Redis).options?.connectionName;
-        return (client as Redis).duplicate({
-          maxRetriesPerRequest: null,
-          enableAutoPipelining: false,
-          connectionName: `${base ?? 'chat-stream-registry'}:reader`,
+    const base = (client as Redis).options?.connectionName;
+    const readerName = `${base ?? 'chat-stream-registry'}:reader`;
+    this.reader = this.isCluster
+      ? new ClusterStreamReader({
+          cluster: client as Cluster,
+          blockMs: this.options.blockMs,
+          readCount: this.options.readCount,
+          pollMs: this.options.clusterPollMs,
+          connectionName: readerName,
+          logger: this.logger,
+        })
+      : new SharedStreamReader({
+          connect: () =>
+            (client as Redis).duplicate({
+              maxRetriesPerRequest: null,
+              enableAutoPipelining: false,
+              connectionName: readerName,
+            }),
+          unblock: (id) => client.client('UNBLOCK', id),
+          blockMs: this.options.blockMs,
+          readCount: this.options.readCount,
+          logger: this.logger,
         });
-      },
-      unblock: (id) => client.client('UNBLOCK', id),
-      blockMs: this.options.blockMs,
-      readCount: this.options.readCount,
-      logger: this.logger,
-    });
   }
 
-  /** Subscribers currently in their live tail (all served by one blocking connection); for metrics. */
+  /** Subscribers currently in their live tail (one reader connection serves them all, per cluster node); for metrics. */
   get liveSubscriberCount(): number {
     return this.reader.sinkCount;
   }
@@ -267,12 +277,6 @@ export class StreamRegistry {
    */
   async subscribe(taskId: string, options: SubscribeOptions = {}): Promise<Subscription> {
     this.assertOpen();
-    if (this.isCluster) {
-      throw new StreamRegistryError(
-        'unsupported',
-        'subscribe needs a single-node client (one XREAD over all tails)',
-      );
-    }
     const metaKey = this.keys.meta(taskId);
     const streamKey = this.keys.stream(taskId);
     const { task, cursor } = await checkSubscribe(
