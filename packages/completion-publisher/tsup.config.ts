@@ -1,11 +1,2 @@
-import { defineConfig } from 'tsup';
-
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'node20',
-  loader: { '.lua': 'text' },
-});
+// The shared library build (dual ESM + CJS, types, embedded Lua).
+export { default } from '../../tsup.library';

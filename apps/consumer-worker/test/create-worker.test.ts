@@ -4,12 +4,13 @@ import { listDeadLetters, PermanentError } from '@chat/completion-consumer';
 import { createPublisher } from '@chat/completion-publisher';
 import { silentLogger } from '@chat/completion-schema';
 import { createStreamRegistry } from '@chat/stream-registry';
+import { waitFor } from '@chat/testing';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { signWebhook } from '../src/webhook.js';
 import { createWorker } from '../src/worker.js';
-import { eventually, isolatedEnv } from './helpers.js';
+import { isolatedEnv } from './helpers.js';
 
 describe('createWorker (in process)', () => {
   const url = inject('redisUrl');
@@ -53,8 +54,8 @@ describe('createWorker (in process)', () => {
         result: { api_key: 'k', id: 1 },
       });
       await publisher.publish({ operation_id: 'op-b', task_id: 'b', success: true, result: 'x' });
-      await eventually(async () => (await registry.getTask('b'))?.status === 'completed');
-      await eventually(async () => (await registry.getTask('a'))?.status === 'completed');
+      await waitFor(async () => (await registry.getTask('b'))?.status === 'completed');
+      await waitFor(async () => (await registry.getTask('a'))?.status === 'completed');
       expect(saved).toEqual([{ api_key: 'k', id: 1 }]);
       expect((await registry.getTask('a'))?.result).toBe('{"api_key":"[REDACTED]","id":1}');
     } finally {
@@ -99,7 +100,7 @@ describe('createWorker (in process)', () => {
       await publisher.publish({ operation_id: 'op-ghost', task_id: 'ghost', success: true });
       await publisher.publish({ operation_id: 'op-broken', task_id: 'broken', success: true });
       await publisher.publish({ operation_id: 'op-plain', task_id: 'plain', success: true, result: null });
-      const letters = await eventually(async () => {
+      const letters = await waitFor(async () => {
         const found = await listDeadLetters({ redis, stream });
         return found.length >= 3 && found;
       });
@@ -108,7 +109,7 @@ describe('createWorker (in process)', () => {
       expect(byReason.task_not_found?.deliveryCount).toBe(3);
       expect(byReason.invalid_task?.error).toContain('sessionId');
       expect(await registry.getTask('poison')).toMatchObject({ status: 'running' });
-      await eventually(async () => (await registry.getTask('plain'))?.status === 'completed');
+      await waitFor(async () => (await registry.getTask('plain'))?.status === 'completed');
       expect((await registry.getTask('plain'))?.result).toBe('{"status":"completed"}');
     } finally {
       await worker.close();
@@ -141,7 +142,7 @@ describe('createWorker (in process)', () => {
     try {
       await registry.createTask(task('w', 'run_block'));
       await publisher.publish({ operation_id: 'op-w', task_id: 'w', success: false, error: 'boom' });
-      await eventually(async () => received.length >= 2, 10_000);
+      await waitFor(async () => received.length >= 2, 10_000);
       const { body, signature } = received[1]!;
       expect(JSON.parse(body)).toMatchObject({
         task_id: 'w',

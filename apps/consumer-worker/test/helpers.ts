@@ -36,17 +36,3 @@ export async function startWorkerProcess(env: Record<string, string | undefined>
   const ready = await worker.waitForLog((line) => line.msg === 'consumer-worker ready', 30_000);
   return { worker, http: `http://127.0.0.1:${ready.httpPort}` };
 }
-
-/** Polls `check` until it returns a truthy value or `timeoutMs` passes. */
-export async function eventually<T>(
-  check: () => Promise<T | undefined | false>,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

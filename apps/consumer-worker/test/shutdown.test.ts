@@ -1,9 +1,9 @@
 import { createPublisher } from '@chat/completion-publisher';
 import { createStreamRegistry } from '@chat/stream-registry';
-import { type RedisServer, startRedis } from '@chat/testing';
+import { type RedisServer, startRedis, waitFor } from '@chat/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, isolatedEnv, startWorkerProcess } from './helpers.js';
+import { isolatedEnv, startWorkerProcess } from './helpers.js';
 
 const PASSWORD = 'pw-Very-Secret-7781';
 const TASKS = 2_000;
@@ -86,7 +86,7 @@ describe('SIGTERM under load', () => {
 
     // A new worker finishes the rest: nothing was lost by the shutdown.
     const second = await startWorkerProcess({ ...env, CONSUMER_NAME: 'second' });
-    await eventually(async () => {
+    await waitFor(async () => {
       const statuses = await Promise.all(
         Array.from({ length: TASKS }, (_, i) => redis.hget(`${keyPrefix}task:meta:t-${i}`, 'status')),
       );

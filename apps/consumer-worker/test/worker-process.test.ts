@@ -2,10 +2,11 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createPublisher } from '@chat/completion-publisher';
 import { createStreamRegistry, writeSSE } from '@chat/stream-registry';
+import { waitFor } from '@chat/testing';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { readSSE } from '../src/sse-client.js';
-import { eventually, isolatedEnv, startWorkerProcess } from './helpers.js';
+import { isolatedEnv, startWorkerProcess } from './helpers.js';
 
 describe('the worker as a real child process', () => {
   const url = inject('redisUrl');
@@ -14,7 +15,7 @@ describe('the worker as a real child process', () => {
 
   it('publish → task completed → an SSE client sees the tool output and finish; a redelivery changes nothing', async () => {
     const { env, stream, keyPrefix } = isolatedEnv(url, 'e2e');
-    const { worker, http } = await startWorkerProcess(env);
+    const { worker } = await startWorkerProcess(env);
     const registry = createStreamRegistry({ redis, keyPrefix });
     const api = createServer((req, res) => void writeSSE(registry, 'task-1', req, res, { userId: 'u1' }));
     await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
@@ -61,7 +62,7 @@ describe('the worker as a real child process', () => {
         status: 'completed',
         completedAt: task?.completedAt,
       });
-      await eventually(async () => ((await redis.xpending(stream, 'chat_consumers')) as [number])[0] === 0);
+      await waitFor(async () => ((await redis.xpending(stream, 'chat_consumers')) as [number])[0] === 0);
     } finally {
       await publisher.close();
       await registry.close();

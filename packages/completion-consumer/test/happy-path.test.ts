@@ -1,17 +1,8 @@
-import { type RedisServer, startRedis } from '@chat/testing';
+import { commandCalls, type RedisServer, startRedis } from '@chat/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CompletionConsumer } from '../src/index.js';
 import { names, pendingCount, publish, startConsumer, waitFor } from './helpers.js';
-
-/** Sum of `calls` over every command in INFO commandstats. */
-async function totalCalls(redis: Redis): Promise<Record<string, number>> {
-  const info = await redis.info('commandstats');
-  const calls: Record<string, number> = {};
-  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm))
-    calls[match[1] as string] = Number(match[2]);
-  return calls;
-}
 
 describe('happy path', () => {
   // An own server so INFO commandstats counts only this test's commands.
@@ -54,7 +45,7 @@ describe('happy path', () => {
     const ids = await publish(redis, stream, 1_000);
     await waitFor(() => seen.size === 1_000, 30_000, '1000 handled');
     await waitFor(async () => (await pendingCount(redis, stream, group)) === 0, 10_000, 'pending empty');
-    const calls = await totalCalls(redis);
+    const calls = await commandCalls(redis);
     expect([...seen.values()].every((n) => n === 1)).toBe(true);
     expect(maxRunning).toBeLessThanOrEqual(16);
     const metrics = await consumer.metrics();
@@ -100,7 +91,7 @@ describe('happy path', () => {
     );
     await waitFor(() => handled === 1_000, 30_000, 'backlog drained');
     await waitFor(async () => (await pendingCount(redis, stream, group)) === 0, 10_000, 'pending empty');
-    const calls = await totalCalls(redis);
+    const calls = await commandCalls(redis);
     const perMessage =
       ((calls.xreadgroup ?? 0) + (calls.xack ?? 0) + (calls.evalsha ?? 0) + (calls.eval ?? 0)) / 1_000;
     process.stdout.write(

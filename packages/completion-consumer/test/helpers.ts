@@ -29,20 +29,7 @@ export async function publish(
   });
 }
 
-/** Polls `condition` until it is truthy or `timeoutMs` passes (generous: tests run on loaded machines). */
-export async function waitFor<T>(
-  condition: () => T | Promise<T>,
-  timeoutMs = 20_000,
-  what = 'condition',
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await condition();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+export { waitFor } from '@chat/testing';
 
 /** Test-friendly options: short timers so behaviours show up in well under a second. */
 export function fastOptions(): Partial<ConsumerOptions> {

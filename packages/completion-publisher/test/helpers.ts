@@ -9,14 +9,6 @@ export async function readData(redis: Redis, stream: string, id: string): Promis
   return fields[at + 1]!;
 }
 
-/** `INFO commandstats` as `{ command: calls }`. */
-export async function commandCalls(redis: Redis): Promise<Record<string, number>> {
-  const info = await redis.info('commandstats');
-  const calls: Record<string, number> = {};
-  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls[match[1]!] = Number(match[2]);
-  return calls;
-}
-
 /**
  * Runs `work` while watching the client's socket: how many times it wrote, and whether any write came after
  * the first reply bytes arrived. One write and no write after a reply is one network round trip.

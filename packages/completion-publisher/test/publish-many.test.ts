@@ -1,5 +1,5 @@
 import { decode } from '@chat/completion-schema';
-import { type RedisServer, startRedis, uniquePrefix } from '@chat/testing';
+import { commandCalls, type RedisServer, startRedis, uniquePrefix } from '@chat/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -8,7 +8,7 @@ import {
   MessageTooLargeError,
   MessageValidationError,
 } from '../src/index.js';
-import { commandCalls, watchSocket } from './helpers.js';
+import { watchSocket } from './helpers.js';
 
 const batch = (n: number, label: string) =>
   Array.from({ length: n }, (_, i) => ({

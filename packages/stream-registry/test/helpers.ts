@@ -66,20 +66,7 @@ export function openingChunks(toolCallId: string): UIMessageChunk[] {
   ];
 }
 
-/** Polls until `check` is truthy; generous by default, for a loaded machine. */
-export async function waitFor<T>(
-  check: () => T | Promise<T>,
-  timeoutMs = 15_000,
-  what = 'condition',
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+export { waitFor } from '@chat/testing';
 
 /** Collects a subscription's entries. */
 export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {

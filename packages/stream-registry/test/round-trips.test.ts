@@ -1,20 +1,9 @@
 import { hashTagOf } from '@chat/completion-schema';
-import { type RedisServer, startRedis } from '@chat/testing';
+import { commandCalls, type RedisServer, startRedis } from '@chat/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type KeyLayout, StreamRegistry } from '../src/index.js';
 import { newTask, waitFor } from './helpers.js';
-
-/** Calls per command since the last CONFIG RESETSTAT, without the probes themselves. */
-async function commandCalls(redis: Redis): Promise<Record<string, number>> {
-  const info = await redis.info('commandstats');
-  const calls: Record<string, number> = {};
-  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
-    const [, command, count] = match;
-    if (command && command !== 'info' && command !== 'config|resetstat') calls[command] = Number(count);
-  }
-  return calls;
-}
 
 // Its own redis-server: INFO commandstats counts every client, so the shared one would mix in other tests.
 describe.each(['compat', 'cluster'] as const)('round trips and commands (%s layout)', (layout: KeyLayout) => {

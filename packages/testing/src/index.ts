@@ -1,5 +1,6 @@
 import './provided-context.js';
 
+export { commandCalls } from './command-stats.js';
 export { getFreePort, isPortFree } from './free-port.js';
 export { uniquePrefix } from './key-prefix.js';
 export {
@@ -10,3 +11,4 @@ export {
 } from './redis-cluster.js';
 export { pingRedis, waitForRedis } from './redis-ping.js';
 export { type RedisServer, type StartRedisOptions, spawnRedisProcess, startRedis } from './redis-server.js';
+export { type Truthy, waitFor } from './wait-for.js';
