@@ -24,6 +24,8 @@ export const workerEnvSchema = z.object({
     .regex(/^\s*\d+\s*(,\s*\d+\s*)*$/, 'must be a comma-separated list of partition numbers, e.g. 0,2')
     .optional(),
   TRIM_INTERVAL_MS: int(0).default(0),
+  REPLICA_ACKS: int(0, 16).default(0),
+  REPLICA_ACK_TIMEOUT_MS: int(1).default(1000),
   CONSUMER_GROUP: z.string().min(1).default(DEFAULT_CONSUMER_GROUP),
   CONSUMER_NAME: z.string().min(1).optional(),
   POD_NAME: z.string().min(1).optional(),
@@ -70,6 +72,8 @@ export interface WorkerConfig {
   streams: string[];
   /** Safe trimming of each consumed stream every this many ms (`XTRIM MINID` at what every group acked); 0 = off. */
   trimIntervalMs: number;
+  /** Replicas that must have a completion's writes before its ack (`WAIT`), and the wait's bound; 0 = off. */
+  replicaAcks: { replicas: number; timeoutMs: number };
   group: string;
   consumerName: string;
   concurrency: number;
@@ -146,6 +150,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
     consumerPartitions: partitionsDone!.consumed,
     streams: partitionsDone!.streams,
     trimIntervalMs: values.TRIM_INTERVAL_MS,
+    replicaAcks: { replicas: values.REPLICA_ACKS, timeoutMs: values.REPLICA_ACK_TIMEOUT_MS },
     group: values.CONSUMER_GROUP,
     consumerName: values.CONSUMER_NAME ?? values.POD_NAME ?? `${hostname()}-${process.pid}`,
     concurrency: values.CONCURRENCY,

@@ -19,7 +19,16 @@ try {
 const logger = createLogger(config.logLevel);
 let embedded: Awaited<ReturnType<typeof startEmbeddedRedis>> | undefined;
 let redisUrl = config.redisUrl;
-if (!redisUrl) {
+if (config.cluster) {
+  logger.info(
+    {
+      clusterNodes: config.cluster.nodes.map(({ host, port }) => `${host}:${port}`),
+      tls: config.cluster.tls,
+      streams: config.streams,
+    },
+    'using Redis Cluster from REDIS_CLUSTER_NODES',
+  );
+} else if (!redisUrl) {
   embedded = await startEmbeddedRedis(config.dataDir);
   redisUrl = embedded.url;
   logger.info(
@@ -55,7 +64,13 @@ process.on('SIGINT', shutdown);
 try {
   const { httpPort } = await worker.start();
   logger.info(
-    { httpPort, stream: config.stream, group: config.group, consumer: config.consumerName },
+    {
+      httpPort,
+      stream: config.stream,
+      streams: config.streams,
+      group: config.group,
+      consumer: config.consumerName,
+    },
     'consumer-worker ready',
   );
 } catch (error) {

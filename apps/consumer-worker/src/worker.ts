@@ -80,7 +80,12 @@ export function createWorker(options: CreateWorkerOptions): Worker {
       });
     }
   };
-  const handler = createCompletionHandler({ registry, hooks: options.hooks, onOutcome });
+  const handler = createCompletionHandler({
+    registry,
+    hooks: options.hooks,
+    onOutcome,
+    replicaAcks: config.replicaAcks,
+  });
   const streams = config.streams.length > 0 ? config.streams : [config.stream];
   const consumers = streams.map(
     (stream) =>

@@ -1,5 +1,6 @@
 import {
   encodeData,
+  keySlot,
   MessageTooLargeError,
   MessageValidationError,
   type OperationCompleteInput,
@@ -14,6 +15,8 @@ import {
   InvalidBatchError,
   PublisherClosedError,
   PublisherOptionsError,
+  RedisUnavailableError,
+  ReplicationTimeoutError,
   toPublishError,
 } from './errors.js';
 import { assertMarkerShareSlot, publishedMarkerKey } from './keys.js';
@@ -92,11 +95,15 @@ export class CompletionPublisher {
     const data = this.encode(message, await this.traceparent());
     const stream = this.streamFor(message.task_id);
     return this.run(async () => {
+      let id: string;
       if (!this.options.idempotency.enabled) {
-        return (await this.client.xadd(stream, ...this.maxLenArgs, '*', 'data', data)) as string;
+        id = (await this.client.xadd(stream, ...this.maxLenArgs, '*', 'data', data)) as string;
+      } else {
+        const command = (this.client as unknown as Record<string, ScriptCommand>)[PUBLISH_ONCE_COMMAND]!;
+        id = await command.apply(this.client, this.scriptArgs(stream, message.operation_id, data));
       }
-      const command = (this.client as unknown as Record<string, ScriptCommand>)[PUBLISH_ONCE_COMMAND]!;
-      return command.apply(this.client, this.scriptArgs(stream, message.operation_id, data));
+      await this.replicate([stream]);
+      return id;
     });
   }
 
@@ -165,8 +172,32 @@ export class CompletionPublisher {
           });
         }),
       );
+      await this.replicate([...new Set(streams)]);
       return ids;
     });
+  }
+
+  /**
+   * WAIT on the connection that wrote each stream (one per master on a Cluster): WAIT counts the replicas of that
+   * connection's writes, so it must run where the XADD ran.
+   */
+  private async replicate(streams: string[]): Promise<void> {
+    const { replicas, timeoutMs } = this.options.waitForReplicas;
+    if (replicas === 0) return;
+    const connections = new Set<Redis>();
+    for (const stream of streams) {
+      const cluster = this.client as Cluster;
+      if (cluster.isCluster !== true) connections.add(this.client as Redis);
+      else {
+        const owner = cluster.slots[keySlot(stream)]?.[0];
+        const node = cluster.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === owner);
+        if (!node) throw new RedisUnavailableError(`no known master for ${stream}`);
+        connections.add(node);
+      }
+    }
+    const acked = await Promise.all([...connections].map((c) => c.wait(replicas, timeoutMs)));
+    const least = Math.min(...acked.map(Number));
+    if (least < replicas) throw new ReplicationTimeoutError(replicas, least);
   }
 
   /**

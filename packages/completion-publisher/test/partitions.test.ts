@@ -2,7 +2,12 @@ import { decode, partitionFor, partitionStreams } from '@chat/completion-schema'
 import { uniquePrefix } from '@chat/testing';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { createPublisher, PublisherOptionsError, publishedMarkerKey } from '../src/index.js';
+import {
+  createPublisher,
+  PublisherOptionsError,
+  publishedMarkerKey,
+  ReplicationTimeoutError,
+} from '../src/index.js';
 import { watchSocket } from './helpers.js';
 
 const message = (i: number) => ({ operation_id: `op-${i}`, task_id: `task-${i}`, success: true });
@@ -19,7 +24,8 @@ describe('partitions', () => {
     for (let i = 0; i < 30; i += 1) {
       const stream = publisher.streams[partitionFor(`task-${i}`, 3)]!;
       expect(publisher.streamFor(`task-${i}`)).toBe(stream);
-      const [[id, fields]] = (await redis.xrange(stream, ids[i]!, ids[i]!)) as [string, string[]][];
+      const [entry] = (await redis.xrange(stream, ids[i]!, ids[i]!)) as [string, string[]][];
+      const [id, fields] = entry!;
       expect(id).toBe(ids[i]);
       expect(decode(fields)).toMatchObject({ ok: true, message: { task_id: `task-${i}` } });
       expect(await redis.get(publishedMarkerKey(stream, `op-${i}`))).toBe(ids[i]);
@@ -50,5 +56,21 @@ describe('partitions', () => {
     expect(() => createPublisher({ redis, partitions: 0 })).toThrow(PublisherOptionsError);
     expect(() => createPublisher({ redis, partitions: 2000 })).toThrow(PublisherOptionsError);
     expect(() => createPublisher({ redis, partitions: 3, stream: 'svc:{a}:completions' })).toThrow(/braces/);
+  });
+
+  it('waits for replicas when asked: too few in time → ReplicationTimeoutError, the entry exists, a retry is safe', async () => {
+    const stream = `${uniquePrefix('wait')}completions`;
+    const publisher = createPublisher({ redis, stream, waitForReplicas: { replicas: 1, timeoutMs: 50 } });
+    const error = await publisher.publish(message(1)).catch((e: unknown) => e);
+    expect(ReplicationTimeoutError.isInstance(error)).toBe(true);
+    expect(error).toMatchObject({ code: 'replication_timeout', replicas: 1, acknowledged: 0 });
+    expect(await redis.xlen(stream)).toBe(1);
+    await expect(publisher.publishMany([message(1), message(2)])).rejects.toMatchObject({
+      code: 'replication_timeout',
+    });
+    expect(await redis.xlen(stream)).toBe(2);
+    expect(() => createPublisher({ redis, waitForReplicas: { replicas: -1 } })).toThrow(
+      PublisherOptionsError,
+    );
   });
 });

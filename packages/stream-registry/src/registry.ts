@@ -8,6 +8,7 @@ import {
   resolveStreamRegistryOptions,
   type StreamRegistryOptions,
 } from './options.js';
+import { waitForReplicasOf } from './replica-wait.js';
 import { type RegistryCommands, withRegistryCommands } from './scripts.js';
 import { type LiveReader, SharedStreamReader } from './shared-reader.js';
 import { checkSubscribe } from './subscribe-check.js';
@@ -269,6 +270,17 @@ export class StreamRegistry {
       ...chunks,
     );
     return done === 1;
+  }
+
+  /**
+   * Waits (Redis `WAIT`) until `replicas` replicas have the task's writes made through this registry's client,
+   * at most `timeoutMs`; resolves with how many do. Replication is asynchronous: a master that dies right after
+   * acknowledging a write can take it with it, so call this where losing the write matters (before acking a
+   * completion, after registering a task). One round trip, on the master that holds the task.
+   */
+  async waitForReplicas(taskId: string, replicas: number, timeoutMs: number): Promise<number> {
+    this.assertOpen();
+    return waitForReplicasOf(this.redis, this.keys.meta(taskId), replicas, timeoutMs);
   }
 
   /**
