@@ -69,11 +69,17 @@ describe('the worker on a real Redis Cluster with 3 partitions', () => {
     registry = createStreamRegistry({ redis: client, keyLayout: 'cluster', keyPrefix: prefix });
   }, 90_000);
   afterAll(async () => {
-    await worker?.close();
-    await registry?.close();
-    await client?.quit().catch(() => client.disconnect());
-    await cluster?.stop();
-  });
+    // Bounded, so the cluster is always stopped even if a close hangs after a failed test.
+    const bounded = (work: Promise<unknown> | undefined) =>
+      Promise.race([work, new Promise((resolve) => setTimeout(resolve, 15_000))]).catch(() => {});
+    try {
+      await bounded(worker?.close());
+      await bounded(registry?.close());
+      client?.disconnect();
+    } finally {
+      await cluster?.stop();
+    }
+  }, 60_000);
 
   it('completes every task exactly once across 3 partitions on 3 masters; subscribers and SSE see the output', async () => {
     const publisher = createPublisher({ redis: client, stream: base, partitions: 3 });

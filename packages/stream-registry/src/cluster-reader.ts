@@ -62,7 +62,7 @@ export class ClusterStreamReader implements LiveReader {
     const reader = node === undefined ? undefined : this.readers.get(node);
     if (!reader) return;
     reader.remove(key, sink);
-    if (!reader.keys().includes(key)) this.nodeOfKey.delete(key);
+    if (!reader.has(key)) this.nodeOfKey.delete(key);
   }
 
   async close(): Promise<void> {

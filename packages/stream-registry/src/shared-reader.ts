@@ -81,9 +81,9 @@ export class SharedStreamReader implements LiveReader {
     return this.streams.size;
   }
 
-  /** Keys currently tailed. */
-  keys(): string[] {
-    return [...this.streams.keys()];
+  /** Whether `key` is tailed here. */
+  has(key: string): boolean {
+    return this.streams.has(key);
   }
 
   /**
