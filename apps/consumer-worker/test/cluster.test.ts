@@ -178,7 +178,8 @@ describe('the worker on a real Redis Cluster with 3 partitions', () => {
 
   /**
    * Registers N tasks (WAITed, so registrations survive), publishes their completions 10 at a time, SIGKILLs the
-   * master serving `partition` a third of the way in, and counts what completed. A producer retries failed
+   * master serving `partition` a third of the way in (the last third waits for a replica's promotion), and counts
+   * what completed. A producer retries failed
    * publishes (idempotency makes that safe). With `restartVictim` the killed node comes back as a replica of the
    * promoted one, as a managed service would replace it (WAIT needs a replica).
    */
@@ -244,6 +245,8 @@ describe('the worker on a real Redis Cluster with 3 partitions', () => {
               if (options.restartVictim) await cluster.startNode(victimPort);
             })();
           }
+          // The last third waits for the promotion, so some publishes surely start after it.
+          if (i >= (2 * N) / 3) await promotion;
           await publishOne(ids[i]!);
         }
       }),
