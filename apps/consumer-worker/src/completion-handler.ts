@@ -9,7 +9,12 @@ export type CompletionOutcome = 'completed' | 'failed' | 'duplicate';
 
 /** Options of {@link createCompletionHandler}. */
 export interface CompletionHandlerOptions {
-  registry: Pick<StreamRegistry, 'findTaskByOperationId' | 'getTask' | 'completeTask'>;
+  registry: Pick<StreamRegistry, 'findTaskByOperationId' | 'getTask' | 'completeTask' | 'waitForReplicas'>;
+  /**
+   * Replicas that must have a completion's writes before the message is acked (Redis `WAIT` on the task's
+   * master), and how long to wait for them. 0 replicas = do not wait.
+   */
+  replicaAcks?: { replicas: number; timeoutMs: number };
   hooks?: ToolHooks;
   sensitiveKeys?: readonly string[];
   /** Called after each message is settled; `task` is the task as found before completion. */
@@ -39,6 +44,18 @@ export function toolOutputOf(result: unknown): string {
  */
 export function createCompletionHandler(options: CompletionHandlerOptions) {
   const { registry, hooks = {}, sensitiveKeys = DEFAULT_SENSITIVE_KEYS } = options;
+  const replicaAcks = options.replicaAcks ?? { replicas: 0, timeoutMs: 0 };
+  /** With asynchronous replication a master can die after the completion but before a replica has it, while the
+   * ack (on the partition's master) survives: the task would stay running for good. WAIT narrows that window. */
+  const replicate = async (taskId: string, logger: Logger) => {
+    if (replicaAcks.replicas === 0) return;
+    const acked = await registry.waitForReplicas(taskId, replicaAcks.replicas, replicaAcks.timeoutMs);
+    if (acked < replicaAcks.replicas)
+      logger.warn(
+        { taskId, acked, wanted: replicaAcks.replicas },
+        'completion not confirmed by replicas in time',
+      );
+  };
 
   return async function handleCompletion(
     message: OperationCompleteMessage,
@@ -76,6 +93,7 @@ export function createCompletionHandler(options: CompletionHandlerOptions) {
         result: output,
       });
       options.onOutcome?.(changed ? 'completed' : 'duplicate', task, { output });
+      if (changed) await replicate(task.taskId, context.logger);
     } else {
       const errorText = message.error || DEFAULT_FAILURE_TEXT;
       await hook?.onFailure?.({ ...hookContext, error: errorText });
@@ -85,6 +103,7 @@ export function createCompletionHandler(options: CompletionHandlerOptions) {
         error: errorText,
       });
       options.onOutcome?.(changed ? 'failed' : 'duplicate', task, { error: errorText });
+      if (changed) await replicate(task.taskId, context.logger);
     }
   };
 }

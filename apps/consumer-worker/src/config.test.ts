@@ -18,7 +18,54 @@ describe('loadConfig', () => {
       keyLayout: 'compat',
       taskTtlSeconds: 3600,
       webhook: undefined,
+      cluster: undefined,
+      partitions: 1,
+      consumerPartitions: [0],
+      streams: ['chat:completions'],
+      trimIntervalMs: 0,
     });
+  });
+
+  it('reads cluster seeds (credentials and TLS from URL seeds) and requires KEY_LAYOUT=cluster with them', () => {
+    const config = loadConfig({
+      REDIS_CLUSTER_NODES: 'rediss://app:s3cr%40t@10.0.0.1:7000, 10.0.0.2:7001,[::1]:7002',
+      KEY_LAYOUT: 'cluster',
+    });
+    expect(config.cluster).toEqual({
+      nodes: [
+        { host: '10.0.0.1', port: 7000 },
+        { host: '10.0.0.2', port: 7001 },
+        { host: '::1', port: 7002 },
+      ],
+      username: 'app',
+      password: 's3cr@t',
+      tls: true,
+    });
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000' })).toThrow(/KEY_LAYOUT: must be cluster/);
+    expect(() =>
+      loadConfig({ REDIS_CLUSTER_NODES: 'h:7000', REDIS_URL: 'redis://h', KEY_LAYOUT: 'cluster' }),
+    ).toThrow(/not both/);
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: 'h:99999', KEY_LAYOUT: 'cluster' })).toThrow(
+      /REDIS_CLUSTER_NODES/,
+    );
+    expect(
+      loadConfig({ NODE_ENV: 'production', REDIS_CLUSTER_NODES: 'h:7000', KEY_LAYOUT: 'cluster' }).cluster,
+    ).toBeDefined();
+  });
+
+  it('names one stream per consumed partition and validates the subset', () => {
+    const all = loadConfig({ PARTITIONS: '3' });
+    expect(all.consumerPartitions).toEqual([0, 1, 2]);
+    expect(all.streams).toEqual(['chat:completions:{0.1}', 'chat:completions:{1}', 'chat:completions:{2.4}']);
+    const some = loadConfig({ PARTITIONS: '3', CONSUMER_PARTITIONS: '2, 0,2' });
+    expect(some.consumerPartitions).toEqual([0, 2]);
+    expect(some.streams).toEqual(['chat:completions:{0.1}', 'chat:completions:{2.4}']);
+    expect(() => loadConfig({ PARTITIONS: '3', CONSUMER_PARTITIONS: '1,3' })).toThrow(
+      /CONSUMER_PARTITIONS: 3 outside 0…2/,
+    );
+    expect(() => loadConfig({ CONSUMER_PARTITIONS: 'a' })).toThrow(/CONSUMER_PARTITIONS/);
+    expect(() => loadConfig({ PARTITIONS: '2', COMPLETION_STREAM: 'x:{y}' })).toThrow(/braces/);
+    expect(() => loadConfig({ PARTITIONS: '0' })).toThrow(/PARTITIONS/);
   });
 
   it('defaults the consumer name to hostname-pid', () => {

@@ -1,6 +1,11 @@
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { DEFAULT_COMPLETION_STREAM, DEFAULT_CONSUMER_GROUP } from '@chat/completion-schema';
+import {
+  DEFAULT_COMPLETION_STREAM,
+  DEFAULT_CONSUMER_GROUP,
+  MAX_PARTITIONS,
+  partitionStream,
+} from '@chat/completion-schema';
 import { z } from 'zod';
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
@@ -14,7 +19,16 @@ export const workerEnvSchema = z.object({
     .optional(),
   REDIS_TLS_CA_FILE: z.string().min(1).optional(),
   REDIS_TLS_REJECT_UNAUTHORIZED: z.enum(['true', 'false']).default('true'),
+  REDIS_CLUSTER_NODES: z.string().optional(),
   COMPLETION_STREAM: z.string().min(1).default(DEFAULT_COMPLETION_STREAM),
+  PARTITIONS: int(1, MAX_PARTITIONS).default(1),
+  CONSUMER_PARTITIONS: z
+    .string()
+    .regex(/^\s*\d+\s*(,\s*\d+\s*)*$/, 'must be a comma-separated list of partition numbers, e.g. 0,2')
+    .optional(),
+  TRIM_INTERVAL_MS: int(0).default(0),
+  REPLICA_ACKS: int(0, 16).default(0),
+  REPLICA_ACK_TIMEOUT_MS: int(1).default(1000),
   CONSUMER_GROUP: z.string().min(1).default(DEFAULT_CONSUMER_GROUP),
   CONSUMER_NAME: z.string().min(1).optional(),
   POD_NAME: z.string().min(1).optional(),
@@ -36,14 +50,35 @@ export const workerEnvSchema = z.object({
   WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
+/** How to reach a Redis Cluster: seed nodes, plus credentials and TLS taken from `redis(s)://` seeds. */
+export interface ClusterConfig {
+  nodes: { host: string; port: number }[];
+  username: string | undefined;
+  password: string | undefined;
+  tls: boolean;
+}
+
 /** The validated worker configuration. */
 export interface WorkerConfig {
   nodeEnv: string;
-  /** Undefined outside production: the worker then starts an embedded redis-server. */
+  /** Undefined outside production: the worker then starts an embedded redis-server (unless `cluster` is set). */
   redisUrl: string | undefined;
   /** TLS settings for a `rediss://` URL: a CA file to trust (PEM) and whether to verify the server's certificate. */
   redisTls: { caFile: string | undefined; rejectUnauthorized: boolean };
+  /** Set from `REDIS_CLUSTER_NODES`: the worker connects with an ioredis `Cluster`. */
+  cluster: ClusterConfig | undefined;
+  /** The completion stream, or the base name of its partitions when `partitions` > 1. */
   stream: string;
+  /** Partition streams producers publish to (`PARTITIONS`; 1 = the stream itself). */
+  partitions: number;
+  /** The partitions this worker consumes (`CONSUMER_PARTITIONS`, default all), in order. */
+  consumerPartitions: number[];
+  /** The streams this worker consumes: `partitionStream(stream, i, partitions)` for each consumed partition. */
+  streams: string[];
+  /** Safe trimming of each consumed stream every this many ms (`XTRIM MINID` at what every group acked); 0 = off. */
+  trimIntervalMs: number;
+  /** Replicas that must have a completion's writes before its ack (`WAIT`), and the wait's bound; 0 = off. */
+  replicaAcks: { replicas: number; timeoutMs: number };
   group: string;
   consumerName: string;
   concurrency: number;
@@ -86,12 +121,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   }
   // Cross-field rules read the raw values, so they are reported together with the per-variable problems.
   const raw = cleaned as Record<string, string | undefined>;
-  if ((raw.NODE_ENV ?? 'development') === 'production' && !raw.REDIS_URL) {
-    problems.push('REDIS_URL: required when NODE_ENV is production');
+  if ((raw.NODE_ENV ?? 'development') === 'production' && !raw.REDIS_URL && !raw.REDIS_CLUSTER_NODES) {
+    problems.push('REDIS_URL: required when NODE_ENV is production (or REDIS_CLUSTER_NODES for a cluster)');
   }
   if (raw.REDIS_TLS_CA_FILE && !existsSync(raw.REDIS_TLS_CA_FILE)) {
     problems.push(`REDIS_TLS_CA_FILE: no such file ${raw.REDIS_TLS_CA_FILE}`);
   }
+  let cluster: ClusterConfig | undefined;
+  if (raw.REDIS_CLUSTER_NODES) {
+    if (raw.REDIS_URL) problems.push('REDIS_URL/REDIS_CLUSTER_NODES: set one of them, not both');
+    if ((raw.KEY_LAYOUT ?? 'compat') !== 'cluster')
+      problems.push(
+        'KEY_LAYOUT: must be cluster when REDIS_CLUSTER_NODES is set (a task hash and its chunk stream need one {task_id} hash tag)',
+      );
+    try {
+      cluster = parseClusterNodes(raw.REDIS_CLUSTER_NODES);
+    } catch (error) {
+      problems.push(`REDIS_CLUSTER_NODES: ${(error as Error).message}`);
+    }
+  }
+  const partitionsDone = partitionPlan(parsed.success ? parsed.data : undefined, problems);
   if (!!raw.WEBHOOK_URL !== !!raw.WEBHOOK_SECRET) {
     problems.push('WEBHOOK_URL/WEBHOOK_SECRET: set both or neither');
   }
@@ -107,7 +156,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
       caFile: values.REDIS_TLS_CA_FILE,
       rejectUnauthorized: values.REDIS_TLS_REJECT_UNAUTHORIZED === 'true',
     },
+    cluster,
     stream: values.COMPLETION_STREAM,
+    partitions: values.PARTITIONS,
+    consumerPartitions: partitionsDone!.consumed,
+    streams: partitionsDone!.streams,
+    trimIntervalMs: values.TRIM_INTERVAL_MS,
+    replicaAcks: { replicas: values.REPLICA_ACKS, timeoutMs: values.REPLICA_ACK_TIMEOUT_MS },
     group: values.CONSUMER_GROUP,
     consumerName: values.CONSUMER_NAME ?? values.POD_NAME ?? `${hostname()}-${process.pid}`,
     concurrency: values.CONCURRENCY,
@@ -128,6 +183,59 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
         ? { url: values.WEBHOOK_URL, secret: values.WEBHOOK_SECRET }
         : undefined,
   };
+}
+
+/**
+ * Parses `REDIS_CLUSTER_NODES`: comma-separated `host:port` or `redis(s)://[user:pass@]host:port` seeds. The
+ * credentials and TLS of URL seeds apply to every node (a cluster has one ACL and one TLS setting).
+ */
+export function parseClusterNodes(text: string): ClusterConfig {
+  const config: ClusterConfig = { nodes: [], username: undefined, password: undefined, tls: false };
+  for (const item of text
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)) {
+    const url = /^rediss?:\/\//.test(item) ? new URL(item) : new URL(`redis://${item}`);
+    const port = Number(url.port || 6379);
+    if (!url.hostname || !Number.isInteger(port) || port < 1 || port > 65_535)
+      throw new Error(`${JSON.stringify(redactUrl(item))} is not host:port or a redis:// URL`);
+    config.nodes.push({ host: url.hostname.replace(/^\[|\]$/g, ''), port });
+    if (url.protocol === 'rediss:') config.tls = true;
+    if (url.username) config.username ??= decodeURIComponent(url.username);
+    if (url.password) config.password ??= decodeURIComponent(url.password);
+  }
+  if (config.nodes.length === 0) throw new Error('give at least one host:port');
+  return config;
+}
+
+/** Which partitions to consume and their stream names; problems are added to `problems`. */
+function partitionPlan(
+  values: z.infer<typeof workerEnvSchema> | undefined,
+  problems: string[],
+): { consumed: number[]; streams: string[] } | undefined {
+  if (!values) return undefined;
+  const all = Array.from({ length: values.PARTITIONS }, (_, i) => i);
+  const consumed = values.CONSUMER_PARTITIONS
+    ? [...new Set(values.CONSUMER_PARTITIONS.split(',').map((part) => Number(part.trim())))].sort(
+        (a, b) => a - b,
+      )
+    : all;
+  const outside = consumed.filter((i) => i >= values.PARTITIONS);
+  if (outside.length > 0)
+    problems.push(
+      `CONSUMER_PARTITIONS: ${outside.join(', ')} outside 0…${values.PARTITIONS - 1} (PARTITIONS is ${values.PARTITIONS})`,
+    );
+  try {
+    return {
+      consumed,
+      streams: consumed
+        .filter((i) => i < values.PARTITIONS)
+        .map((i) => partitionStream(values.COMPLETION_STREAM, i, values.PARTITIONS)),
+    };
+  } catch (error) {
+    problems.push(`COMPLETION_STREAM: ${(error as Error).message}`);
+    return undefined;
+  }
 }
 
 /** The URL with any password replaced by `***`, safe to log. */

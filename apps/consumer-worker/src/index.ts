@@ -5,7 +5,15 @@ export {
   DEFAULT_FAILURE_TEXT,
   toolOutputOf,
 } from './completion-handler.js';
-export { ConfigError, loadConfig, redactUrl, type WorkerConfig, workerEnvSchema } from './config.js';
+export {
+  type ClusterConfig,
+  ConfigError,
+  loadConfig,
+  parseClusterNodes,
+  redactUrl,
+  type WorkerConfig,
+  workerEnvSchema,
+} from './config.js';
 export { startEmbeddedRedis } from './embedded-redis.js';
 export { type HealthServerOptions, type ReadinessCheck, startHealthServer } from './http-server.js';
 export { createLogger, type WorkerLogger } from './logger.js';

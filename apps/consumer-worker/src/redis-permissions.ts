@@ -1,6 +1,6 @@
 import { ChatPipelineError, deadLetterStreamFor } from '@chat/completion-schema';
 import { taskKeys } from '@chat/stream-registry';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { WorkerConfig } from './config.js';
 import checkPermissionsScript from './lua/check-permissions-0.lua';
 
@@ -83,7 +83,7 @@ function aclName(command: string[]): string {
  * granted, or when the server cannot tell: Redis < 7.0, or an error other than NOPERM).
  */
 export async function missingRedisPermissions(
-  redis: Redis,
+  redis: Redis | Cluster,
   config: Parameters<typeof requiredRedisCommands>[0],
 ): Promise<string[]> {
   const required = requiredRedisCommands(config);

@@ -33,7 +33,16 @@ export async function runWorkerMain(options: RunWorkerMainOptions = {}): Promise
   const logger = createLogger(config.logLevel);
   let embedded: Awaited<ReturnType<typeof startEmbeddedRedis>> | undefined;
   let redisUrl = config.redisUrl;
-  if (!redisUrl) {
+  if (config.cluster) {
+    logger.info(
+      {
+        clusterNodes: config.cluster.nodes.map(({ host, port }) => `${host}:${port}`),
+        tls: config.cluster.tls,
+        streams: config.streams,
+      },
+      'using Redis Cluster from REDIS_CLUSTER_NODES',
+    );
+  } else if (!redisUrl) {
     embedded = await startEmbeddedRedis(config.dataDir);
     redisUrl = embedded.url;
     logger.info(
@@ -69,7 +78,13 @@ export async function runWorkerMain(options: RunWorkerMainOptions = {}): Promise
   try {
     const { httpPort } = await worker.start();
     logger.info(
-      { httpPort, stream: config.stream, group: config.group, consumer: config.consumerName },
+      {
+        httpPort,
+        stream: config.stream,
+        streams: config.streams,
+        group: config.group,
+        consumer: config.consumerName,
+      },
       'consumer-worker ready',
     );
   } catch (error) {

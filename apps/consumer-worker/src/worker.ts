@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
-import { CompletionConsumer } from '@chat/completion-consumer';
+import { CompletionConsumer, StreamTrimmer } from '@chat/completion-consumer';
 import type { Logger } from '@chat/completion-schema';
 import { StreamRegistry } from '@chat/stream-registry';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { type CompletionOutcome, createCompletionHandler } from './completion-handler.js';
 import type { WorkerConfig } from './config.js';
 import { startHealthServer } from './http-server.js';
@@ -16,8 +16,11 @@ import { WebhookNotifier } from './webhook.js';
 export interface CreateWorkerOptions {
   /** Validated configuration, usually from `loadConfig()`; `redisUrl` is required unless `redis` is given. */
   config: WorkerConfig;
-  /** A client the caller owns (never quit by the worker); one is created from `config.redisUrl` otherwise. */
-  redis?: Redis;
+  /**
+   * A client or cluster the caller owns (never quit by the worker); otherwise one is created from
+   * `config.cluster` (an ioredis `Cluster`) or `config.redisUrl`.
+   */
+  redis?: Redis | Cluster;
   /** pino-compatible logger. */
   logger: Logger;
   /** Per-tool hooks, e.g. `{ create_agent: { onSuccess: saveAgent } }`. */
@@ -26,9 +29,12 @@ export interface CreateWorkerOptions {
   http?: boolean;
 }
 
-/** A composed worker: the consumer, the registry, metrics and the health server. */
+/** A composed worker: one consumer per consumed partition, the registry, metrics and the health server. */
 export interface Worker {
+  /** The first consumer (the only one unless several partitions are consumed). */
   readonly consumer: CompletionConsumer;
+  /** One consumer per consumed stream, in `config.streams` order. */
+  readonly consumers: readonly CompletionConsumer[];
   readonly registry: StreamRegistry;
   readonly metrics: WorkerMetrics;
   /**
@@ -44,10 +50,11 @@ export interface Worker {
  * ioredis TLS options for a `rediss://` URL: the CA from `REDIS_TLS_CA_FILE` (so a private CA works without
  * touching the system trust store) and `rejectUnauthorized`. Empty for a plain `redis://` URL.
  */
-export function redisTlsOptions(config: Pick<WorkerConfig, 'redisUrl' | 'redisTls'>): {
+export function redisTlsOptions(config: Pick<WorkerConfig, 'redisUrl' | 'redisTls' | 'cluster'>): {
   tls?: ConnectionOptions;
 } {
-  if (!config.redisUrl?.startsWith('rediss://')) return {};
+  const tls = config.cluster ? config.cluster.tls : config.redisUrl?.startsWith('rediss://');
+  if (!tls) return {};
   const { caFile, rejectUnauthorized } = config.redisTls;
   return { tls: { ...(caFile ? { ca: readFileSync(caFile) } : {}), rejectUnauthorized } };
 }
@@ -58,16 +65,10 @@ export function redisTlsOptions(config: Pick<WorkerConfig, 'redisUrl' | 'redisTl
  */
 export function createWorker(options: CreateWorkerOptions): Worker {
   const { config, logger } = options;
-  if (!options.redis && !config.redisUrl)
-    throw new Error('createWorker: pass `redis` or set config.redisUrl');
+  if (!options.redis && !config.redisUrl && !config.cluster)
+    throw new Error('createWorker: pass `redis` or set config.redisUrl or config.cluster');
   const ownsRedis = !options.redis;
-  const redis =
-    options.redis ??
-    new Redis(config.redisUrl!, {
-      maxRetriesPerRequest: null,
-      connectionName: 'consumer-worker',
-      ...redisTlsOptions(config),
-    });
+  const redis = options.redis ?? connect(config);
   if (ownsRedis) redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
 
   const registry = new StreamRegistry({
@@ -98,33 +99,55 @@ export function createWorker(options: CreateWorkerOptions): Worker {
       });
     }
   };
-  const consumer = new CompletionConsumer({
-    redis,
-    stream: config.stream,
-    group: config.group,
-    consumer: config.consumerName,
-    concurrency: config.concurrency,
-    maxDeliveries: config.maxDeliveries,
-    claimIdleMs: config.claimIdleMs,
-    claimIntervalMs: config.claimIntervalMs,
-    backoff: config.retry,
-    shutdownTimeoutMs: config.shutdownTimeoutMs,
-    logger,
-    handler: createCompletionHandler({ registry, hooks: options.hooks, onOutcome }),
+  const handler = createCompletionHandler({
+    registry,
+    hooks: options.hooks,
+    onOutcome,
+    replicaAcks: config.replicaAcks,
   });
-  metrics.attachConsumer(consumer);
+  const streams = config.streams.length > 0 ? config.streams : [config.stream];
+  const consumers = streams.map(
+    (stream) =>
+      new CompletionConsumer({
+        redis,
+        stream,
+        group: config.group,
+        consumer: config.consumerName,
+        concurrency: config.concurrency,
+        maxDeliveries: config.maxDeliveries,
+        claimIdleMs: config.claimIdleMs,
+        claimIntervalMs: config.claimIntervalMs,
+        backoff: config.retry,
+        shutdownTimeoutMs: config.shutdownTimeoutMs,
+        logger,
+        handler,
+      }),
+  );
+  for (const consumer of consumers) metrics.attachConsumer(consumer);
+  const trimmers =
+    config.trimIntervalMs > 0
+      ? streams.map(
+          (stream) => new StreamTrimmer({ redis, stream, intervalMs: config.trimIntervalMs, logger }),
+        )
+      : [];
 
   let server: Awaited<ReturnType<typeof startHealthServer>>['server'] | undefined;
   let closing: Promise<void> | undefined;
 
   return {
-    consumer,
+    consumer: consumers[0]!,
+    consumers,
     registry,
     metrics,
     async start() {
-      const missing = await missingRedisPermissions(redis, config);
+      const missing = (
+        await Promise.all(
+          config.streams.map((stream) => missingRedisPermissions(redis, { ...config, stream })),
+        )
+      ).flat();
       if (missing.length > 0) throw new RedisPermissionError(missing);
-      await consumer.start();
+      await Promise.all(consumers.map((consumer) => consumer.start()));
+      for (const trimmer of trimmers) trimmer.start();
       if (options.http === false) return { httpPort: 0 };
       const started = await startHealthServer({
         port: config.httpPort,
@@ -143,20 +166,16 @@ export function createWorker(options: CreateWorkerOptions): Worker {
               ),
             ),
           ]);
-          let group = { name: 'group', ok: false, detail: 'not checked: redis unreachable' };
-          if (ping.ok) {
-            try {
-              const groups = (await redis.xinfo('GROUPS', config.stream)) as unknown[][];
-              const present = groups.some((fields) => fields[fields.indexOf('name') + 1] === config.group);
-              group = present
-                ? { name: 'group', ok: true, detail: config.group }
-                : { name: 'group', ok: false, detail: `group ${config.group} missing on ${config.stream}` };
-            } catch (error) {
-              group = { name: 'group', ok: false, detail: (error as Error).message };
-            }
-          }
-          const state = consumer.state;
-          return [ping, group, { name: 'consumer', ok: state === 'ready', detail: state }];
+          const groups = await Promise.all(
+            streams.map((stream) => groupCheck(redis, stream, config.group, ping.ok)),
+          );
+          const states = consumers.map((consumer, i) => `${streams[i]}=${consumer.state}`);
+          const consumer = {
+            name: 'consumer',
+            ok: consumers.every((c) => c.state === 'ready'),
+            detail: consumers.length === 1 ? consumers[0]!.state : states.join(', '),
+          };
+          return [ping, ...groups, consumer];
         },
       });
       server = started.server;
@@ -165,7 +184,8 @@ export function createWorker(options: CreateWorkerOptions): Worker {
     close() {
       closing ??= (async () => {
         const steps: [string, () => Promise<unknown>][] = [
-          ['consumer', () => consumer.close()],
+          ['consumer', () => Promise.all(consumers.map((consumer) => consumer.close()))],
+          ['trimmer', () => Promise.all(trimmers.map((trimmer) => trimmer.close()))],
           ['webhook', async () => webhook?.close()],
           [
             'http',
@@ -185,4 +205,46 @@ export function createWorker(options: CreateWorkerOptions): Worker {
       return closing;
     },
   };
+}
+
+/** The worker's own connection: an ioredis `Cluster` from `config.cluster`, else a `Redis` from the URL. */
+function connect(config: WorkerConfig): Redis | Cluster {
+  if (config.cluster) {
+    const { nodes, username, password } = config.cluster;
+    return new Cluster(nodes, {
+      redisOptions: {
+        username,
+        password,
+        ...redisTlsOptions(config),
+        connectionName: 'consumer-worker',
+        maxRetriesPerRequest: null,
+      },
+      // Keep the slot map fresh on its own, so failovers are noticed even by idle connections.
+      slotsRefreshInterval: 2000,
+    });
+  }
+  return new Redis(config.redisUrl!, {
+    maxRetriesPerRequest: null,
+    connectionName: 'consumer-worker',
+    ...redisTlsOptions(config),
+  });
+}
+
+/** Readiness of one stream: its consumer group exists (skipped while Redis is unreachable). */
+async function groupCheck(
+  redis: Redis | Cluster,
+  stream: string,
+  group: string,
+  reachable: boolean,
+): Promise<{ name: string; ok: boolean; detail: string }> {
+  if (!reachable) return { name: 'group', ok: false, detail: 'not checked: redis unreachable' };
+  try {
+    const groups = (await redis.xinfo('GROUPS', stream)) as unknown[][];
+    const present = groups.some((fields) => fields[fields.indexOf('name') + 1] === group);
+    return present
+      ? { name: 'group', ok: true, detail: `${group} on ${stream}` }
+      : { name: 'group', ok: false, detail: `group ${group} missing on ${stream}` };
+  } catch (error) {
+    return { name: 'group', ok: false, detail: (error as Error).message };
+  }
 }

@@ -10,6 +10,7 @@ export type PublishErrorCode =
   | 'invalid_batch'
   | 'redis_unavailable'
   | 'publish_timeout'
+  | 'replication_timeout'
   | 'redis_error'
   | 'publisher_closed';
 
@@ -95,6 +96,28 @@ export class PublishTimeoutError extends ChatPipelineError<'publish_timeout'> {
 
   static override isInstance(error: unknown): error is PublishTimeoutError {
     return ChatPipelineError.hasMarker(error, TIMEOUT_MARKER);
+  }
+}
+
+const REPLICATION_MARKER = 'chat.pipeline.error.replication_timeout';
+
+/**
+ * The entry was written on the master but fewer replicas than `waitForReplicas.replicas` confirmed it in time, so
+ * a failover could still lose it. Retrying is safe with idempotency on: it returns the same id and waits again.
+ */
+export class ReplicationTimeoutError extends ChatPipelineError<'replication_timeout'> {
+  readonly replicas: number;
+  readonly acknowledged: number;
+
+  constructor(replicas: number, acknowledged: number) {
+    super('replication_timeout', `${acknowledged} of ${replicas} replicas confirmed the entry in time`);
+    this.replicas = replicas;
+    this.acknowledged = acknowledged;
+    ChatPipelineError.mark(this, REPLICATION_MARKER);
+  }
+
+  static override isInstance(error: unknown): error is ReplicationTimeoutError {
+    return ChatPipelineError.hasMarker(error, REPLICATION_MARKER);
   }
 }
 

@@ -14,6 +14,7 @@ export {
   PublishTimeoutError,
   RedisCommandError,
   RedisUnavailableError,
+  ReplicationTimeoutError,
 } from './errors.js';
 export { publishedMarkerKey } from './keys.js';
 export {
@@ -22,5 +23,6 @@ export {
   type IdempotencyOptions,
   type MaxLenOptions,
   type PublisherOptions,
+  type ReplicaWaitOptions,
 } from './options.js';
 export { CompletionPublisher, createPublisher } from './publisher.js';

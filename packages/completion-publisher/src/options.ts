@@ -18,14 +18,27 @@ export interface IdempotencyOptions {
   windowSeconds: number;
 }
 
+/** Durability of each publish beyond the master: Redis `WAIT` for replicas before a publish resolves. */
+export interface ReplicaWaitOptions {
+  /** Replicas that must have the entry before `publish` resolves; 0 = do not wait (asynchronous replication). */
+  replicas: number;
+  /** Longest wait for them, in ms; fewer replicas by then → `ReplicationTimeoutError` (retrying is safe). */
+  timeoutMs: number;
+}
+
 /** What a caller passes to {@link createPublisher}; everything but the connection is optional. */
 export interface PublisherOptions {
   /** An ioredis client or cluster the caller owns; the publisher never quits it. Give this or `url`. */
   redis?: Redis | Cluster;
   /** A Redis URL; the publisher opens its own connection and `close()` quits it. Give this or `redis`. */
   url?: string;
-  /** Stream to publish to. @defaultValue `'chat:completions'` */
+  /** Stream to publish to; with `partitions` > 1, the base name of the partition streams. @defaultValue `'chat:completions'` */
   stream?: string;
+  /**
+   * Number of partition streams; each message goes to `partitionStream(stream, partitionFor(task_id, P), P)`.
+   * 1 publishes to `stream` itself, as before. @defaultValue `1`
+   */
+  partitions?: number;
   /**
    * Length cap applied by every XADD; a safety net only (the consumer owns safe trimming).
    * @defaultValue `{ strategy: 'approximate', count: 10000 }`
@@ -36,6 +49,11 @@ export interface PublisherOptions {
    * @defaultValue `{ enabled: true, windowSeconds: 86400 }`
    */
   idempotency?: Partial<IdempotencyOptions> | boolean;
+  /**
+   * Wait for replicas after each publish (`WAIT` on the partition's master), so a failover right after cannot lose
+   * an acknowledged entry. @defaultValue `{ replicas: 0, timeoutMs: 1000 }` (off)
+   */
+  waitForReplicas?: Partial<ReplicaWaitOptions>;
   /** Upper bound on one `publish`/`publishMany` call, including waiting for a connection. @defaultValue `5000` */
   timeoutMs?: number;
   /** Size cap of one encoded message in bytes. @defaultValue `1048576` */
@@ -52,8 +70,10 @@ export interface PublisherOptions {
 /** Options after defaults are applied; what the publisher works with. */
 export interface DefaultedPublisherOptions {
   stream: string;
+  partitions: number;
   maxLen: MaxLenOptions;
   idempotency: IdempotencyOptions;
+  waitForReplicas: ReplicaWaitOptions;
   timeoutMs: number;
   maxMessageBytes: number;
   stampPublishedAt: boolean;
@@ -64,10 +84,14 @@ export interface DefaultedPublisherOptions {
 export const DEFAULT_PUBLISHER_OPTIONS: Readonly<DefaultedPublisherOptions> = Object.freeze({
   /** @defaultValue `'chat:completions'` ({@link DEFAULT_COMPLETION_STREAM}), as the Python original. */
   stream: DEFAULT_COMPLETION_STREAM,
+  /** @defaultValue `1`: the single stream `stream`, which every existing producer and consumer uses. */
+  partitions: 1,
   /** @defaultValue `{ strategy: 'approximate', count: 10000 }`: the original's `MAXLEN 10000`, made cheap with `~`. */
   maxLen: Object.freeze({ strategy: 'approximate', count: 10_000 }),
   /** @defaultValue `{ enabled: true, windowSeconds: 86400 }`: a retry within 24 h never duplicates an entry. */
   idempotency: Object.freeze({ enabled: true, windowSeconds: 86_400 }),
+  /** @defaultValue `{ replicas: 0, timeoutMs: 1000 }`: off, as plain Redis replication. */
+  waitForReplicas: Object.freeze({ replicas: 0, timeoutMs: 1_000 }),
   /** @defaultValue `5000` ms: long enough for a loaded Redis, short enough that a producer never hangs. */
   timeoutMs: 5_000,
   /** @defaultValue `1048576` ({@link MAX_MESSAGE_BYTES}), the cap the consumer enforces when decoding. */
@@ -82,6 +106,10 @@ function positiveInteger(name: string, value: number): number {
   if (!Number.isSafeInteger(value) || value <= 0)
     throw new PublisherOptionsError(`${name} must be a positive integer, got ${String(value)}`);
   return value;
+}
+
+function nonNegativeInteger(name: string, value: number): number {
+  return value === 0 ? 0 : positiveInteger(name, value);
 }
 
 /** Applies the defaults and rejects options that cannot work, before any connection is made. */
@@ -99,12 +127,23 @@ export function resolvePublisherOptions(options: PublisherOptions): DefaultedPub
     typeof options.idempotency === 'boolean' ? { enabled: options.idempotency } : (options.idempotency ?? {});
   return {
     stream,
+    partitions: positiveInteger('partitions', options.partitions ?? d.partitions),
     maxLen: { strategy, count: positiveInteger('maxLen.count', options.maxLen?.count ?? d.maxLen.count) },
     idempotency: {
       enabled: idem.enabled ?? d.idempotency.enabled,
       windowSeconds: positiveInteger(
         'idempotency.windowSeconds',
         idem.windowSeconds ?? d.idempotency.windowSeconds,
+      ),
+    },
+    waitForReplicas: {
+      replicas: nonNegativeInteger(
+        'waitForReplicas.replicas',
+        options.waitForReplicas?.replicas ?? d.waitForReplicas.replicas,
+      ),
+      timeoutMs: positiveInteger(
+        'waitForReplicas.timeoutMs',
+        options.waitForReplicas?.timeoutMs ?? d.waitForReplicas.timeoutMs,
       ),
     },
     timeoutMs: positiveInteger('timeoutMs', options.timeoutMs ?? d.timeoutMs),

@@ -1,8 +1,12 @@
 import {
   encodeData,
+  keySlot,
   MessageTooLargeError,
   MessageValidationError,
   type OperationCompleteInput,
+  PartitionOptionsError,
+  partitionFor,
+  partitionStreams,
 } from '@chat/completion-schema';
 import { type Cluster, Redis } from 'ioredis';
 import { withDeadline } from './deadline.js';
@@ -11,6 +15,8 @@ import {
   InvalidBatchError,
   PublisherClosedError,
   PublisherOptionsError,
+  RedisUnavailableError,
+  ReplicationTimeoutError,
   toPublishError,
 } from './errors.js';
 import { assertMarkerShareSlot, publishedMarkerKey } from './keys.js';
@@ -32,6 +38,8 @@ type Client = Redis | Cluster;
 export class CompletionPublisher {
   /** The options in effect, defaults applied. */
   readonly options: Readonly<DefaultedPublisherOptions>;
+  /** The streams messages go to, in partition order: `[stream]` unless `partitions` > 1. */
+  readonly streams: readonly string[];
   private readonly client: Client;
   /** True when the connection was created from `url`, so `close()` must quit it. */
   private readonly ownsClient: boolean;
@@ -42,7 +50,13 @@ export class CompletionPublisher {
     if ((options.redis === undefined) === (options.url === undefined))
       throw new PublisherOptionsError('give exactly one of `redis` (a client you own) or `url`');
     this.options = Object.freeze(resolvePublisherOptions(options));
-    if (this.options.idempotency.enabled) assertMarkerShareSlot(this.options.stream);
+    try {
+      this.streams = Object.freeze(partitionStreams(this.options.stream, this.options.partitions));
+    } catch (error) {
+      if (!PartitionOptionsError.isInstance(error)) throw error;
+      throw new PublisherOptionsError(error.message);
+    }
+    if (this.options.idempotency.enabled) for (const stream of this.streams) assertMarkerShareSlot(stream);
     const { strategy, count } = this.options.maxLen;
     this.maxLenArgs = strategy === 'off' ? [] : ['MAXLEN', strategy === 'exact' ? '=' : '~', String(count)];
 
@@ -79,13 +93,24 @@ export class CompletionPublisher {
   async publish(message: OperationCompleteInput): Promise<string> {
     this.assertOpen();
     const data = this.encode(message, await this.traceparent());
+    const stream = this.streamFor(message.task_id);
     return this.run(async () => {
+      let id: string;
       if (!this.options.idempotency.enabled) {
-        return (await this.client.xadd(this.options.stream, ...this.maxLenArgs, '*', 'data', data)) as string;
+        id = (await this.client.xadd(stream, ...this.maxLenArgs, '*', 'data', data)) as string;
+      } else {
+        const command = (this.client as unknown as Record<string, ScriptCommand>)[PUBLISH_ONCE_COMMAND]!;
+        id = await command.apply(this.client, this.scriptArgs(stream, message.operation_id, data));
       }
-      const command = (this.client as unknown as Record<string, ScriptCommand>)[PUBLISH_ONCE_COMMAND]!;
-      return command.apply(this.client, this.scriptArgs(message.operation_id, data));
+      await this.replicate([stream]);
+      return id;
     });
+  }
+
+  /** The stream a message for `taskId` goes to (its partition's stream; `stream` itself with one partition). */
+  streamFor(taskId: string): string {
+    const { partitions } = this.options;
+    return this.streams[partitions === 1 ? 0 : partitionFor(taskId, partitions)]!;
   }
 
   /** The original's `publish_operation_complete`, bound so it can be destructured off the publisher. */
@@ -113,22 +138,66 @@ export class CompletionPublisher {
     if (failures.length > 0) throw new InvalidBatchError(failures, messages.length);
     if (encoded.length === 0) return [];
 
-    return this.run(async () => {
-      const pipeline = this.client.pipeline() as ReturnType<Client['pipeline']> &
-        Record<string, ScriptCommand>;
-      encoded.forEach((data, index) => {
-        if (this.options.idempotency.enabled) {
-          pipeline[PUBLISH_ONCE_COMMAND]!(...this.scriptArgs(messages[index]!.operation_id, data));
-        } else {
-          pipeline.xadd(this.options.stream, ...this.maxLenArgs, '*', 'data', data);
-        }
-      });
-      const replies = (await pipeline.exec()) ?? [];
-      return replies.map(([error, id]) => {
-        if (error) throw error;
-        return id as string;
-      });
+    const streams = messages.map((message) => this.streamFor(message.task_id));
+    // A cluster pipeline must stay on one node, so partitions go out as one pipeline each, all at once; a single
+    // server takes every partition in one pipeline (one round trip).
+    const groups = new Map<string, number[]>();
+    const byStream = (this.client as Cluster).isCluster === true && this.streams.length > 1;
+    streams.forEach((stream, index) => {
+      const key = byStream ? stream : '';
+      const group = groups.get(key) ?? [];
+      group.push(index);
+      groups.set(key, group);
     });
+    return this.run(async () => {
+      const ids: string[] = new Array(encoded.length);
+      await Promise.all(
+        [...groups.values()].map(async (indexes) => {
+          const pipeline = this.client.pipeline() as ReturnType<Client['pipeline']> &
+            Record<string, ScriptCommand>;
+          for (const index of indexes) {
+            const stream = streams[index]!;
+            if (this.options.idempotency.enabled) {
+              pipeline[PUBLISH_ONCE_COMMAND]!(
+                ...this.scriptArgs(stream, messages[index]!.operation_id, encoded[index]!),
+              );
+            } else {
+              pipeline.xadd(stream, ...this.maxLenArgs, '*', 'data', encoded[index]!);
+            }
+          }
+          const replies = (await pipeline.exec()) ?? [];
+          replies.forEach(([error, id], at) => {
+            if (error) throw error;
+            ids[indexes[at]!] = id as string;
+          });
+        }),
+      );
+      await this.replicate([...new Set(streams)]);
+      return ids;
+    });
+  }
+
+  /**
+   * WAIT on the connection that wrote each stream (one per master on a Cluster): WAIT counts the replicas of that
+   * connection's writes, so it must run where the XADD ran.
+   */
+  private async replicate(streams: string[]): Promise<void> {
+    const { replicas, timeoutMs } = this.options.waitForReplicas;
+    if (replicas === 0) return;
+    const connections = new Set<Redis>();
+    for (const stream of streams) {
+      const cluster = this.client as Cluster;
+      if (cluster.isCluster !== true) connections.add(this.client as Redis);
+      else {
+        const owner = cluster.slots[keySlot(stream)]?.[0];
+        const node = cluster.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === owner);
+        if (!node) throw new RedisUnavailableError(`no known master for ${stream}`);
+        connections.add(node);
+      }
+    }
+    const acked = await Promise.all([...connections].map((c) => c.wait(replicas, timeoutMs)));
+    const least = Math.min(...acked.map(Number));
+    if (least < replicas) throw new ReplicationTimeoutError(replicas, least);
   }
 
   /**
@@ -173,8 +242,8 @@ export class CompletionPublisher {
     return encodeData(stamped, { maxBytes: this.options.maxMessageBytes });
   }
 
-  private scriptArgs(operationId: string, data: string): string[] {
-    const { stream, idempotency, maxLen } = this.options;
+  private scriptArgs(stream: string, operationId: string, data: string): string[] {
+    const { idempotency, maxLen } = this.options;
     return [
       stream,
       publishedMarkerKey(stream, operationId),

@@ -1,8 +1,8 @@
-import { decode } from '@chat/completion-schema';
+import { decode, keySlot, partitionFor } from '@chat/completion-schema';
 import { type RedisCluster, startCluster } from '@chat/testing';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPublisher } from '../src/index.js';
+import { createPublisher, publishedMarkerKey } from '../src/index.js';
 
 describe('on a real Redis Cluster', () => {
   let cluster: RedisCluster;
@@ -32,4 +32,27 @@ describe('on a real Redis Cluster', () => {
       expect(entries.every(([, fields]) => decode(fields).ok)).toBe(true);
     },
   );
+
+  it('publishes to 3 partitions on their own slots, one pipeline per partition for a batch', async () => {
+    const publisher = createPublisher({ redis: client, stream: 'p:completions', partitions: 3 });
+    const slots = publisher.streams.map((stream) => keySlot(stream));
+    expect(new Set(slots).size).toBe(3);
+    for (const [i, stream] of publisher.streams.entries())
+      expect(await client.cluster('KEYSLOT', stream)).toBe(slots[i]);
+    const messages = Array.from({ length: 60 }, (_, i) => ({
+      operation_id: `op-${i}`,
+      task_id: `task-${i}`,
+      success: true,
+    }));
+    const ids = await publisher.publishMany(messages);
+    expect(await publisher.publishMany(messages)).toEqual(ids);
+    expect(await publisher.publish(messages[5]!)).toBe(ids[5]);
+    for (const [i, id] of ids.entries()) {
+      const stream = publisher.streams[partitionFor(`task-${i}`, 3)]!;
+      expect(await client.xrange(stream, id, id)).toHaveLength(1);
+      expect(await client.cluster('KEYSLOT', publishedMarkerKey(stream, `op-${i}`))).toBe(keySlot(stream));
+    }
+    const lengths = await Promise.all(publisher.streams.map((stream) => client.xlen(stream)));
+    expect(lengths.reduce((a, b) => a + b, 0)).toBe(60);
+  });
 });

@@ -22,6 +22,7 @@ export {
 } from './constants.js';
 export { ChatPipelineError, MessageTooLargeError, MessageValidationError } from './errors.js';
 export { buildOperationCompleteJsonSchema, JSON_SCHEMA_V1_ID, jsonSchemaFileName } from './json-schema.js';
+export { CLUSTER_SLOT_COUNT, crc16, keySlot } from './key-slot.js';
 export { childLogger, type LogFn, type Logger, silentLogger } from './logger.js';
 export {
   type OperationCompleteInput,
@@ -30,4 +31,13 @@ export {
   schemaMajorOf,
   schemaVersionSchema,
 } from './message-schema.js';
+export {
+  fnv1a32,
+  MAX_PARTITIONS,
+  PartitionOptionsError,
+  partitionFor,
+  partitionStream,
+  partitionStreams,
+  partitionTag,
+} from './partition.js';
 export { isValidTraceparent, TRACEPARENT_PATTERN } from './traceparent.js';

@@ -29,6 +29,12 @@ export interface StreamRegistryOptions {
   retryMs?: number;
   /** BLOCK of the shared reader's XREAD; bounds how late a new stream joins if it cannot be woken. @defaultValue 2000 */
   blockMs?: number;
+  /**
+   * On a Redis Cluster, pause between polling rounds of a node whose live-tailed streams span several slots
+   * (one node cannot block on one XREAD across slots); bounds the extra latency of a live chunk there.
+   * @defaultValue 100
+   */
+  clusterPollMs?: number;
   /** COUNT per stream of the shared reader's XREAD. @defaultValue 500 */
   readCount?: number;
   /** Entries per XRANGE page during replay. @defaultValue 500 */
@@ -49,6 +55,7 @@ export const DEFAULT_STREAM_REGISTRY_OPTIONS = {
   keepAliveMs: 15_000,
   retryMs: 3000,
   blockMs: 2000,
+  clusterPollMs: 100,
   readCount: 500,
   replayPageSize: 500,
   idleCheckMs: 30_000,
@@ -68,6 +75,7 @@ const POSITIVE_INTEGERS = [
   'keepAliveMs',
   'retryMs',
   'blockMs',
+  'clusterPollMs',
   'readCount',
   'replayPageSize',
   'idleCheckMs',

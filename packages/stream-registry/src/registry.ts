@@ -1,14 +1,16 @@
 import { childLogger, type Logger } from '@chat/completion-schema';
 import { type Cluster, Redis } from 'ioredis';
 import { encodeChunk, type UIMessageChunk } from './chunk-schema.js';
+import { ClusterStreamReader } from './cluster-reader.js';
 import { StreamRegistryError } from './errors.js';
 import {
   type DefaultedStreamRegistryOptions,
   resolveStreamRegistryOptions,
   type StreamRegistryOptions,
 } from './options.js';
+import { waitForReplicasOf } from './replica-wait.js';
 import { type RegistryCommands, withRegistryCommands } from './scripts.js';
-import { SharedStreamReader } from './shared-reader.js';
+import { type LiveReader, SharedStreamReader } from './shared-reader.js';
 import { checkSubscribe } from './subscribe-check.js';
 import { Subscription } from './subscription.js';
 import {
@@ -56,7 +58,7 @@ export class StreamRegistry {
   private readonly ownsConnection: boolean;
   private readonly isCluster: boolean;
   private readonly logger: Logger;
-  private readonly reader: SharedStreamReader;
+  private readonly reader: LiveReader;
   private closing: Promise<void> | undefined;
 
   constructor(options: StreamRegistryOptions) {
@@ -71,23 +73,32 @@ export class StreamRegistry {
     this.redis = withRegistryCommands(client);
     this.logger = childLogger(this.options.logger, { component: 'stream-registry' });
     this.keys = taskKeys(this.options.keyLayout, this.options.keyPrefix);
-    this.reader = new SharedStreamReader({
-      connect: () => {
-        const base = (client as Redis).options?.connectionName;
-        return (client as Redis).duplicate({
-          maxRetriesPerRequest: null,
-          enableAutoPipelining: false,
-          connectionName: `${base ?? 'chat-stream-registry'}:reader`,
+    const base = (client as Redis).options?.connectionName;
+    const readerName = `${base ?? 'chat-stream-registry'}:reader`;
+    this.reader = this.isCluster
+      ? new ClusterStreamReader({
+          cluster: client as Cluster,
+          blockMs: this.options.blockMs,
+          readCount: this.options.readCount,
+          pollMs: this.options.clusterPollMs,
+          connectionName: readerName,
+          logger: this.logger,
+        })
+      : new SharedStreamReader({
+          connect: () =>
+            (client as Redis).duplicate({
+              maxRetriesPerRequest: null,
+              enableAutoPipelining: false,
+              connectionName: readerName,
+            }),
+          unblock: (id) => client.client('UNBLOCK', id),
+          blockMs: this.options.blockMs,
+          readCount: this.options.readCount,
+          logger: this.logger,
         });
-      },
-      unblock: (id) => client.client('UNBLOCK', id),
-      blockMs: this.options.blockMs,
-      readCount: this.options.readCount,
-      logger: this.logger,
-    });
   }
 
-  /** Subscribers currently in their live tail (all served by one blocking connection); for metrics. */
+  /** Subscribers currently in their live tail (one reader connection serves them all, per cluster node); for metrics. */
   get liveSubscriberCount(): number {
     return this.reader.sinkCount;
   }
@@ -262,17 +273,22 @@ export class StreamRegistry {
   }
 
   /**
+   * Waits (Redis `WAIT`) until `replicas` replicas have the task's writes made through this registry's client,
+   * at most `timeoutMs`; resolves with how many do. Replication is asynchronous: a master that dies right after
+   * acknowledging a write can take it with it, so call this where losing the write matters (before acking a
+   * completion, after registering a task). One round trip, on the master that holds the task.
+   */
+  async waitForReplicas(taskId: string, replicas: number, timeoutMs: number): Promise<number> {
+    this.assertOpen();
+    return waitForReplicasOf(this.redis, this.keys.meta(taskId), replicas, timeoutMs);
+  }
+
+  /**
    * Checks the task, the caller's ownership and the cursor (one round trip), then returns the subscription to
    * iterate. Throws `task_not_found`, `task_expired`, `forbidden`, `invalid_cursor` or `cursor_trimmed`.
    */
   async subscribe(taskId: string, options: SubscribeOptions = {}): Promise<Subscription> {
     this.assertOpen();
-    if (this.isCluster) {
-      throw new StreamRegistryError(
-        'unsupported',
-        'subscribe needs a single-node client (one XREAD over all tails)',
-      );
-    }
     const metaKey = this.keys.meta(taskId);
     const streamKey = this.keys.stream(taskId);
     const { task, cursor } = await checkSubscribe(

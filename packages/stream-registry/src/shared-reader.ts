@@ -4,22 +4,47 @@ import type { UIMessageChunk } from './chunk-schema.js';
 import type { LiveSink, StreamEntry } from './live-sink.js';
 import { compareStreamIds } from './stream-id.js';
 
-interface TailedStream {
+/** One live-tailed chunk stream: where the reader is, and who listens. */
+export interface TailedStream {
   /** Last id the reader has fanned out; the next XREAD asks for entries after it. */
   lastId: string;
   sinks: Set<LiveSink>;
 }
 
+/** What subscriptions need from a live reader: the single-server one or the per-node cluster one. */
+export interface LiveReader {
+  /** See {@link SharedStreamReader.add}. */
+  add(key: string, sink: LiveSink, seenId: string): string;
+  /** See {@link SharedStreamReader.remove}. */
+  remove(key: string, sink: LiveSink): void;
+  /** Live subscribers across all tailed streams. */
+  readonly sinkCount: number;
+  /** Stops reading and ends every sink with `closed`. Idempotent. */
+  close(): Promise<void>;
+}
+
 /** Settings of {@link SharedStreamReader}. */
 export interface SharedStreamReaderOptions {
-  /** Opens the reader's own connection (a `duplicate()` of the registry's, so it is always ours to quit). */
+  /** Opens the reader's own connection (always ours to quit). */
   connect: () => Redis;
   /** Wakes a blocked XREAD early so a new stream joins now rather than after BLOCK (CLIENT UNBLOCK). */
   unblock: (clientId: number) => Promise<unknown>;
   blockMs: number;
   readCount: number;
   logger: Logger;
+  /**
+   * Hash slot of a key, on a cluster node. A node refuses one XREAD over keys of several slots (CROSSSLOT), so
+   * when the tailed streams span slots the reader polls instead: one pipeline of non-blocking XREADs, one per
+   * slot, every `pollMs` while nothing arrives. Absent on a single server, where one blocking XREAD reads all.
+   */
+  slotOf?: (key: string) => number;
+  /** Pause between empty polling rounds (cluster only). */
+  pollMs?: number;
+  /** Told of every failed read, so a cluster reader can check whether the node still owns the slots. */
+  onFailure?: (error: unknown) => void;
 }
+
+type XReadReply = [string, [string, string[]][]][] | null;
 
 /** Parses an entry's `data` field; entries that are not our JSON are skipped rather than breaking every tail. */
 function parseEntry(id: string, fields: string[]): StreamEntry | undefined {
@@ -34,16 +59,17 @@ function parseEntry(id: string, fields: string[]): StreamEntry | undefined {
 }
 
 /**
- * One blocking connection per registry that tails every live-subscribed chunk stream with a single multi-key
- * XREAD and fans entries out to subscribers' bounded buffers, instead of one blocking connection per browser.
+ * One connection that tails every live-subscribed chunk stream (of a registry, or of one cluster node) and
+ * fans entries out to subscribers' bounded buffers, instead of one blocking connection per browser.
  */
-export class SharedStreamReader {
+export class SharedStreamReader implements LiveReader {
   private readonly streams = new Map<string, TailedStream>();
   private connection: Redis | undefined;
   private clientId: number | undefined;
   private loop: Promise<void> | undefined;
   private blocked = false;
   private wakePending = false;
+  private wakeSleep: (() => void) | undefined;
   /** Counts XREAD calls, so a wake-up knows whether the call it targets already ended. */
   private generation = 0;
   private closed = false;
@@ -53,6 +79,11 @@ export class SharedStreamReader {
   /** Number of streams currently tailed. */
   get size(): number {
     return this.streams.size;
+  }
+
+  /** Whether `key` is tailed here. */
+  has(key: string): boolean {
+    return this.streams.has(key);
   }
 
   /**
@@ -67,12 +98,25 @@ export class SharedStreamReader {
     let tailed = this.streams.get(key);
     if (!tailed) {
       tailed = { lastId: seenId, sinks: new Set() };
-      this.streams.set(key, tailed);
-      this.wake();
+      this.attach(key, tailed);
     }
     tailed.sinks.add(sink);
     this.ensureLoop();
     return tailed.lastId;
+  }
+
+  /** Takes over a tailed stream with its position and sinks (a cluster slot moved to this node). */
+  attach(key: string, tailed: TailedStream): void {
+    this.streams.set(key, tailed);
+    this.wake();
+    this.ensureLoop();
+  }
+
+  /** Gives up a tailed stream, position and sinks included, so another node's reader can continue it. */
+  detach(key: string): TailedStream | undefined {
+    const tailed = this.streams.get(key);
+    this.streams.delete(key);
+    return tailed;
   }
 
   /** Number of live subscribers across all tailed streams. */
@@ -96,6 +140,7 @@ export class SharedStreamReader {
     this.closed = true;
     for (const tailed of this.streams.values()) for (const sink of tailed.sinks) sink.close();
     this.streams.clear();
+    this.wakeSleep?.();
     // A blocked XREAD never answers QUIT until BLOCK ends; disconnecting drops it at once.
     this.connection?.disconnect();
     this.connection = undefined;
@@ -103,7 +148,7 @@ export class SharedStreamReader {
   }
 
   private ensureLoop(): void {
-    if (this.loop || this.closed) return;
+    if (this.loop || this.closed || this.streams.size === 0) return;
     this.loop = this.run().finally(() => {
       this.loop = undefined;
       if (!this.closed && this.streams.size > 0) this.ensureLoop();
@@ -111,6 +156,7 @@ export class SharedStreamReader {
   }
 
   private wake(): void {
+    this.wakeSleep?.();
     if (!this.blocked || this.wakePending || this.clientId === undefined) return;
     this.wakePending = true;
     const id = this.clientId;
@@ -133,54 +179,109 @@ export class SharedStreamReader {
     })();
   }
 
+  /** Tailed keys grouped by slot: one group on a single server (no `slotOf`). */
+  private slotGroups(): string[][] {
+    const { slotOf } = this.options;
+    if (!slotOf) return [[...this.streams.keys()]];
+    const groups = new Map<number, string[]>();
+    for (const key of this.streams.keys()) {
+      const slot = slotOf(key);
+      const group = groups.get(slot);
+      if (group) group.push(key);
+      else groups.set(slot, [key]);
+    }
+    return [...groups.values()];
+  }
+
+  private xreadArgs(keys: string[]): string[] {
+    const ids = keys.map((key) => this.streams.get(key)?.lastId ?? '$');
+    return ['COUNT', String(this.options.readCount), 'STREAMS', ...keys, ...ids];
+  }
+
   private async run(): Promise<void> {
     let failures = 0;
     while (!this.closed && this.streams.size > 0) {
+      // Watchdog: a call that outlives BLOCK by this much sits on a dead socket (or a reconnect that re-sent it,
+      // or a node that is gone); drop the connection and let the next turn open a fresh one.
+      const watchdog = setTimeout(() => {
+        this.options.logger.warn(
+          { blockMs: this.options.blockMs },
+          'stream-registry: XREAD overdue; reconnecting',
+        );
+        const stale = this.connection;
+        this.connection = undefined;
+        stale?.disconnect();
+      }, this.options.blockMs + Math.max(1000, this.options.blockMs));
       try {
         const connection = await this.open();
-        const keys = [...this.streams.keys()];
-        const ids = keys.map((key) => this.streams.get(key)?.lastId ?? '$');
+        const groups = this.slotGroups();
         this.generation += 1;
-        this.blocked = true;
-        this.wakePending = false;
-        // Watchdog: a blocking call that outlives BLOCK by this much sits on a dead socket (or a reconnect that
-        // re-sent it); drop the connection and let the next turn open a fresh one.
-        const watchdog = setTimeout(() => {
-          this.options.logger.warn(
-            { blockMs: this.options.blockMs },
-            'stream-registry: XREAD overdue; reconnecting',
-          );
-          if (this.connection === connection) this.connection = undefined;
-          connection.disconnect();
-        }, this.options.blockMs + Math.max(1000, this.options.blockMs));
-        let reply: [string, [string, string[]][]][] | null;
-        try {
-          reply = (await connection.xread(
+        let delivered: boolean;
+        if (groups.length === 1) {
+          this.blocked = true;
+          this.wakePending = false;
+          const [, , ...rest] = this.xreadArgs(groups[0]!);
+          const reply = (await connection.xread(
             'COUNT',
             this.options.readCount,
             'BLOCK',
             this.options.blockMs,
-            'STREAMS',
-            ...keys,
-            ...ids,
-          )) as [string, [string, string[]][]][] | null;
-        } finally {
-          clearTimeout(watchdog);
+            ...(rest as ['STREAMS', ...string[]]),
+          )) as XReadReply;
+          this.blocked = false;
+          if (reply) this.fanOut(reply);
+          delivered = true;
+        } else {
+          delivered = await this.poll(connection, groups);
         }
-        this.blocked = false;
+        clearTimeout(watchdog);
         failures = 0;
-        if (reply) this.fanOut(reply);
+        if (!delivered) await this.sleep(this.options.pollMs ?? 100);
       } catch (error) {
+        clearTimeout(watchdog);
         this.blocked = false;
         if (this.closed) return;
         failures += 1;
         this.options.logger.warn({ err: error, failures }, 'stream-registry: shared reader XREAD failed');
-        await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** failures, 5000)));
+        this.options.onFailure?.(error);
+        await this.sleep(Math.min(100 * 2 ** failures, 5000));
       }
     }
   }
 
-  private fanOut(reply: [string, [string, string[]][]][]): void {
+  /** One round trip of non-blocking XREADs, one per slot; true when any entry arrived. */
+  private async poll(connection: Redis, groups: string[][]): Promise<boolean> {
+    const pipeline = connection.pipeline();
+    for (const keys of groups) pipeline.xread(...(this.xreadArgs(keys) as ['COUNT', string, 'STREAMS']));
+    const replies = (await pipeline.exec()) ?? [];
+    let any = false;
+    let failure: unknown;
+    for (const [error, reply] of replies) {
+      if (error) failure ??= error;
+      else if (reply) {
+        any = true;
+        this.fanOut(reply as NonNullable<XReadReply>);
+      }
+    }
+    if (failure) throw failure;
+    return any;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeSleep = () => {
+        this.wakeSleep = undefined;
+        done();
+      };
+    });
+  }
+
+  private fanOut(reply: NonNullable<XReadReply>): void {
     for (const [key, entries] of reply) {
       const tailed = this.streams.get(key);
       if (!tailed) continue;

@@ -2,7 +2,7 @@ import type { Cluster, Redis } from 'ioredis';
 import type { UIMessageChunk } from './chunk-schema.js';
 import { StreamRegistryError } from './errors.js';
 import { LiveSink, type StreamEntry } from './live-sink.js';
-import type { SharedStreamReader } from './shared-reader.js';
+import type { LiveReader } from './shared-reader.js';
 import { compareStreamIds } from './stream-id.js';
 import type { ActiveTask } from './task.js';
 
@@ -12,7 +12,7 @@ export type SubscriptionEndReason = 'finish' | 'overflow' | 'aborted' | 'task_en
 /** What a subscription needs from its registry. */
 export interface SubscriptionContext {
   redis: Redis | Cluster;
-  reader: SharedStreamReader;
+  reader: LiveReader;
   streamKey: string;
   metaKey: string;
   bufferSize: number;

@@ -1,8 +1,9 @@
+import { keySlot } from '@chat/completion-schema';
 import { type RedisCluster, startCluster } from '@chat/testing';
-import { Cluster } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StreamRegistry } from '../src/index.js';
-import { newTask } from './helpers.js';
+import { collect, newTask, waitFor } from './helpers.js';
 
 // The shared single server cannot reject cross-slot scripts; a real cluster (3 masters, no replicas) does.
 describe('cluster layout on a real Redis Cluster', () => {
@@ -40,11 +41,61 @@ describe('cluster layout on a real Redis Cluster', () => {
     }
   });
 
-  it('refuses the compat layout and live subscriptions on a Cluster client, with typed errors', async () => {
+  it('refuses the compat layout on a Cluster client, with a typed error', () => {
     expect(() => new StreamRegistry({ redis: client })).toThrow(/keyLayout 'cluster'/);
+  });
+
+  it('agrees with CLUSTER KEYSLOT: a task hash and its chunk stream share a slot', async () => {
     const task = await newTask(registry);
-    await expect(registry.subscribe(task.taskId, { userId: 'user-1' })).rejects.toMatchObject({
-      code: 'unsupported',
+    const slot = keySlot(registry.keys.meta(task.taskId));
+    expect(keySlot(registry.keys.stream(task.taskId))).toBe(slot);
+    expect(await client.cluster('KEYSLOT', registry.keys.meta(task.taskId))).toBe(slot);
+  });
+
+  it('tails live streams on every master with one reader connection per node, not per subscriber', async () => {
+    const tasks = await Promise.all(Array.from({ length: 12 }, () => newTask(registry)));
+    const owners = new Set(tasks.map((t) => client.slots[keySlot(registry.keys.stream(t.taskId))]?.[0]));
+    expect(owners.size).toBe(3);
+    const subscriptions = await Promise.all(
+      tasks.map((t) => registry.subscribe(t.taskId, { userId: 'user-1' })),
+    );
+    const received = subscriptions.map((subscription) => collect(subscription));
+    await waitFor(() => registry.liveSubscriberCount === tasks.length, 15_000, 'every subscriber live');
+    for (const task of tasks) {
+      await registry.publishChunk(task.taskId, { type: 'text-delta', id: 't', delta: task.taskId });
+    }
+    await Promise.all(
+      tasks.map((task) =>
+        registry.completeTask(task.taskId, {
+          status: 'completed',
+          chunks: [{ type: 'tool-output-available', toolCallId: task.toolCallId, output: 'done' }],
+        }),
+      ),
+    );
+    const results = await Promise.all(received);
+    results.forEach((entries, i) => {
+      expect(entries.map((e) => e.chunk.type)).toEqual(['text-delta', 'tool-output-available', 'finish']);
+      expect(entries[0]?.chunk).toMatchObject({ delta: tasks[i]?.taskId });
     });
+    expect(subscriptions.every((s) => s.endReason === 'finish')).toBe(true);
+    // Each master (all three had tails) holds exactly one reader connection of this registry.
+    for (const port of await cluster.masters()) {
+      const node = new Redis(port, '127.0.0.1');
+      const list = await node.client('LIST');
+      await node.quit();
+      const readers = String(list)
+        .split('\n')
+        .filter((line) => line.includes('name=chat-stream-registry:reader'));
+      expect(readers).toHaveLength(1);
+    }
+  });
+
+  it('a lone live tail on a node blocks (no polling) and sees a chunk promptly', async () => {
+    const task = await newTask(registry);
+    const subscription = await registry.subscribe(task.taskId, { userId: 'user-1' });
+    const received = collect(subscription);
+    await waitFor(() => registry.liveSubscriberCount === 1, 15_000, 'live');
+    await registry.completeTask(task.taskId, { status: 'failed', chunks: [], error: 'x' });
+    expect((await received).map((e) => e.chunk.type)).toEqual(['finish']);
   });
 });
