@@ -125,11 +125,13 @@ export class CompletionPublisher {
   async publishMany(messages: readonly OperationCompleteInput[]): Promise<string[]> {
     this.assertOpen();
     const traceparent = await this.traceparent();
+    // One timestamp for the batch: it was published at one moment, and formatting a date per message costs.
+    const now = new Date().toISOString();
     const encoded: string[] = [];
     const failures: BatchFailure[] = [];
     messages.forEach((message, index) => {
       try {
-        encoded.push(this.encode(message, traceparent));
+        encoded.push(this.encode(message, traceparent, now));
       } catch (error) {
         if (!MessageValidationError.isInstance(error) && !MessageTooLargeError.isInstance(error)) throw error;
         failures.push({ index, error });
@@ -233,10 +235,13 @@ export class CompletionPublisher {
   }
 
   /** Adds `published_at` and the active `traceparent` where the message has none, then validates and encodes. */
-  private encode(message: OperationCompleteInput, traceparent: string | undefined): string {
+  private encode(
+    message: OperationCompleteInput,
+    traceparent: string | undefined,
+    now = new Date().toISOString(),
+  ): string {
     const additions: Partial<OperationCompleteInput> = {};
-    if (this.options.stampPublishedAt && message?.published_at === undefined)
-      additions.published_at = new Date().toISOString();
+    if (this.options.stampPublishedAt && message?.published_at === undefined) additions.published_at = now;
     if (traceparent !== undefined && message?.traceparent === undefined) additions.traceparent = traceparent;
     const stamped = Object.keys(additions).length > 0 ? { ...message, ...additions } : message;
     return encodeData(stamped, { maxBytes: this.options.maxMessageBytes });

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { DATA_FIELD, MAX_MESSAGE_BYTES, SCHEMA_MAJOR_VERSION } from './constants.js';
 import { MessageTooLargeError, MessageValidationError } from './errors.js';
+import { isValidMessageFast } from './fast-validate.js';
 import {
   type OperationCompleteInput,
   type OperationCompleteMessage,
@@ -52,7 +53,13 @@ function canonical(parsed: OperationCompleteMessage, input: unknown): OperationC
   const source = input as Record<string, unknown>;
   const { operation_id, task_id, success, error } = parsed;
   const result = typeof parsed.result === 'object' && parsed.result !== null ? source.result : parsed.result;
-  const out: Record<string, unknown> = { operation_id, task_id, success, result, error };
+  const out: Record<string, unknown> = {
+    operation_id,
+    task_id,
+    success,
+    result: result ?? null,
+    error: error ?? null,
+  };
   for (const key of Object.keys(source)) {
     if (ORIGINAL_FIELDS.has(key)) continue;
     Object.defineProperty(out, key, {
@@ -67,6 +74,7 @@ function canonical(parsed: OperationCompleteMessage, input: unknown): OperationC
 
 /** Validates `input` and returns it as a canonical message; throws {@link MessageValidationError}. */
 export function parseMessage(input: OperationCompleteInput): OperationCompleteMessage {
+  if (isValidMessageFast(input)) return canonical(input as OperationCompleteMessage, input);
   const parsed = operationCompleteSchema.safeParse(input);
   if (!parsed.success)
     throw new MessageValidationError(summarizeIssues(parsed.error.issues), parsed.error.issues);
@@ -157,6 +165,8 @@ export function decode(fields: unknown, options: CodecOptions = {}): DecodeResul
         );
       }
     }
+    if (isValidMessageFast(json))
+      return { ok: true, message: canonical(json as OperationCompleteMessage, json) };
     const parsed = operationCompleteSchema.safeParse(json);
     if (!parsed.success) return fail('schema_violation', summarizeIssues(parsed.error.issues));
     return { ok: true, message: canonical(parsed.data, json) };
