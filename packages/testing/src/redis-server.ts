@@ -91,7 +91,13 @@ export async function spawnRedisProcess(
   spawnError.catch(() => {});
   live.add(child);
   child.once('exit', () => live.delete(child));
-  await Promise.race([waitForRedis(port, '127.0.0.1', timeoutMs), spawnError]);
+  try {
+    await Promise.race([waitForRedis(port, '127.0.0.1', timeoutMs), spawnError]);
+  } catch (error) {
+    // Never leave a server behind that the caller has no handle to stop.
+    child.kill('SIGKILL');
+    throw error;
+  }
   return child;
 }
 
