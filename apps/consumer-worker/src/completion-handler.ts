@@ -9,7 +9,7 @@ export type CompletionOutcome = 'completed' | 'failed' | 'duplicate';
 
 /** Options of {@link createCompletionHandler}. */
 export interface CompletionHandlerOptions {
-  registry: Pick<StreamRegistry, 'findTaskByOperationId' | 'getTask' | 'completeTask' | 'waitForReplicas'>;
+  registry: Pick<StreamRegistry, 'findTaskForCompletion' | 'completeTask' | 'waitForReplicas'>;
   /**
    * Replicas that must have a completion's writes before the message is acked (Redis `WAIT` on the task's
    * master), and how long to wait for them. 0 replicas = do not wait.
@@ -61,9 +61,7 @@ export function createCompletionHandler(options: CompletionHandlerOptions) {
     message: OperationCompleteMessage,
     context: { signal: AbortSignal; logger: Logger },
   ): Promise<void> {
-    const task =
-      (await registry.findTaskByOperationId(message.operation_id)) ??
-      (await registry.getTask(message.task_id));
+    const task = await registry.findTaskForCompletion(message.operation_id, message.task_id);
     if (!task) {
       throw new RetryableError(
         `no task registered for operation ${message.operation_id} (task_id ${message.task_id})`,

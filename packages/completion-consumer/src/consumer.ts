@@ -90,6 +90,7 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> {
       stats: this.stats,
       acks: this.acks,
       emit: (event, ...args) => this.emit(event, ...args),
+      listening: (event) => this.listenerCount(event) > 0,
       report: (error, message) => this.report(error, message),
     });
     this.processor = {

@@ -16,6 +16,8 @@ export interface OutcomesHost {
   readonly stats: ConsumerMetrics;
   readonly acks: AckBatcher;
   emit<K extends keyof ConsumerEvents & string>(event: K, ...args: ConsumerEvents[K]): boolean;
+  /** Whether anyone listens to `event`; the per-message event is only built for listeners. */
+  listening(event: keyof ConsumerEvents & string): boolean;
   report(error: unknown, message: string): void;
 }
 
@@ -31,7 +33,8 @@ export class Outcomes {
     this.host.stats.handlerDuration.observe(durationMs);
     this.host.stats.endToEnd.observe(endToEndMs);
     this.host.acks.add(entry.id);
-    this.host.emit('processed', { entryId: entry.id, deliveryCount: entry.deliveryCount, durationMs });
+    if (this.host.listening('processed'))
+      this.host.emit('processed', { entryId: entry.id, deliveryCount: entry.deliveryCount, durationMs });
   }
 
   failedRun(entry: DeliveredEntry, error: unknown): void {

@@ -45,15 +45,21 @@ export async function processEntry(
     await host.deadLetter(entry, decoded.error.code, decoded.error.detail);
     return;
   }
+  let logger: Logger | undefined;
+  const context = {
+    entryId: entry.id,
+    deliveryCount: entry.deliveryCount,
+    signal,
+    // Built on first use: a pino child per message is a real cost for handlers that never log.
+    get logger(): Logger {
+      logger ??= childLogger(host.logger, { entryId: entry.id, deliveryCount: entry.deliveryCount });
+      return logger;
+    },
+    stream: options.stream,
+  };
   const started = performance.now();
   try {
-    await options.handler(decoded.message, {
-      entryId: entry.id,
-      deliveryCount: entry.deliveryCount,
-      signal,
-      logger: childLogger(host.logger, { entryId: entry.id, deliveryCount: entry.deliveryCount }),
-      stream: options.stream,
-    });
+    await options.handler(decoded.message, context);
   } catch (error) {
     host.failedRun(entry, error);
     if (PermanentError.isInstance(error)) {

@@ -167,6 +167,25 @@ export class StreamRegistry {
     return taskId ? this.getTask(taskId) : null;
   }
 
+  /**
+   * The task a completion message names: by operation id, else by task id (the original's order), in one round
+   * trip in the usual case where both name the same task — the GET of the operation key and the HGETALL of the
+   * task are sent together, and a second HGETALL follows only when the operation maps to another task.
+   */
+  async findTaskForCompletion(operationId: string, taskId: string): Promise<ActiveTask | null> {
+    this.assertOpen();
+    // Two commands in flight at once, not a pipeline: on a cluster the two keys live in different slots.
+    const [mapped, hash] = await Promise.all([
+      operationId ? this.redis.get(this.keys.operation(operationId)) : Promise.resolve(null),
+      taskId ? this.redis.hgetall(this.keys.meta(taskId)) : Promise.resolve({}),
+    ]);
+    if (mapped && mapped !== taskId) {
+      const byOperation = await this.getTask(mapped);
+      if (byOperation) return byOperation;
+    }
+    return taskFromHash(hash);
+  }
+
   /** Like `getTask`, but tells an expired task (chunks still there, hash gone) from one that never was. */
   async getTaskWithExpiryInfo(taskId: string): Promise<TaskLookup> {
     this.assertOpen();

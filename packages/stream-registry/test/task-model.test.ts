@@ -66,6 +66,23 @@ describe.each(['compat', 'cluster'] as const)('task model (%s layout)', (layout)
     expect(await t.registry.findTaskByOperationId('nope')).toBeNull();
   });
 
+  it('findTaskForCompletion: by operation id first, else by task id, as the original looks them up', async () => {
+    const a = await newTask(t.registry);
+    const b = await newTask(t.registry);
+    const find = (op: string, id: string) => t.registry.findTaskForCompletion(op, id);
+    expect(await find(a.operationId, a.taskId)).toEqual(a);
+    // The operation wins when the message names another task.
+    expect(await find(a.operationId, b.taskId)).toEqual(a);
+    // An unknown operation falls back to the task id; unknown both → null.
+    expect(await find('op-unknown', b.taskId)).toEqual(b);
+    expect(await find('op-unknown', 'task-unknown')).toBeNull();
+    // An operation whose task hash is gone falls back to the message's task id.
+    await t.redis.del(t.registry.keys.meta(a.taskId));
+    expect(await find(a.operationId, b.taskId)).toEqual(b);
+    expect(await find(a.operationId, a.taskId)).toBeNull();
+    expect(await find('', '')).toBeNull();
+  });
+
   it('getActiveTaskForSession finds the newest running task the user may see', async () => {
     const sessionId = `s-${Math.random()}`;
     const older = await newTask(t.registry, { sessionId });
