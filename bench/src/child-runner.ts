@@ -1,7 +1,7 @@
 import { fork } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { ChildJob, ChildMessage, ScenarioOutcome } from './child-protocol.js';
+import type { ChildJob, ChildMessage } from './child-protocol.js';
 
 const require = createRequire(import.meta.url);
 /** Built (`dist/`): children run plain JavaScript. From source (tests): through tsx's loader, by absolute URL. */
@@ -11,17 +11,8 @@ const CHILD_MAIN = fileURLToPath(
 );
 const EXEC_ARGV = FROM_SOURCE ? ['--import', pathToFileURL(require.resolve('tsx')).href] : [];
 
-/** What a child reported: the scenario's outcome and its RSS. */
-export interface ChildReport {
-  outcome: ScenarioOutcome;
-  rss: {
-    startBytes: number;
-    endBytes: number;
-    maxBytes: number;
-    maxHeapTotalBytes: number;
-    timeline?: [number, number][];
-  };
-}
+/** What a child reported: the scenario's outcome and its RSS (the `result` message without its tag). */
+export type ChildReport = Omit<Extract<ChildMessage, { type: 'result' }>, 'type'>;
 
 /** Progress of a running child, every 100 ms. */
 export type ProgressListener = (done: number, total: number, rssBytes: number) => void;

@@ -6,6 +6,18 @@ export interface StreamEntry {
   chunk: UIMessageChunk;
 }
 
+/** Parses an entry's `data` field; entries that are not our JSON are skipped rather than breaking every tail. */
+export function parseEntry(id: string, fields: string[]): StreamEntry | undefined {
+  const index = fields.indexOf('data');
+  const data = index >= 0 ? fields[index + 1] : undefined;
+  if (data === undefined) return undefined;
+  try {
+    return { id, chunk: JSON.parse(data) as UIMessageChunk };
+  } catch {
+    return undefined;
+  }
+}
+
 /** What a subscriber's wait returns. */
 export type SinkEvent =
   | { kind: 'entry'; entry: StreamEntry }

@@ -1,7 +1,6 @@
 import type { Logger } from '@chat/completion-schema';
 import type { Redis } from 'ioredis';
-import type { UIMessageChunk } from './chunk-schema.js';
-import type { LiveSink, StreamEntry } from './live-sink.js';
+import { type LiveSink, parseEntry } from './live-sink.js';
 import { compareStreamIds } from './stream-id.js';
 
 /** One live-tailed chunk stream: where the reader is, and who listens. */
@@ -45,18 +44,6 @@ export interface SharedStreamReaderOptions {
 }
 
 type XReadReply = [string, [string, string[]][]][] | null;
-
-/** Parses an entry's `data` field; entries that are not our JSON are skipped rather than breaking every tail. */
-function parseEntry(id: string, fields: string[]): StreamEntry | undefined {
-  const index = fields.indexOf('data');
-  const data = index >= 0 ? fields[index + 1] : undefined;
-  if (data === undefined) return undefined;
-  try {
-    return { id, chunk: JSON.parse(data) as UIMessageChunk };
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * One connection that tails every live-subscribed chunk stream (of a registry, or of one cluster node) and

@@ -1,7 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
-import type { UIMessageChunk } from './chunk-schema.js';
 import { StreamRegistryError } from './errors.js';
-import { LiveSink, type StreamEntry } from './live-sink.js';
+import { LiveSink, parseEntry, type StreamEntry } from './live-sink.js';
 import type { LiveReader } from './shared-reader.js';
 import { compareStreamIds } from './stream-id.js';
 import type { ActiveTask } from './task.js';
@@ -21,17 +20,6 @@ export interface SubscriptionContext {
 }
 
 type RawEntry = [string, string[]];
-
-function toEntry([id, fields]: RawEntry): StreamEntry | undefined {
-  const index = fields.indexOf('data');
-  const data = index >= 0 ? fields[index + 1] : undefined;
-  if (data === undefined) return undefined;
-  try {
-    return { id, chunk: JSON.parse(data) as UIMessageChunk };
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * A task's chunks from a cursor: replay from the stream, then the live tail through the shared reader, ending
@@ -78,7 +66,7 @@ export class Subscription implements AsyncIterable<StreamEntry> {
       const page = (await redis.xrange(streamKey, `(${start}`, to, 'COUNT', pageSize)) as RawEntry[];
       for (const raw of page) {
         start = raw[0];
-        const entry = toEntry(raw);
+        const entry = parseEntry(raw[0], raw[1]);
         if (!entry || compareStreamIds(entry.id, this.lastId) <= 0) continue;
         this.lastId = entry.id;
         yield entry;
