@@ -62,12 +62,17 @@ function canonical(parsed: OperationCompleteMessage, input: unknown): OperationC
   };
   for (const key of Object.keys(source)) {
     if (ORIGINAL_FIELDS.has(key)) continue;
-    Object.defineProperty(out, key, {
-      value: source[key],
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+    // Plain assignment of `__proto__` would set the prototype instead of adding the key.
+    if (key === '__proto__') {
+      Object.defineProperty(out, key, {
+        value: source[key],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else {
+      out[key] = source[key];
+    }
   }
   return out as OperationCompleteMessage;
 }
