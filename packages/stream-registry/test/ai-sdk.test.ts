@@ -1,4 +1,3 @@
-import type { AddressInfo } from 'node:net';
 import {
   DefaultChatTransport,
   parseJsonEventStream,
@@ -7,10 +6,9 @@ import {
   type UIMessageChunk,
   uiMessageChunkSchema,
 } from 'ai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createChatApiServer } from '../examples/chat-api-server.js';
+import { describe, expect, it } from 'vitest';
 import { toSSEResponse } from '../src/index.js';
-import { makeRegistry, newTask, openingChunks } from './helpers.js';
+import { makeRegistry, newTask, openingChunks, serveChatApi } from './helpers.js';
 
 /** What the AI SDK's own chat transport does with a response body. */
 function chunksOf(body: ReadableStream<Uint8Array>): ReadableStream<UIMessageChunk> {
@@ -42,20 +40,10 @@ function toolParts(message: UIMessage) {
 
 describe('AI SDK compatibility (ai@5 readUIMessageStream)', () => {
   const t = makeRegistry('compat');
-  const server = createChatApiServer(t.registry);
-  let base = '';
-  beforeAll(async () => {
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  });
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-    await t.close();
-  });
+  const api = serveChatApi(t);
 
   async function createOverHttp(toolCallId: string): Promise<string> {
-    const response = await fetch(`${base}/tasks`, {
+    const response = await fetch(`${api.url()}/tasks`, {
       method: 'POST',
       headers: { 'x-user-id': 'u1' },
       body: JSON.stringify({ sessionId: 's', toolCallId, toolName: 'create_agent', input: { goal: 'g' } }),
@@ -65,9 +53,9 @@ describe('AI SDK compatibility (ai@5 readUIMessageStream)', () => {
 
   function transportFor(taskId: string, headers: Record<string, string> = {}) {
     return new DefaultChatTransport({
-      api: `${base}/chat`,
+      api: `${api.url()}/chat`,
       prepareReconnectToStreamRequest: () => ({
-        api: `${base}/tasks/${taskId}/stream`,
+        api: `${api.url()}/tasks/${taskId}/stream`,
         headers: { 'x-user-id': 'u1', ...headers },
       }),
     });
@@ -96,7 +84,7 @@ describe('AI SDK compatibility (ai@5 readUIMessageStream)', () => {
     const taskId = await createOverHttp('call-b');
     // First connection: read the opening events, remember the last id, then drop the connection.
     const controller = new AbortController();
-    const first = await fetch(`${base}/tasks/${taskId}/stream`, {
+    const first = await fetch(`${api.url()}/tasks/${taskId}/stream`, {
       headers: { 'x-user-id': 'u1' },
       signal: controller.signal,
     });

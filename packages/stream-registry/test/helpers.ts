@@ -1,6 +1,8 @@
+import type { AddressInfo } from 'node:net';
 import { uniquePrefix } from '@chat/testing';
 import { Redis } from 'ioredis';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
+import { createChatApiServer } from '../examples/chat-api-server.js';
 import {
   type ActiveTask,
   type KeyLayout,
@@ -73,4 +75,23 @@ export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const item of iterable) out.push(item);
   return out;
+}
+
+/**
+ * Serves the example chat API for the tests of one `describe` block: listens before them, closes the server and
+ * the registry after them. `url()` is the base URL once listening.
+ */
+export function serveChatApi(t: TestRegistry): { url: () => string } {
+  const server = createChatApiServer(t.registry);
+  let base = '';
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    await t.close();
+  });
+  return { url: () => base };
 }

@@ -1,8 +1,6 @@
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createChatApiServer } from '../examples/chat-api-server.js';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseResumeCursor, SSE_HEADERS, toSSEResponse } from '../src/index.js';
-import { makeRegistry, newTask, openingChunks, waitFor } from './helpers.js';
+import { makeRegistry, newTask, openingChunks, serveChatApi, waitFor } from './helpers.js';
 
 interface Frame {
   id?: string;
@@ -143,27 +141,19 @@ describe('SSE adapter', () => {
 
 describe('writeSSE on node:http (the example chat API server)', () => {
   const t = makeRegistry('compat', { keepAliveMs: 50 });
-  const server = createChatApiServer(t.registry);
-  let base = '';
-  beforeAll(async () => {
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  });
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-    await t.close();
-  });
+  const api = serveChatApi(t);
 
   it('streams a task created over HTTP until the worker completes it', async () => {
-    const created = await fetch(`${base}/tasks`, {
+    const created = await fetch(`${api.url()}/tasks`, {
       method: 'POST',
       headers: { 'x-user-id': 'u1' },
       body: JSON.stringify({ sessionId: 's1', toolCallId: 'c1', toolName: 'create_agent' }),
     });
     expect(created.status).toBe(201);
     const task = (await created.json()) as { taskId: string };
-    const response = await fetch(`${base}/tasks/${task.taskId}/stream`, { headers: { 'x-user-id': 'u1' } });
+    const response = await fetch(`${api.url()}/tasks/${task.taskId}/stream`, {
+      headers: { 'x-user-id': 'u1' },
+    });
     expect(response.headers.get('x-vercel-ai-ui-message-stream')).toBe('v1');
     const text = response.text();
     await t.registry.completeTask(task.taskId, {
@@ -179,20 +169,20 @@ describe('writeSSE on node:http (the example chat API server)', () => {
       'finish',
     ]);
     expect(frames.at(-1)).toEqual({ data: '[DONE]' });
-    const other = await fetch(`${base}/tasks/${task.taskId}/stream`, { headers: { 'x-user-id': 'u2' } });
+    const other = await fetch(`${api.url()}/tasks/${task.taskId}/stream`, { headers: { 'x-user-id': 'u2' } });
     expect(other.status).toBe(403);
     expect(await other.json()).toMatchObject({ error: 'forbidden' });
   });
 
   it('a client that goes away ends its subscription and leaves the shared reader', async () => {
-    const created = await fetch(`${base}/tasks`, {
+    const created = await fetch(`${api.url()}/tasks`, {
       method: 'POST',
       headers: { 'x-user-id': 'u1' },
       body: JSON.stringify({ sessionId: 's2', toolCallId: 'c2', toolName: 'create_agent' }),
     });
     const task = (await created.json()) as { taskId: string };
     const controller = new AbortController();
-    const response = await fetch(`${base}/tasks/${task.taskId}/stream`, {
+    const response = await fetch(`${api.url()}/tasks/${task.taskId}/stream`, {
       headers: { 'x-user-id': 'u1' },
       signal: controller.signal,
     });
