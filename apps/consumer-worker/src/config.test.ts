@@ -22,7 +22,7 @@ describe('loadConfig', () => {
       partitions: 1,
       consumerPartitions: [0],
       streams: ['chat:completions'],
-      trimIntervalMs: 0,
+      trimIntervalMs: 60_000,
     });
   });
 

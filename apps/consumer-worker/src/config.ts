@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { DEFAULT_TRIMMER_OPTIONS } from '@chat/completion-consumer';
 import {
   DEFAULT_COMPLETION_STREAM,
   DEFAULT_CONSUMER_GROUP,
@@ -26,7 +27,7 @@ export const workerEnvSchema = z.object({
     .string()
     .regex(/^\s*\d+\s*(,\s*\d+\s*)*$/, 'must be a comma-separated list of partition numbers, e.g. 0,2')
     .optional(),
-  TRIM_INTERVAL_MS: int(0).default(0),
+  TRIM_INTERVAL_MS: int(0).default(DEFAULT_TRIMMER_OPTIONS.intervalMs),
   REPLICA_ACKS: int(0, 16).default(0),
   REPLICA_ACK_TIMEOUT_MS: int(1).default(1000),
   CONSUMER_GROUP: z.string().min(1).default(DEFAULT_CONSUMER_GROUP),
@@ -75,7 +76,10 @@ export interface WorkerConfig {
   consumerPartitions: number[];
   /** The streams this worker consumes: `partitionStream(stream, i, partitions)` for each consumed partition. */
   streams: string[];
-  /** Safe trimming of each consumed stream every this many ms (`XTRIM MINID` at what every group acked); 0 = off. */
+  /**
+   * Safe trimming of each consumed stream every this many ms (`XTRIM MINID` at what every group acked), on by
+   * default so the stream stays small without a producer cap that could delete unread entries; 0 = off.
+   */
   trimIntervalMs: number;
   /** Replicas that must have a completion's writes before its ack (`WAIT`), and the wait's bound; 0 = off. */
   replicaAcks: { replicas: number; timeoutMs: number };

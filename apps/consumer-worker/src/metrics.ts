@@ -81,6 +81,16 @@ export function renderConsumerMetrics(snapshots: readonly ConsumerMetricsSnapsho
       'Pending entries trimmed away before anyone processed them.',
       (s) => s.counters.lost,
     ),
+    ...counter(
+      'trimmed_unread',
+      'Entries trimmed from the stream (producer MAXLEN, XTRIM) before the group read them: lost.',
+      (s) => s.counters.trimmedUnread,
+    ),
+    ...counter(
+      'trimmed_unread_uncounted',
+      'Trims before the group read the entries that the server could not count (Redis < 7.0).',
+      (s) => s.counters.trimmedUnreadUncounted,
+    ),
     ...counter('lease_lost', 'Running entries another consumer claimed first.', (s) => s.counters.leaseLost),
     ...counter(
       'group_recreated',

@@ -6,7 +6,7 @@ import type { ScenarioContext } from './context.js';
 /**
  * `publishMany` in the raw producer's batches. With `defaults: false` idempotency and MAXLEN are off, so the
  * difference to raw `XADD` is validation + encoding + `published_at` only; with `defaults: true` it is what a
- * producer gets out of the box (a Lua script per message, `MAXLEN ~ 10000`).
+ * producer gets out of the box (a Lua script per message, `MAXLEN ~ 1000000`).
  */
 export async function runPublisher(job: PublisherJob, ctx: ScenarioContext): Promise<ScenarioOutcome> {
   const publisher = createPublisher(

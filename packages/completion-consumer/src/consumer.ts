@@ -14,6 +14,7 @@ import { errorMessage, isBusyGroupError, isNoGroupError, sleep } from './redis-e
 import type { RedisClient } from './scripts.js';
 import { type DeliveredEntry, type GroupRef, readOwnPending } from './stream-entries.js';
 import { StreamReader } from './stream-reader.js';
+import { TrimmedUnreadDetector } from './trimmed-unread.js';
 
 interface Running extends Lease {
   entry: DeliveredEntry;
@@ -41,6 +42,7 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> {
   private readonly claimer: Claimer;
   private readonly processor: EntryProcessorHost;
   private readonly outcomes: Outcomes;
+  private readonly trimmedUnread: TrimmedUnreadDetector;
   private readonly stopping = new AbortController();
   /**
    * Aborted at the shutdown deadline, for every handler at once. One controller for all rather than one per
@@ -101,6 +103,7 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> {
       deadLetter: (entry, reason, error) => this.outcomes.deadLetter(entry, reason, error),
       retryLater: (entry, delayMs) => this.claimer.retryLater(entry, delayMs),
     };
+    this.trimmedUnread = new TrimmedUnreadDetector(this.redis, o.stream, o.group);
     this.claimer = new Claimer({
       redis: this.redis,
       ref: this.ref,
@@ -148,10 +151,13 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> {
       }
     }
     if (this.stopping.signal.aborted) return;
+    // Before the first read: once the group reads past a gap, its position no longer shows it.
+    await this.checkTrimmedUnread();
     this.setState('ready');
     this.readLoop = this.loop();
     const o = this.options;
     this.every(o.claimIntervalMs, () => this.claimer.tick());
+    this.every(o.claimIntervalMs, () => this.checkTrimmedUnread());
     this.renewTimer = setInterval(() => void this.claimer.renewLeases(), Math.max(10, o.claimIdleMs / 4));
     this.renewTimer.unref?.();
     if (o.consumerTimeoutMs > 0)
@@ -242,6 +248,25 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> {
         const waiters = this.slotWaiters.splice(0);
         for (const wake of waiters) wake();
       });
+  }
+
+  /** Counts, logs and emits entries trimmed before the group read them (one script call). */
+  private async checkTrimmedUnread(): Promise<void> {
+    try {
+      const found = await this.trimmedUnread.check();
+      if (!found) return;
+      if (found.count === null) this.stats.counters.trimmedUnreadUncounted++;
+      else this.stats.counters.trimmedUnread += found.count;
+      this.logger.error(
+        found,
+        found.count === null
+          ? 'entries may have been trimmed from the stream before the group read them (the server cannot count them)'
+          : `${found.count} entries were trimmed from the stream before the group read them: lost`,
+      );
+      this.emit('trimmedUnread', found);
+    } catch (error) {
+      this.report(error, 'checking for entries trimmed unread failed');
+    }
   }
 
   private async idleConsumerTick(): Promise<void> {

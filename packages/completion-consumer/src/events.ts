@@ -24,6 +24,11 @@ export interface ConsumerEvents {
   claimed: [info: { entryIds: string[] }];
   /** Pending entries were deleted from the stream before anyone processed them: data loss. */
   lost: [info: { entryIds: string[]; reason: 'lost_before_processing' }];
+  /**
+   * Entries were removed from the stream before the group read them (`count` null: the server cannot count them):
+   * data loss, between `afterId` and `beforeId`.
+   */
+  trimmedUnread: [info: { count: number | null; afterId: string; beforeId: string }];
   /** A running handler's entry was claimed by another consumer (its lease ran out). */
   leaseLost: [info: { entryIds: string[] }];
   /** The group was missing (stream deleted, Redis restarted empty) and was created again. */

@@ -17,6 +17,10 @@ export interface ConsumerCounters {
   claimed: number;
   /** Pending entries deleted from the stream before processing (`lost_before_processing`). */
   lost: number;
+  /** Entries removed from the stream (producer `MAXLEN`, XTRIM) before the group read them: data loss. */
+  trimmedUnread: number;
+  /** Such removals the server could not count (Redis < 7.0, or the group's `entries-read` unknown). */
+  trimmedUnreadUncounted: number;
   /** Running entries another consumer claimed before their handler finished. */
   leaseLost: number;
   /** Times the group was recreated after NOGROUP. */
@@ -61,6 +65,8 @@ export class ConsumerMetrics {
     deadLettered: {},
     claimed: 0,
     lost: 0,
+    trimmedUnread: 0,
+    trimmedUnreadUncounted: 0,
     leaseLost: 0,
     groupRecreated: 0,
     acked: 0,

@@ -8,6 +8,7 @@ import ownPending from './lua/own-pending-1.lua';
 import renewLease from './lua/renew-lease-1.lua';
 import replayDeadLetter from './lua/replay-dead-letter-2.lua';
 import safeTrim from './lua/safe-trim-1.lua';
+import trimFacts from './lua/trim-facts-1.lua';
 
 /** An ioredis client the consumer can talk to: a single node or a cluster. */
 export type RedisClient = Redis | Cluster;
@@ -26,6 +27,7 @@ const SCRIPTS = {
   chatConsumerRenewLease_v1: { lua: renewLease, numberOfKeys: 1 },
   chatConsumerReplay_v1: { lua: replayDeadLetter, numberOfKeys: 2 },
   chatConsumerSafeTrim_v1: { lua: safeTrim, numberOfKeys: 1 },
+  chatConsumerTrimFacts_v1: { lua: trimFacts, numberOfKeys: 1 },
 } as const;
 
 /** Name of one of this package's scripts. */

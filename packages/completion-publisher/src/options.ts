@@ -40,8 +40,9 @@ export interface PublisherOptions {
    */
   partitions?: number;
   /**
-   * Length cap applied by every XADD; a safety net only (the consumer owns safe trimming).
-   * @defaultValue `{ strategy: 'approximate', count: 10000 }`
+   * Length cap applied by every XADD; a safety net against unbounded growth only (the consumer owns safe
+   * trimming), so it sits far above any sane backlog: it never deletes entries no one has read.
+   * @defaultValue `{ strategy: 'approximate', count: 1000000 }`
    */
   maxLen?: Partial<MaxLenOptions>;
   /**
@@ -86,8 +87,12 @@ export const DEFAULT_PUBLISHER_OPTIONS: Readonly<DefaultedPublisherOptions> = Ob
   stream: DEFAULT_COMPLETION_STREAM,
   /** @defaultValue `1`: the single stream `stream`, which every existing producer and consumer uses. */
   partitions: 1,
-  /** @defaultValue `{ strategy: 'approximate', count: 10000 }`: the original's `MAXLEN 10000`, made cheap with `~`. */
-  maxLen: Object.freeze({ strategy: 'approximate', count: 10_000 }),
+  /**
+   * @defaultValue `{ strategy: 'approximate', count: 1000000 }`. Not the original's `MAXLEN 10000`, which deletes
+   * unread completions once a backlog passes 10 000 (workers down for a while). Memory is entry size × cap: about
+   * 330 bytes for a typical small result, so 1 000 000 entries ≈ 0.3 GB, reached only when no consumer trims.
+   */
+  maxLen: Object.freeze({ strategy: 'approximate', count: 1_000_000 }),
   /** @defaultValue `{ enabled: true, windowSeconds: 86400 }`: a retry within 24 h never duplicates an entry. */
   idempotency: Object.freeze({ enabled: true, windowSeconds: 86_400 }),
   /** @defaultValue `{ replicas: 0, timeoutMs: 1000 }`: off, as plain Redis replication. */
