@@ -12,5 +12,15 @@ node scripts/check-changesets.mjs
 mkdir -p test-results
 status=0
 pnpm exec vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json || status=$?
-node scripts/summarize-tests.mjs test-results/vitest.json || status=1
+# The ioredis matrix: the library projects (and the worker's composition test) again against ioredis 6, which
+# applications bring as their own client (ioredis is a peer of every package).
+export IOREDIS_MAJOR=6
+pnpm exec vitest run --project completion-schema --project completion-publisher --project completion-consumer \
+  --project stream-registry --reporter=default --reporter=json --outputFile.json=test-results/vitest-ioredis6.json ||
+  status=$?
+pnpm exec vitest run --project consumer-worker test/ioredis-major.test.ts test/create-worker.test.ts \
+  --reporter=default --reporter=json --outputFile.json=test-results/vitest-ioredis6-worker.json || status=$?
+unset IOREDIS_MAJOR
+node scripts/summarize-tests.mjs test-results/vitest.json test-results/vitest-ioredis6.json \
+  test-results/vitest-ioredis6-worker.json || status=1
 exit "$status"

@@ -1,9 +1,7 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { uniquePrefix } from '@chat/testing';
+import { installScratchProject, runIn, type ScratchProject, uniquePrefix } from '@chat/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
@@ -12,22 +10,6 @@ const packageDirs = {
   schema: join(packagesDir, 'completion-schema'),
   publisher: join(packagesDir, 'completion-publisher'),
 };
-
-/** Child processes get a clean npm environment: settings pnpm exports for its own run must not leak in. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(
-    Object.entries(process.env).filter(([key]) => !/^(npm_|pnpm_)/i.test(key)),
-  ) as NodeJS.ProcessEnv;
-}
-
-function run(command: string, args: string[], cwd: string): string {
-  return execFileSync(command, args, {
-    cwd,
-    env: cleanEnv(),
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
 
 const ESM_SCRIPT = `
 import { createPublisher } from '@chat/completion-publisher';
@@ -62,7 +44,7 @@ const [url, stream] = process.argv.slice(2);
 `;
 
 describe('installed from tarballs into a project outside the workspace', () => {
-  let scratch: string;
+  let scratch: ScratchProject;
   const redis = new Redis(inject('redisUrl'));
 
   beforeAll(() => {
@@ -70,31 +52,22 @@ describe('installed from tarballs into a project outside the workspace', () => {
     const built = ['schema', 'publisher'].every((name) =>
       existsSync(join(packageDirs[name as keyof typeof packageDirs], 'dist', 'index.js')),
     );
-    if (!built) run('pnpm', ['--filter', '@chat/completion-publisher...', 'run', 'build'], packagesDir);
-
-    scratch = mkdtempSync(join(tmpdir(), 'chat-publisher-install-'));
-    const tarballs = join(scratch, 'tarballs');
-    mkdirSync(tarballs);
-    for (const dir of Object.values(packageDirs)) run('pnpm', ['pack', '--pack-destination', tarballs], dir);
-    const files = readdirSync(tarballs).map((name) => join(tarballs, name));
-    expect(files).toHaveLength(2);
-
-    const project = join(scratch, 'project');
-    mkdirSync(project);
-    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'scratch-producer', private: true }));
-    // ioredis comes from the registry, as in a real producer; the schema tarball satisfies the publisher's dependency.
-    run(
-      'npm',
-      ['install', '--no-audit', '--no-fund', '--loglevel=error', ...files, 'ioredis@5.11.1'],
-      project,
-    );
-    writeFileSync(join(project, 'publish.mjs'), ESM_SCRIPT);
-    writeFileSync(join(project, 'publish.cjs'), CJS_SCRIPT);
+    if (!built) runIn(packagesDir, 'pnpm', ['--filter', '@chat/completion-publisher...', 'run', 'build']);
+    // ioredis and zod come from the registry, as in a real producer; the schema tarball satisfies the publisher's
+    // dependency.
+    scratch = installScratchProject({
+      name: 'chat-publisher-install',
+      packageDirs: Object.values(packageDirs),
+      fromRegistry: ['ioredis@5.11.1', 'zod@4.6.7'],
+    });
+    expect(scratch.tarballs).toHaveLength(2);
+    writeFileSync(join(scratch.dir, 'publish.mjs'), ESM_SCRIPT);
+    writeFileSync(join(scratch.dir, 'publish.cjs'), CJS_SCRIPT);
   }, 180_000);
 
   afterAll(async () => {
     await redis.quit();
-    if (scratch) rmSync(scratch, { recursive: true, force: true });
+    scratch?.remove();
   });
 
   it.each([
@@ -104,8 +77,7 @@ describe('installed from tarballs into a project outside the workspace', () => {
     'publishes through %s',
     async (_, script, expected) => {
       const stream = `${uniquePrefix('installed')}completions`;
-      const project = join(scratch, 'project');
-      const out = run(process.execPath, [script, inject('redisUrl'), stream], project);
+      const out = runIn(scratch.dir, process.execPath, [script, inject('redisUrl'), stream]);
       // The installed schema package decodes what the installed publisher wrote.
       const { id, decoded } = JSON.parse(out) as { id: string; decoded: unknown };
       expect(decoded).toMatchObject({ ok: true, message: expected });
@@ -116,17 +88,19 @@ describe('installed from tarballs into a project outside the workspace', () => {
     60_000,
   );
 
-  it('installs nothing beyond the schema package, zod and ioredis at runtime', () => {
-    const project = join(scratch, 'project');
+  it("installs nothing beyond the schema package at runtime; ioredis and zod are the app's own (peers)", () => {
     const manifest = JSON.parse(
-      run(
-        process.execPath,
-        ['-p', 'JSON.stringify(require("@chat/completion-publisher/package.json"))'],
-        project,
-      ),
+      runIn(scratch.dir, process.execPath, [
+        '-p',
+        'JSON.stringify(require("@chat/completion-publisher/package.json"))',
+      ]),
     ) as { dependencies: Record<string, string>; peerDependencies: Record<string, string> };
-    expect(Object.keys(manifest.dependencies).sort()).toEqual(['@chat/completion-schema', 'zod']);
+    expect(Object.keys(manifest.dependencies)).toEqual(['@chat/completion-schema']);
     expect(manifest.dependencies['@chat/completion-schema']).toMatch(/^\^\d/);
-    expect(manifest.peerDependencies).toEqual({ '@opentelemetry/api': '^1', ioredis: '^5' });
+    expect(manifest.peerDependencies).toEqual({
+      '@opentelemetry/api': '^1',
+      ioredis: '^5.0.0 || ^6.0.0',
+      zod: '^4.0.0',
+    });
   });
 });

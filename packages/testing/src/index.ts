@@ -11,5 +11,11 @@ export {
 } from './redis-cluster.js';
 export { pingRedis, waitForRedis } from './redis-ping.js';
 export { type RedisServer, type StartRedisOptions, spawnRedisProcess, startRedis } from './redis-server.js';
+export {
+  cleanEnv,
+  installScratchProject,
+  runIn,
+  type ScratchProject,
+} from './scratch-project.js';
 export { type AuditedEntry, ackedEntries } from './stream-audit.js';
 export { type Truthy, waitFor } from './wait-for.js';
