@@ -72,6 +72,13 @@ export class StreamRegistry {
     }
     this.redis = withRegistryCommands(client);
     this.logger = childLogger(this.options.logger, { component: 'stream-registry' });
+    if (this.ownsConnection) {
+      // ioredis reconnects by itself and reports each failure as an 'error' event; without a listener it prints
+      // them to the console. A caller-owned client is the caller's to listen to.
+      client.on('error', (error: unknown) => {
+        this.logger.warn({ err: error }, 'stream-registry: connection error');
+      });
+    }
     this.keys = taskKeys(this.options.keyLayout, this.options.keyPrefix);
     const base = (client as Redis).options?.connectionName;
     const readerName = `${base ?? 'chat-stream-registry'}:reader`;
@@ -353,6 +360,11 @@ export class StreamRegistry {
       this.logger.warn({ err: error }, 'stream-registry: closing the shared reader failed');
     }
     if (this.ownsConnection) {
+      // QUIT waits behind queued commands; while Redis is unreachable that would hold close() for every retry.
+      if (this.redis.status !== 'ready') {
+        this.redis.disconnect();
+        return;
+      }
       try {
         await this.redis.quit();
       } catch {
