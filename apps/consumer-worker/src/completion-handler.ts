@@ -1,6 +1,11 @@
 import { PermanentError, RetryableError } from '@chat/completion-consumer';
 import type { Logger, OperationCompleteMessage } from '@chat/completion-schema';
-import type { ActiveTask, StreamRegistry } from '@chat/stream-registry';
+import {
+  type ActiveTask,
+  type CompleteTaskInput,
+  type StreamRegistry,
+  StreamRegistryError,
+} from '@chat/stream-registry';
 import { DEFAULT_SENSITIVE_KEYS, redact } from './redact.js';
 import type { ToolHooks } from './tool-hooks.js';
 
@@ -24,6 +29,9 @@ export interface CompletionHandlerOptions {
     detail: { output?: string; error?: string },
   ) => void;
 }
+
+/** Dead-letter reason of a completion whose output the registry cannot store (over `maxChunkBytes`). */
+export const OUTPUT_TOO_LARGE = 'output_too_large';
 
 /** Error text when a failed operation carries none, as in the original. */
 export const DEFAULT_FAILURE_TEXT = 'Operation failed';
@@ -85,7 +93,7 @@ export function createCompletionHandler(options: CompletionHandlerOptions) {
     if (message.success) {
       await hook?.onSuccess?.({ ...hookContext, result: message.result });
       const output = toolOutputOf(redact(message.result, sensitiveKeys));
-      const changed = await registry.completeTask(task.taskId, {
+      const changed = await complete(task, context.logger, {
         status: 'completed',
         chunks: [{ type: 'tool-output-available', toolCallId: task.toolCallId, output }],
         result: output,
@@ -95,7 +103,7 @@ export function createCompletionHandler(options: CompletionHandlerOptions) {
     } else {
       const errorText = message.error || DEFAULT_FAILURE_TEXT;
       await hook?.onFailure?.({ ...hookContext, error: errorText });
-      const changed = await registry.completeTask(task.taskId, {
+      const changed = await complete(task, context.logger, {
         status: 'failed',
         chunks: [{ type: 'tool-output-error', toolCallId: task.toolCallId, errorText }],
         error: errorText,
@@ -104,4 +112,45 @@ export function createCompletionHandler(options: CompletionHandlerOptions) {
       if (changed) await replicate(task.taskId, context.logger);
     }
   };
+
+  /**
+   * `completeTask`, except that an output the registry refuses as too large to store (`too_large`) fails the
+   * task instead, through the same exactly-once completion with a short error, and dead-letters the entry at once
+   * (`output_too_large`): retrying could never store it, and the task must not stay running until its TTL.
+   */
+  async function complete(task: ActiveTask, logger: Logger, input: CompleteTaskInput): Promise<boolean> {
+    try {
+      return await registry.completeTask(task.taskId, input);
+    } catch (error) {
+      if (!isTooLarge(error)) throw error;
+      const errorText = `The tool output is too large to store (${error.sizeBytes} bytes, over the ${error.limitBytes}-byte cap).`;
+      const changed = await registry
+        .completeTask(task.taskId, {
+          status: 'failed',
+          chunks: [{ type: 'tool-output-error', toolCallId: task.toolCallId, errorText }],
+          error: errorText,
+        })
+        .catch((fallbackError: unknown) => {
+          if (!isTooLarge(fallbackError)) throw fallbackError;
+          // Only an oversized tool call id gets here; nothing can be stored for this task.
+          logger.error(
+            { taskId: task.taskId, err: fallbackError },
+            'even the error of a too-large output cannot be stored; the task stays running',
+          );
+          return false;
+        });
+      if (changed) {
+        options.onOutcome?.('failed', task, { error: errorText });
+        await replicate(task.taskId, logger);
+      }
+      throw new PermanentError(`task ${task.taskId}: ${error.message}`, {
+        reason: OUTPUT_TOO_LARGE,
+        cause: error,
+      });
+    }
+  }
+}
+
+function isTooLarge(error: unknown): error is StreamRegistryError {
+  return StreamRegistryError.isInstance(error) && error.code === 'too_large';
 }

@@ -115,10 +115,41 @@ export const uiMessageChunkSchema = z.union([
 export type UIMessageChunk = z.infer<typeof uiMessageChunkSchema>;
 
 /**
- * Validates a chunk and returns its JSON, or throws `invalid_chunk` naming the problem. Used before anything is
- * written, so a bad chunk never reaches a browser.
+ * Room in {@link MAX_CHUNK_BYTES} for everything of a chunk but its payload: `type`, `toolCallId`, `toolName`,
+ * the optional flags and, escaped, ids of a few kilobytes.
  */
-export function encodeChunk(chunk: unknown): string {
+const CHUNK_ENVELOPE_BYTES = 64 * 1024;
+
+/**
+ * Default cap on one chunk's JSON (and on a stored `result` or `error`), in bytes: twice the completion message
+ * cap plus an envelope allowance, `2 × MAX_MESSAGE_BYTES + 64 KiB` = 2 162 688. Sized so that the tool output of
+ * every message the completion schema accepts fits: an object result's output is `JSON.stringify(result)`, at
+ * most about the message's JSON (the result is part of it), and embedding that string in the chunk escapes each
+ * `"` and `\` to two bytes — at most 2×; a string result's escapes are already paid for in the message, so its
+ * chunk is at most the message's size. Outputs that still grow past it (numbers such as `1e+20` that
+ * `JSON.stringify` writes out in full, a per-tool hook's output) are refused with `too_large`, and the completion
+ * worker then fails the task instead of retrying.
+ */
+export const MAX_CHUNK_BYTES = 2 * MAX_MESSAGE_BYTES + CHUNK_ENVELOPE_BYTES;
+
+/** Throws `too_large` when `text` (a chunk's JSON, a stored result or error) is over `maxBytes` UTF-8 bytes. */
+export function assertFits(text: string, maxBytes: number, what: string, taskId?: string): void {
+  // UTF-8 needs at most 3 bytes per UTF-16 unit, so most values skip the exact count.
+  if (text.length * 3 <= maxBytes) return;
+  const sizeBytes = Buffer.byteLength(text, 'utf8');
+  if (sizeBytes <= maxBytes) return;
+  throw new StreamRegistryError('too_large', `${what} is ${sizeBytes} bytes, over the ${maxBytes}-byte cap`, {
+    taskId,
+    sizeBytes,
+    limitBytes: maxBytes,
+  });
+}
+
+/**
+ * Validates a chunk and returns its JSON, or throws `invalid_chunk` naming the problem (`too_large` when its JSON
+ * is over `maxBytes`). Used before anything is written, so a bad chunk never reaches a browser.
+ */
+export function encodeChunk(chunk: unknown, maxBytes: number = MAX_CHUNK_BYTES): string {
   const parsed = uiMessageChunkSchema.safeParse(chunk);
   if (!parsed.success) {
     const type = typeof chunk === 'object' && chunk !== null ? (chunk as { type?: unknown }).type : undefined;
@@ -128,8 +159,6 @@ export function encodeChunk(chunk: unknown): string {
     );
   }
   const json = JSON.stringify(parsed.data);
-  if (Buffer.byteLength(json) > MAX_MESSAGE_BYTES) {
-    throw new StreamRegistryError('invalid_chunk', `chunk is larger than ${MAX_MESSAGE_BYTES} bytes`);
-  }
+  assertFits(json, maxBytes, `a ${parsed.data.type} chunk`);
   return json;
 }

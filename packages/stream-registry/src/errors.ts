@@ -10,6 +10,7 @@ export type StreamRegistryErrorCode =
   | 'invalid_cursor'
   | 'task_not_running'
   | 'invalid_chunk'
+  | 'too_large'
   | 'invalid_input'
   | 'invalid_options'
   | 'unsupported'
@@ -24,6 +25,10 @@ export interface StreamRegistryErrorDetails {
   cursor?: string;
   /** Oldest entry still in the chunk stream when `cursor_trimmed` (null when the stream is empty). */
   oldestId?: string | null;
+  /** Size in bytes of what was refused when `too_large`. */
+  sizeBytes?: number;
+  /** The cap it broke when `too_large` (`maxChunkBytes`). */
+  limitBytes?: number;
   cause?: unknown;
 }
 
@@ -38,6 +43,8 @@ export class StreamRegistryError extends ChatPipelineError<StreamRegistryErrorCo
   readonly status: string | undefined;
   readonly cursor: string | undefined;
   readonly oldestId: string | null | undefined;
+  readonly sizeBytes: number | undefined;
+  readonly limitBytes: number | undefined;
 
   constructor(code: StreamRegistryErrorCode, message: string, details: StreamRegistryErrorDetails = {}) {
     super(code, message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -45,6 +52,8 @@ export class StreamRegistryError extends ChatPipelineError<StreamRegistryErrorCo
     this.status = details.status;
     this.cursor = details.cursor;
     this.oldestId = details.oldestId;
+    this.sizeBytes = details.sizeBytes;
+    this.limitBytes = details.limitBytes;
     ChatPipelineError.mark(this, MARKER);
   }
 

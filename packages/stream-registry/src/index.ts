@@ -4,6 +4,7 @@ export {
   errorChunkSchema,
   finishChunkSchema,
   finishStepChunkSchema,
+  MAX_CHUNK_BYTES,
   startChunkSchema,
   startStepChunkSchema,
   textDeltaChunkSchema,

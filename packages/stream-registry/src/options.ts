@@ -1,5 +1,6 @@
 import { type Logger, silentLogger } from '@chat/completion-schema';
 import type { Cluster, Redis } from 'ioredis';
+import { MAX_CHUNK_BYTES } from './chunk-schema.js';
 import { StreamRegistryError } from './errors.js';
 
 /** Key naming: `compat` is the Python original's, `cluster` adds `{<task_id>}` hash tags for Redis Cluster. */
@@ -19,6 +20,13 @@ export interface StreamRegistryOptions {
   ttlSeconds?: number;
   /** Approximate cap of each chunk stream (`XADD MAXLEN ~`). @defaultValue 10000 */
   streamMaxLen?: number;
+  /**
+   * Largest chunk JSON, and largest stored `result` or `error`, in bytes; larger ones are refused with
+   * `too_large` before anything is written. The default fits the output of every valid completion message (see
+   * {@link MAX_CHUNK_BYTES} for the derivation).
+   * @defaultValue 2162688 ({@link MAX_CHUNK_BYTES})
+   */
+  maxChunkBytes?: number;
   /** Where the registry reports background trouble (the shared reader). @defaultValue silentLogger */
   logger?: Logger;
   /** Live entries buffered per subscriber before it is cut off with a resume cursor. @defaultValue 1000 */
@@ -51,6 +59,7 @@ export const DEFAULT_STREAM_REGISTRY_OPTIONS = {
   keyPrefix: 'chat:',
   ttlSeconds: 3600,
   streamMaxLen: 10_000,
+  maxChunkBytes: MAX_CHUNK_BYTES,
   subscriberBufferSize: 1000,
   keepAliveMs: 15_000,
   retryMs: 3000,
@@ -71,6 +80,7 @@ export type DefaultedStreamRegistryOptions = Omit<
 const POSITIVE_INTEGERS = [
   'ttlSeconds',
   'streamMaxLen',
+  'maxChunkBytes',
   'subscriberBufferSize',
   'keepAliveMs',
   'retryMs',

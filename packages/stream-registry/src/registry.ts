@@ -1,6 +1,6 @@
 import { childLogger, type Logger } from '@chat/completion-schema';
 import { type Cluster, Redis } from 'ioredis';
-import { encodeChunk, type UIMessageChunk } from './chunk-schema.js';
+import { assertFits, encodeChunk, type UIMessageChunk } from './chunk-schema.js';
 import { ClusterStreamReader } from './cluster-reader.js';
 import { StreamRegistryError } from './errors.js';
 import {
@@ -72,6 +72,13 @@ export class StreamRegistry {
     }
     this.redis = withRegistryCommands(client);
     this.logger = childLogger(this.options.logger, { component: 'stream-registry' });
+    if (this.ownsConnection) {
+      // ioredis reconnects by itself and reports each failure as an 'error' event; without a listener it prints
+      // them to the console. A caller-owned client is the caller's to listen to.
+      client.on('error', (error: unknown) => {
+        this.logger.warn({ err: error }, 'stream-registry: connection error');
+      });
+    }
     this.keys = taskKeys(this.options.keyLayout, this.options.keyPrefix);
     const base = (client as Redis).options?.connectionName;
     const readerName = `${base ?? 'chat-stream-registry'}:reader`;
@@ -227,11 +234,12 @@ export class StreamRegistry {
 
   /**
    * Appends one validated chunk to a running task's stream and returns its entry id. One round trip (one
-   * script). `finish` is refused: only `completeTask` writes it, so a stream holds exactly one.
+   * script). `finish` is refused: only `completeTask` writes it, so a stream holds exactly one. A chunk over
+   * `maxChunkBytes` is refused with `too_large`.
    */
   async publishChunk(taskId: string, chunk: UIMessageChunk): Promise<string> {
     this.assertOpen();
-    const json = encodeChunk(chunk);
+    const json = encodeChunk(chunk, this.options.maxChunkBytes);
     if (chunk.type === 'finish') {
       throw new StreamRegistryError('invalid_chunk', 'finish is written by completeTask only', { taskId });
     }
@@ -255,7 +263,9 @@ export class StreamRegistry {
   /**
    * Completes a running task exactly once, in one script (one round trip): appends `chunks` and a `finish`
    * chunk, stores status, `completed_at` and result/error. Returns false, changing nothing, when the task is
-   * missing or no longer running, so a redelivered completion streams nothing twice.
+   * missing or no longer running, so a redelivered completion streams nothing twice. A chunk, `result` or
+   * `error` over `maxChunkBytes` is refused with `too_large` before anything is written (the task stays
+   * running, so the caller can still fail it with a smaller error).
    */
   async completeTask(taskId: string, input: CompleteTaskInput): Promise<boolean> {
     this.assertOpen();
@@ -265,8 +275,9 @@ export class StreamRegistry {
         `status must be completed or failed, not ${input.status}`,
       );
     }
+    const limit = this.options.maxChunkBytes;
     const chunks = input.chunks.map((chunk) => {
-      const json = encodeChunk(chunk);
+      const json = encodeChunk(chunk, limit);
       if (chunk.type === 'finish') {
         throw new StreamRegistryError('invalid_chunk', 'completeTask adds the finish chunk itself', {
           taskId,
@@ -274,6 +285,8 @@ export class StreamRegistry {
       }
       return json;
     });
+    if (input.result !== undefined) assertFits(input.result, limit, 'the result', taskId);
+    if (input.error !== undefined) assertFits(input.error, limit, 'the error', taskId);
     const done = await this.redis.chatRegComplete_v1(
       this.keys.meta(taskId),
       this.keys.stream(taskId),
@@ -347,6 +360,11 @@ export class StreamRegistry {
       this.logger.warn({ err: error }, 'stream-registry: closing the shared reader failed');
     }
     if (this.ownsConnection) {
+      // QUIT waits behind queued commands; while Redis is unreachable that would hold close() for every retry.
+      if (this.redis.status !== 'ready') {
+        this.redis.disconnect();
+        return;
+      }
       try {
         await this.redis.quit();
       } catch {

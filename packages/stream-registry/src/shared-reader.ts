@@ -60,8 +60,16 @@ export class SharedStreamReader implements LiveReader {
   /** Counts XREAD calls, so a wake-up knows whether the call it targets already ended. */
   private generation = 0;
   private closed = false;
+  /** Rejects when `close()` must unstick the loop; see {@link SharedStreamReader.untilClosed}. */
+  private readonly closedSignal: Promise<never>;
+  private signalClosed: (reason: Error) => void = () => {};
 
-  constructor(private readonly options: SharedStreamReaderOptions) {}
+  constructor(private readonly options: SharedStreamReaderOptions) {
+    this.closedSignal = new Promise<never>((_, reject) => {
+      this.signalClosed = reject;
+    });
+    this.closedSignal.catch(() => {});
+  }
 
   /** Number of streams currently tailed. */
   get size(): number {
@@ -128,10 +136,23 @@ export class SharedStreamReader implements LiveReader {
     for (const tailed of this.streams.values()) for (const sink of tailed.sinks) sink.close();
     this.streams.clear();
     this.wakeSleep?.();
-    // A blocked XREAD never answers QUIT until BLOCK ends; disconnecting drops it at once.
-    this.connection?.disconnect();
+    const connection = this.connection;
     this.connection = undefined;
+    // A connected socket closes and its pending XREAD is rejected, which ends the loop; a reconnecting one has no
+    // socket left to close, so its pending commands would never settle (see untilClosed).
+    if (connection?.status === 'reconnecting') this.signalClosed(new Error('the shared reader is closed'));
+    // A blocked XREAD never answers QUIT until BLOCK ends; disconnecting drops it at once.
+    connection?.disconnect();
     await this.loop?.catch(() => {});
+  }
+
+  /**
+   * `promise`, or a rejection when `close()` finds the connection reconnecting. A command on a connection that
+   * is disconnected while reconnecting never settles (ioredis keeps it to resend after a reconnect that no longer
+   * comes), so without this `close()` would wait forever, while Redis is down, for a loop stuck on it.
+   */
+  private untilClosed<T>(promise: Promise<T>): Promise<T> {
+    return Promise.race([promise, this.closedSignal]);
   }
 
   private ensureLoop(): void {
@@ -191,6 +212,7 @@ export class SharedStreamReader implements LiveReader {
       // Watchdog: a call that outlives BLOCK by this much sits on a dead socket (or a reconnect that re-sent it,
       // or a node that is gone); drop the connection and let the next turn open a fresh one.
       const watchdog = setTimeout(() => {
+        if (this.closed) return;
         this.options.logger.warn(
           { blockMs: this.options.blockMs },
           'stream-registry: XREAD overdue; reconnecting',
@@ -200,7 +222,7 @@ export class SharedStreamReader implements LiveReader {
         stale?.disconnect();
       }, this.options.blockMs + Math.max(1000, this.options.blockMs));
       try {
-        const connection = await this.open();
+        const connection = await this.untilClosed(this.open());
         const groups = this.slotGroups();
         this.generation += 1;
         let delivered: boolean;
@@ -208,18 +230,20 @@ export class SharedStreamReader implements LiveReader {
           this.blocked = true;
           this.wakePending = false;
           const [, , ...rest] = this.xreadArgs(groups[0]!);
-          const reply = (await connection.xread(
-            'COUNT',
-            this.options.readCount,
-            'BLOCK',
-            this.options.blockMs,
-            ...(rest as ['STREAMS', ...string[]]),
+          const reply = (await this.untilClosed(
+            connection.xread(
+              'COUNT',
+              this.options.readCount,
+              'BLOCK',
+              this.options.blockMs,
+              ...(rest as ['STREAMS', ...string[]]),
+            ),
           )) as XReadReply;
           this.blocked = false;
           if (reply) this.fanOut(reply);
           delivered = true;
         } else {
-          delivered = await this.poll(connection, groups);
+          delivered = await this.untilClosed(this.poll(connection, groups));
         }
         clearTimeout(watchdog);
         failures = 0;

@@ -1,5 +1,6 @@
+import { encodeData, MAX_MESSAGE_BYTES } from '@chat/completion-schema';
 import { afterAll, describe, expect, it } from 'vitest';
-import { StreamRegistryError, type UIMessageChunk } from '../src/index.js';
+import { encodeChunk, MAX_CHUNK_BYTES, StreamRegistryError, type UIMessageChunk } from '../src/index.js';
 import { makeRegistry, newTask, openingChunks } from './helpers.js';
 
 function chunksOf(entries: [string, string[]][]): UIMessageChunk[] {
@@ -105,5 +106,78 @@ describe.each(['compat', 'cluster'] as const)('publishChunk and completeTask (%s
     ).rejects.toMatchObject({ code: 'invalid_chunk' });
     expect((await t.registry.getTask(task.taskId))?.status).toBe('running');
     expect(await t.redis.exists(t.registry.keys.stream(task.taskId))).toBe(0);
+  });
+});
+
+describe('chunk size cap', () => {
+  const t = makeRegistry('compat', { ttlSeconds: 300 });
+  afterAll(() => t.close());
+
+  it('accepts a tool output of ~0.95 MiB full of quotes and backslashes (escaping doubles it in the chunk)', async () => {
+    const task = await newTask(t.registry);
+    const output = '"\\'.repeat(Math.floor((0.95 * 1024 * 1024) / 2));
+    const done = await t.registry.completeTask(task.taskId, {
+      status: 'completed',
+      chunks: [{ type: 'tool-output-available', toolCallId: task.toolCallId, output }],
+      result: output,
+    });
+    expect(done).toBe(true);
+    const chunks = chunksOf(
+      (await t.redis.xrange(t.registry.keys.stream(task.taskId), '-', '+')) as [string, string[]][],
+    );
+    expect(chunks).toEqual([
+      { type: 'tool-output-available', toolCallId: task.toolCallId, output },
+      { type: 'finish' },
+    ]);
+    expect((await t.registry.getTask(task.taskId))?.result).toBe(output);
+  });
+});
+
+describe('MAX_CHUNK_BYTES', () => {
+  it('holds the tool output of a message at the cap whose object result is all quotes and backslashes', () => {
+    // The worst case of the derivation: every character of the result's JSON needs escaping in the chunk.
+    const base = { operation_id: 'op', task_id: 't', success: true, error: null };
+    const overhead = Buffer.byteLength(encodeData({ ...base, result: { v: '' } }));
+    // `"` and `\` cost 2 bytes each in the message's JSON.
+    const result = { v: '"\\'.repeat(Math.floor((MAX_MESSAGE_BYTES - overhead) / 4)) };
+    expect(Buffer.byteLength(encodeData({ ...base, result }))).toBeGreaterThan(MAX_MESSAGE_BYTES - 4);
+    const output = JSON.stringify(result);
+    const json = encodeChunk({
+      type: 'tool-output-available',
+      toolCallId: 'c'.repeat(4096),
+      output,
+    });
+    expect(Buffer.byteLength(json)).toBeGreaterThan(2 * MAX_MESSAGE_BYTES - 100);
+    expect(Buffer.byteLength(json)).toBeLessThanOrEqual(MAX_CHUNK_BYTES);
+  });
+
+  it('maxChunkBytes refuses a larger chunk, result or error with too_large, writing nothing', async () => {
+    const small = makeRegistry('compat', { maxChunkBytes: 1000 });
+    try {
+      const task = await newTask(small.registry);
+      const big = 'x'.repeat(1000);
+      const refusals = [
+        small.registry.publishChunk(task.taskId, { type: 'text-delta', id: 't', delta: big }),
+        small.registry.completeTask(task.taskId, {
+          status: 'completed',
+          chunks: [{ type: 'tool-output-available', toolCallId: task.toolCallId, output: big }],
+        }),
+        small.registry.completeTask(task.taskId, { status: 'completed', chunks: [], result: `${big}!` }),
+        small.registry.completeTask(task.taskId, { status: 'failed', chunks: [], error: `${big}!` }),
+      ];
+      for (const refusal of refusals) {
+        const error = await refusal.catch((e: unknown) => e);
+        expect(StreamRegistryError.isInstance(error) && error.code).toBe('too_large');
+        expect(error).toMatchObject({ limitBytes: 1000 });
+        expect((error as StreamRegistryError).sizeBytes).toBeGreaterThan(1000);
+      }
+      expect((await small.registry.getTask(task.taskId))?.status).toBe('running');
+      expect(await small.redis.exists(small.registry.keys.stream(task.taskId))).toBe(0);
+      expect(
+        await small.registry.completeTask(task.taskId, { status: 'completed', chunks: [], result: big }),
+      ).toBe(true);
+    } finally {
+      await small.close();
+    }
   });
 });
