@@ -21,6 +21,14 @@ pnpm exec vitest run --project completion-schema --project completion-publisher 
 pnpm exec vitest run --project consumer-worker test/ioredis-major.test.ts test/create-worker.test.ts \
   --reporter=default --reporter=json --outputFile.json=test-results/vitest-ioredis6-worker.json || status=$?
 unset IOREDIS_MAJOR
+# Node 24 (the active LTS line; Node 20's life ended in April 2026): the library projects and the main job again,
+# with a Node binary from the npm registry (cached by npx after the first run).
+node24="$(npx --yes --package node@24 --call 'command -v node' </dev/null)"
+echo "[node 24] $("$node24" --version): library projects and the demo" >&2
+"$node24" node_modules/vitest/vitest.mjs run --project completion-schema --project completion-publisher \
+  --project completion-consumer --project stream-registry --reporter=default --reporter=json \
+  --outputFile.json=test-results/vitest-node24.json || status=$?
+"$node24" apps/consumer-worker/dist/demo.js || status=$?
 node scripts/summarize-tests.mjs test-results/vitest.json test-results/vitest-ioredis6.json \
-  test-results/vitest-ioredis6-worker.json || status=1
+  test-results/vitest-ioredis6-worker.json test-results/vitest-node24.json || status=1
 exit "$status"
