@@ -3,6 +3,7 @@ import { StreamRegistry } from '@chat/stream-registry';
 import type { RedisServer } from '@chat/testing';
 import { Redis } from 'ioredis';
 import { type AuditResult, auditRun } from './audit.js';
+import { KillLoop } from './kill-loop.js';
 import { PacedProducer } from './producer.js';
 import { measureRecovery, type Recovery } from './recovery.js';
 import { WorkerFleet } from './worker-fleet.js';
@@ -29,6 +30,11 @@ export interface ChaosOptions {
   faults: RedisFault[];
   /** SIGKILL a random worker this often (0 = never). */
   killEveryMs: number;
+  /**
+   * SIGKILL one worker right before each Redis fault (after the kill loop paused), so every fault starts with a
+   * replacement still booting, which the run must wait for before it injects the fault. @defaultValue false
+   */
+  killBeforeFaults?: boolean;
   workers: number;
   /** Extra worker environment. */
   env?: Record<string, string>;
@@ -107,8 +113,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const producer = new PacedProducer(options.server.url, stream);
   const random = seededRandom(options.seed ?? Date.now());
   const recoveries: Recovery[] = [];
-  let killsPaused = false;
   let producing = true;
+  let kills: KillLoop | undefined;
   try {
     await fleet.startAll();
     const expectedDeadLetters = new Map<string, string>();
@@ -121,47 +127,47 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const ordinary = completions.filter((c) => c.expected !== 'poison');
 
     const producingSince = Date.now();
+    const killLoop = new KillLoop(fleet, options.killEveryMs, random, log);
+    kills = killLoop;
     const producing$ = producer.run(ordinary, options.publishSpanMs).finally(() => {
       producing = false;
+      // Kills land under load only; the end state is reached by the workers then running.
+      void killLoop.stop();
     });
-    const killing$ = (async () => {
-      if (options.killEveryMs <= 0) return;
-      while (producing) {
-        await sleep(options.killEveryMs);
-        if (!killsPaused && producing) {
-          const slot = await fleet.killRandom(random);
-          if (slot >= 0) log(`SIGKILL slot ${slot} (kill #${fleet.kills})`);
-        }
-      }
-    })();
     const faulting$ = (async () => {
       for (const [index, fault] of options.faults.entries()) {
         while (producer.published < fault.atFraction * completions.length && producing) await sleep(50);
-        killsPaused = true;
+        // No kill in flight and every slot ready: a replacement still booting would miss the fault unwatched.
+        await killLoop.quiesce({ killFirst: options.killBeforeFaults === true });
         await producer.pause();
-        const watched = fleet.live().filter((m) => m.ready && m.process.child.exitCode === null);
+        const watched = fleet.live();
         if (fault.mode === 'stop') await options.server.stop();
         else await options.server.kill();
         if (fault.outageMs > 0) await sleep(fault.outageMs);
+        const startCalledAt = Date.now();
         await options.server.start();
         const redisStartedAt = Date.now();
         log(`redis ${fault.mode} #${index + 1}: down ${fault.outageMs} ms, back at ${redisStartedAt}`);
         producer.resume();
-        const measured = await measureRecovery(watched, redisStartedAt, index + 1, fault.outageMs);
+        const measured = await measureRecovery(
+          watched,
+          { startCalledAt, redisStartedAt },
+          index + 1,
+          fault.outageMs,
+        );
         recoveries.push(...measured);
         log(`recovery after restart #${index + 1}: ${measured.map((r) => `${r.slot}:${r.ms}ms`).join(' ')}`);
         for (const r of measured)
           if (r.trace) log(`slot ${r.slot} after restart #${index + 1}:\n  ${r.trace.join('\n  ')}`);
-        killsPaused = false;
+        killLoop.resume();
       }
     })();
-    await Promise.all([producing$, killing$, faulting$]);
+    await Promise.all([producing$, faulting$]);
+    await killLoop.stop();
     log(`published ${producer.published} in ${Date.now() - started} ms; ${fleet.kills} kills`);
 
     // End state: every live slot ready, everything delivered, nothing pending, every dead letter written.
-    await Promise.all(
-      fleet.live().map((m) => m.process.waitForLog((l) => l.msg === 'consumer-worker ready', 60_000)),
-    );
+    await fleet.waitForAllReady(60_000);
     const dlq = deadLetterStreamFor(stream);
     let settled = false;
     const deadline = Date.now() + options.settleTimeoutMs;
@@ -206,6 +212,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     log(`final SIGTERM: ${exits.map((e) => `${e.slot}→${e.code} in ${e.ms} ms`).join(', ')}`);
     return report;
   } finally {
+    await kills?.stop();
     producer.close();
     await fleet.killAll();
     await registry.close();

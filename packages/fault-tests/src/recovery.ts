@@ -12,14 +12,23 @@ export interface Recovery {
   trace?: string[];
 }
 
+/** When Redis came back: when its restart began and when it first answered PING. */
+export interface RedisReturn {
+  /** Just before the new redis-server process was spawned: no line after this can predate the restart. */
+  startCalledAt: number;
+  /** When it first answered PING (the zero of every recovery time). */
+  redisStartedAt: number;
+}
+
 /**
  * For each worker that ran before the outage: the time from Redis accepting connections again to that worker's
  * first sign of work, i.e. its first `completion settled` line or its consumer going back to `ready`, whichever
- * comes first (pino's `time` field, so pipe delays do not count).
+ * comes first (pino's `time` field, so pipe delays do not count). A worker may reconnect between the server's
+ * bind and our PING seeing it; such a line counts, as 0 ms, instead of being skipped.
  */
 export async function measureRecovery(
   members: FleetMember[],
-  redisStartedAt: number,
+  { startCalledAt, redisStartedAt }: RedisReturn,
   restart: number,
   outageMs: number,
   timeoutMs = 30_000,
@@ -31,12 +40,12 @@ export async function measureRecovery(
         .waitForLog(
           (l) =>
             typeof l.time === 'number' &&
-            l.time >= redisStartedAt &&
+            l.time >= startCalledAt &&
             (l.msg === 'completion settled' || (l.msg === 'consumer state' && l.state === 'ready')),
           timeoutMs,
         )
         .then(
-          (line) => (line.time as number) - redisStartedAt,
+          (line) => Math.max(0, (line.time as number) - redisStartedAt),
           () => null,
         );
       const trace =

@@ -85,8 +85,25 @@ export async function startTlsRedis(): Promise<TlsRedis> {
     '-extfile',
     'san.ext',
   );
-  const port = await getFreePort();
-  const child: ChildProcess = spawn(
+  const caFile = join(dir, 'ca.crt');
+  const ca = readFileSync(caFile);
+  // The free port may be taken between the probe and redis-server's bind: then it exits, and we try another.
+  for (let attempt = 0; ; attempt++) {
+    const port = await getFreePort();
+    const child = spawnTlsServer(dir, port);
+    const url = `rediss://127.0.0.1:${port}`;
+    if (await answersOverTls(url, ca, child)) return handle(url, port, caFile, ca, child, dir);
+    const exited = child.exitCode !== null || child.signalCode !== null;
+    child.kill('SIGKILL');
+    if (!exited || attempt >= 3) {
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`TLS redis-server on port ${port} did not answer within 10 s`);
+    }
+  }
+}
+
+function spawnTlsServer(dir: string, port: number): ChildProcess {
+  return spawn(
     'redis-server',
     [
       '--port',
@@ -114,9 +131,10 @@ export async function startTlsRedis(): Promise<TlsRedis> {
     ],
     { stdio: 'ignore' },
   );
-  const caFile = join(dir, 'ca.crt');
-  const ca = readFileSync(caFile);
-  const url = `rediss://127.0.0.1:${port}`;
+}
+
+/** Polls until a client trusting `ca` gets PONG (true), or the server exits or 10 s pass (false). */
+async function answersOverTls(url: string, ca: Buffer, child: ChildProcess): Promise<boolean> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     const probe = new Redis(url, {
@@ -134,13 +152,20 @@ export async function startTlsRedis(): Promise<TlsRedis> {
         () => false,
       );
     probe.disconnect();
-    if (ok) break;
-    if (Date.now() > deadline || child.exitCode !== null) {
-      child.kill('SIGKILL');
-      throw new Error('TLS redis-server did not answer within 10 s');
-    }
+    if (ok) return true;
+    if (Date.now() > deadline || child.exitCode !== null || child.signalCode !== null) return false;
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+function handle(
+  url: string,
+  port: number,
+  caFile: string,
+  ca: Buffer,
+  child: ChildProcess,
+  dir: string,
+): TlsRedis {
   return {
     url,
     port,

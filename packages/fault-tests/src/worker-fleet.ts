@@ -10,6 +10,8 @@ export interface FleetMember {
   readonly generation: number;
   readonly process: WorkerProcess;
   ready: boolean;
+  /** Resolves once the process logged `consumer-worker ready`; rejects if it exits first or not within 120 s. */
+  readonly whenReady: Promise<void>;
 }
 
 /**
@@ -40,24 +42,51 @@ export class WorkerFleet {
   /** Starts a new process in `slot` (without waiting for it). */
   spawn(slot: number): FleetMember & { readyPromise(timeoutMs?: number): Promise<void> } {
     const process = spawnWorker({ ...this.env, CONSUMER_NAME: `${this.namePrefix}-${slot}` }, this.script);
-    const member: FleetMember = { slot, generation: this.members.length, process, ready: false };
-    const readyLine = process
+    const whenReady = process
       .waitForLog((l) => l.msg === 'consumer-worker ready', 120_000)
-      .then(
-        () => {
-          member.ready = true;
-        },
-        () => {},
-      );
+      .then(() => {
+        member.ready = true;
+      });
+    whenReady.catch(() => {});
+    const member: FleetMember = { slot, generation: this.members.length, process, ready: false, whenReady };
     this.members.push(member);
     this.current.set(slot, member);
     return {
       ...member,
       readyPromise: async (timeoutMs = 30_000) => {
         await process.waitForLog((l) => l.msg === 'consumer-worker ready', timeoutMs);
-        await readyLine;
+        await whenReady;
       },
     };
+  }
+
+  /**
+   * Waits until the process in every slot has reported ready and still runs, so a fault injected next hits a
+   * fleet whose every member can be watched through it (a replacement still starting would be missed).
+   */
+  async waitForAllReady(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const members = this.live();
+      const left = deadline - Date.now();
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`not every worker slot was ready within ${timeoutMs} ms`)),
+          Math.max(0, left),
+        );
+      });
+      try {
+        await Promise.race([Promise.all(members.map((m) => m.whenReady)), timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+      // A slot replaced meanwhile (another kill) has a new member to wait for.
+      const settled = this.live();
+      if (settled.every((m, i) => m === members[i] && m.ready && running(m))) return;
+      if (settled.some((m) => m.ready && !running(m)))
+        throw new Error(`worker slot ${settled.find((m) => !running(m))?.slot} exited while ready`);
+    }
   }
 
   /** The process now running in each slot. */
@@ -67,7 +96,7 @@ export class WorkerFleet {
 
   /** SIGKILLs the process of a random ready slot and starts a replacement at once; returns the slot or -1. */
   async killRandom(random: () => number = Math.random): Promise<number> {
-    const candidates = this.live().filter((m) => m.ready && m.process.child.exitCode === null);
+    const candidates = this.live().filter((m) => m.ready && running(m));
     if (candidates.length === 0) return -1;
     const victim = candidates[Math.floor(random() * candidates.length)]!;
     victim.process.child.kill('SIGKILL');
@@ -107,4 +136,8 @@ export class WorkerFleet {
       }),
     );
   }
+}
+
+function running(member: FleetMember): boolean {
+  return member.process.child.exitCode === null && member.process.child.signalCode === null;
 }

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { pingRedis } from './redis-ping.js';
-import { type RedisServer, startRedis } from './redis-server.js';
+import { type RedisServer, spawnRedisProcess, startRedis } from './redis-server.js';
 
 describe('startRedis', () => {
   const servers: RedisServer[] = [];
@@ -52,5 +52,22 @@ describe('startRedis', () => {
     const again = new Redis(server.url);
     expect(await again.exists('k')).toBe(0);
     again.disconnect();
+  });
+
+  it('never hands out another process’s server that took the port after the free-port probe', async () => {
+    const squatter = await startRedis();
+    servers.push(squatter);
+    // Our redis-server cannot bind, but the squatter answers PING on the same port at once.
+    await expect(
+      spawnRedisProcess(squatter.port, [
+        '--port',
+        String(squatter.port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+      ]),
+    ).rejects.toThrow(/taken by another redis-server|exited/);
+    expect(await pingRedis(squatter.port)).toBe(true);
   });
 });

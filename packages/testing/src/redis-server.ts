@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getFreePort } from './free-port.js';
-import { waitForRedis } from './redis-ping.js';
+import { redisProcessId, waitForRedis } from './redis-ping.js';
 
 /** Options for {@link startRedis}. */
 export interface StartRedisOptions {
@@ -93,6 +93,11 @@ export async function spawnRedisProcess(
   child.once('exit', () => live.delete(child));
   try {
     await Promise.race([waitForRedis(port, '127.0.0.1', timeoutMs), spawnError]);
+    // A PONG may come from another process's server that took the port after our probe (our child then exits on
+    // the bind); a test must never share that server's keys.
+    const pid = await redisProcessId(port);
+    if (pid !== null && pid !== child.pid)
+      throw new Error(`port ${port} is taken by another redis-server (pid ${pid})`);
   } catch (error) {
     // Never leave a server behind that the caller has no handle to stop.
     child.kill('SIGKILL');
