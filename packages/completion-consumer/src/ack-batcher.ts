@@ -13,6 +13,8 @@ const MAX_IDS_PER_ACK = 500;
  */
 export class AckBatcher {
   private queue: string[] = [];
+  /** The batch of the flush in flight. */
+  private sending: readonly string[] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private failures = 0;
@@ -33,6 +35,11 @@ export class AckBatcher {
   /** Ids queued and not yet acknowledged. */
   get size(): number {
     return this.queue.length;
+  }
+
+  /** Ids not yet acknowledged: queued or in the flush in flight. */
+  ids(): string[] {
+    return this.sending.length ? [...this.sending, ...this.queue] : [...this.queue];
   }
 
   /** Queues `id`; it is acknowledged within `flushMs` (or as soon as Redis is reachable again). */
@@ -66,8 +73,10 @@ export class AckBatcher {
       this.timer = undefined;
     }
     const batch = this.queue.splice(0, MAX_IDS_PER_ACK);
+    this.sending = batch;
     this.flushing = this.send(batch).finally(() => {
       this.flushing = undefined;
+      this.sending = [];
       if (this.queue.length && !this.stopped)
         this.schedule(this.failures ? backoffDelay(this.failures, this.retry) : 0);
     });

@@ -201,7 +201,7 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> {
       }
       try {
         if (ownCursor !== null) {
-          const own = await readOwnPending(this.redis, this.ref, ownCursor, free);
+          const own = await readOwnPending(this.redis, this.ref, ownCursor, free, this.held());
           this.outcomes.markLost(own.deleted);
           ownCursor = own.last;
           for (const entry of own.entries) this.dispatch(entry, 'own-pending');
@@ -220,13 +220,22 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> {
         }
         failures++;
         // Back from an outage, re-read our own pending list first: it is a non-blocking call, so the consumer is
-        // `ready` again as soon as Redis answers (not after a full BLOCK), and it picks up anything it still owns.
+        // `ready` again as soon as Redis answers (not after a full BLOCK), and it picks up what it owns but no
+        // longer holds (for example entries a lost XREADGROUP reply delivered). What it still holds is skipped.
         ownCursor = '0';
         this.setState('degraded');
         this.report(error, 'read failed; retrying');
         await sleep(backoffDelay(failures, this.options.reconnectBackoff), this.stopping.signal);
       }
     }
+  }
+
+  /**
+   * Ids of the entries this process holds: handler running, retry scheduled, ack not yet sent. A recovery read
+   * must skip them: re-delivering one would charge it a delivery (and, for a retry, skip its backoff).
+   */
+  private held(): string[] {
+    return [...this.running.keys(), ...this.claimer.scheduled(), ...this.acks.ids()];
   }
 
   private dispatch(entry: DeliveredEntry, source: EntrySource): void {
