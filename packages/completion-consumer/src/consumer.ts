@@ -306,8 +306,9 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> {
 
   /**
    * Stops reading, waits up to `shutdownTimeoutMs` for running handlers, then aborts their signals (what did not
-   * finish stays pending, to be resumed or claimed), flushes acknowledgements and closes our connections.
-   * Idempotent: every call returns the same promise.
+   * finish stays pending, to be resumed or claimed), flushes acknowledgements until none is left (those queued
+   * during the flush included; at the deadline, at least 1 s for this step, what is left is logged as an error)
+   * and closes our connections. Idempotent: every call returns the same promise.
    */
   close(): Promise<void> {
     this.closePromise ??= this.shutdown();
@@ -315,13 +316,16 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> {
   }
 
   private async shutdown(): Promise<void> {
+    const started = Date.now();
     this.setState('closing');
     this.stopping.abort();
     // Lease renewal keeps running while handlers drain, so a long drain does not hand live work to others.
     for (const timer of this.timers) clearInterval(timer);
     this.claimer.stop();
     for (const wake of this.slotWaiters.splice(0)) wake();
-    await this.reader.interrupt();
+    // Bounded like every step that talks to Redis here: on a frozen server (or one that holds writes) the unblock
+    // would queue behind a command that never returns.
+    await within(this.reader.interrupt(), REDIS_STEP_MS);
     // Bounded: a read stuck on a dead connection is cut by the reader's watchdog at the latest.
     await within(
       this.readLoop?.catch(() => {}),
@@ -340,13 +344,27 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> {
       await within(settled(), Math.min(1_000, Math.max(50, deadline)));
     }
     clearInterval(this.renewTimer);
-    await this.acks.flush();
-    this.acks.stop();
+    // Every ack, including those queued while the final flush runs, until the deadline (never less than a floor,
+    // so a drain that used the whole deadline still gets its acks out).
+    const left = this.options.shutdownTimeoutMs - (Date.now() - started);
+    await this.acks.drain(Math.max(left, MIN_ACK_DRAIN_MS));
     this.reader.close();
-    if (this.ownsRedis) await this.redis.quit().catch(() => this.redis.disconnect());
+    if (this.ownsRedis) {
+      await within(
+        this.redis.quit().catch(() => {}),
+        REDIS_STEP_MS,
+      );
+      this.redis.disconnect();
+    }
     this.setState('closed');
   }
 }
+
+/** Longest `close()` waits for one Redis call of its own (unblocking the reader, QUIT) before moving on. */
+const REDIS_STEP_MS = 1_000;
+
+/** Least time `close()` gives the final ack flush, even when running handlers used up the shutdown deadline. */
+const MIN_ACK_DRAIN_MS = 1_000;
 
 /** Waits for `work` at most `ms`, clearing the timer either way so a closed consumer keeps no process alive. */
 async function within(work: Promise<unknown> | undefined, ms: number): Promise<void> {
