@@ -1,6 +1,6 @@
 import type { Logger } from '@chat/completion-schema';
 import { type BackoffOptions, backoffDelay } from './backoff.js';
-import { errorMessage, isNoGroupError } from './redis-errors.js';
+import { errorMessage, isNoGroupError, sleep } from './redis-errors.js';
 import type { RedisClient } from './scripts.js';
 
 /** Largest number of ids in one XACK; keeps a single command's size and latency bounded. */
@@ -13,6 +13,8 @@ const MAX_IDS_PER_ACK = 500;
  */
 export class AckBatcher {
   private queue: string[] = [];
+  /** The batch of the flush in flight. */
+  private sending: readonly string[] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private failures = 0;
@@ -33,6 +35,11 @@ export class AckBatcher {
   /** Ids queued and not yet acknowledged. */
   get size(): number {
     return this.queue.length;
+  }
+
+  /** Ids not yet acknowledged: queued or in the flush in flight. */
+  ids(): string[] {
+    return this.sending.length ? [...this.sending, ...this.queue] : [...this.queue];
   }
 
   /** Queues `id`; it is acknowledged within `flushMs` (or as soon as Redis is reachable again). */
@@ -66,8 +73,10 @@ export class AckBatcher {
       this.timer = undefined;
     }
     const batch = this.queue.splice(0, MAX_IDS_PER_ACK);
+    this.sending = batch;
     this.flushing = this.send(batch).finally(() => {
       this.flushing = undefined;
+      this.sending = [];
       if (this.queue.length && !this.stopped)
         this.schedule(this.failures ? backoffDelay(this.failures, this.retry) : 0);
     });
@@ -94,7 +103,39 @@ export class AckBatcher {
     }
   }
 
-  /** Stops the timer; queued ids are left for a final {@link AckBatcher.flush}. */
+  /**
+   * The final flush of a shutdown: flushes until nothing is queued or in flight, ids queued meanwhile (a handler
+   * finishing during the flush) included, retrying failed flushes with backoff, for at most `timeoutMs`; then
+   * stops, in the same tick as the last check, so no id can slip in between. Ids left at the deadline are logged
+   * as an error with their count; their entries may stay pending and be delivered again. Returns that count.
+   */
+  async drain(timeoutMs: number): Promise<number> {
+    const expired = new AbortController();
+    const timer = setTimeout(() => expired.abort(), timeoutMs);
+    const deadline = new Promise<void>((resolve) =>
+      expired.signal.addEventListener('abort', () => resolve()),
+    );
+    try {
+      while ((this.queue.length > 0 || this.flushing) && !expired.signal.aborted) {
+        // A send stuck on a dead connection must not hold the shutdown past its deadline.
+        await Promise.race([this.flush(), deadline]);
+        if (this.failures > 0 && this.queue.length > 0 && !this.flushing)
+          await sleep(backoffDelay(this.failures, this.retry), expired.signal);
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+    this.stop();
+    const left = this.queue.length + this.sending.length;
+    if (left > 0)
+      this.logger.error(
+        { count: left },
+        `shutdown deadline reached with ${left} acknowledgement(s) not confirmed; those entries may be delivered again`,
+      );
+    return left;
+  }
+
+  /** Stops the timer; ids queued later are not acknowledged (see {@link AckBatcher.drain}). */
   stop(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);

@@ -1,10 +1,13 @@
 /** Capped exponential backoff with jitter. */
 export interface BackoffOptions {
-  /** Delay after the first failure, in ms. @defaultValue 1000 */
+  /** Delay after the first failure, in ms. @defaultValue 1000 (`backoff`), 100 (`reconnectBackoff`) */
   baseMs: number;
-  /** Upper bound of the delay, in ms. @defaultValue 30000 */
+  /** Upper bound of the delay, in ms. @defaultValue 30000 (`backoff`), 2000 (`reconnectBackoff`) */
   maxMs: number;
-  /** Relative jitter in [0, 1]: the delay is scaled by a random factor in [1 - jitter, 1 + jitter]. @defaultValue 0.2 */
+  /**
+   * Relative jitter in [0, 1]: the delay is scaled by a random factor in [1 - jitter, 1 + jitter].
+   * @defaultValue 0.2 (`backoff`), 0.3 (`reconnectBackoff`)
+   */
   jitter: number;
 }
 

@@ -56,6 +56,11 @@ export class Claimer {
     this.cursor = '0-0';
   }
 
+  /** Ids of entries waiting for their retry here (backoff running, or being claimed back for the retry). */
+  scheduled(): IterableIterator<string> {
+    return this.retryTimers.keys();
+  }
+
   /** Forgets a local retry timer: the entry came back another way. */
   cancelRetry(id: string): void {
     const timer = this.retryTimers.get(id);
@@ -124,8 +129,11 @@ export class Claimer {
 
   private async retryNow(id: string): Promise<void> {
     const host = this.host;
-    this.retryTimers.delete(id);
-    if (host.stopSignal.aborted || host.freeSlots() <= 0 || host.isRunning(id)) return;
+    const fired = this.retryTimers.get(id);
+    if (host.stopSignal.aborted || host.freeSlots() <= 0 || host.isRunning(id)) {
+      this.retryTimers.delete(id);
+      return;
+    }
     try {
       // Claims only if still idle past claimIdleMs, so if another consumer took it first nothing happens.
       const { entries, deleted } = await claimEntries(host.redis, host.ref, host.options.claimIdleMs, [id]);
@@ -133,6 +141,9 @@ export class Claimer {
       for (const entry of entries) host.dispatch(entry, 'retry');
     } catch (error) {
       host.report(error, `could not claim ${id} for its retry; the claim loop will`);
+    } finally {
+      // Listed as scheduled until here, so a recovery read meanwhile does not deliver it a second time.
+      if (this.retryTimers.get(id) === fired) this.retryTimers.delete(id);
     }
   }
 

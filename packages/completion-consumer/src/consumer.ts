@@ -207,7 +207,7 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> {
       }
       try {
         if (ownCursor !== null) {
-          const own = await readOwnPending(this.redis, this.ref, ownCursor, free);
+          const own = await readOwnPending(this.redis, this.ref, ownCursor, free, this.held());
           this.outcomes.markLost(own.deleted);
           ownCursor = own.last;
           for (const entry of own.entries) this.dispatch(entry, 'own-pending');
@@ -226,13 +226,22 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> {
         }
         failures++;
         // Back from an outage, re-read our own pending list first: it is a non-blocking call, so the consumer is
-        // `ready` again as soon as Redis answers (not after a full BLOCK), and it picks up anything it still owns.
+        // `ready` again as soon as Redis answers (not after a full BLOCK), and it picks up what it owns but no
+        // longer holds (for example entries a lost XREADGROUP reply delivered). What it still holds is skipped.
         ownCursor = '0';
         this.setState('degraded');
         this.report(error, 'read failed; retrying');
         await sleep(backoffDelay(failures, this.options.reconnectBackoff), this.stopping.signal);
       }
     }
+  }
+
+  /**
+   * Ids of the entries this process holds: handler running, retry scheduled, ack not yet sent. A recovery read
+   * must skip them: re-delivering one would charge it a delivery (and, for a retry, skip its backoff).
+   */
+  private held(): string[] {
+    return [...this.running.keys(), ...this.claimer.scheduled(), ...this.acks.ids()];
   }
 
   private dispatch(entry: DeliveredEntry, source: EntrySource): void {
@@ -322,8 +331,9 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> {
 
   /**
    * Stops reading, waits up to `shutdownTimeoutMs` for running handlers, then aborts their signals (what did not
-   * finish stays pending, to be resumed or claimed), flushes acknowledgements and closes our connections.
-   * Idempotent: every call returns the same promise.
+   * finish stays pending, to be resumed or claimed), flushes acknowledgements until none is left (those queued
+   * during the flush included; at the deadline, at least 1 s for this step, what is left is logged as an error)
+   * and closes our connections. Idempotent: every call returns the same promise.
    */
   close(): Promise<void> {
     this.closePromise ??= this.shutdown();
@@ -331,13 +341,16 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> {
   }
 
   private async shutdown(): Promise<void> {
+    const started = Date.now();
     this.setState('closing');
     this.stopping.abort();
     // Lease renewal keeps running while handlers drain, so a long drain does not hand live work to others.
     for (const timer of this.timers) clearInterval(timer);
     this.claimer.stop();
     for (const wake of this.slotWaiters.splice(0)) wake();
-    await this.reader.interrupt();
+    // Bounded like every step that talks to Redis here: on a frozen server (or one that holds writes) the unblock
+    // would queue behind a command that never returns.
+    await within(this.reader.interrupt(), REDIS_STEP_MS);
     // Bounded: a read stuck on a dead connection is cut by the reader's watchdog at the latest.
     await within(
       this.readLoop?.catch(() => {}),
@@ -356,13 +369,27 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> {
       await within(settled(), Math.min(1_000, Math.max(50, deadline)));
     }
     clearInterval(this.renewTimer);
-    await this.acks.flush();
-    this.acks.stop();
+    // Every ack, including those queued while the final flush runs, until the deadline (never less than a floor,
+    // so a drain that used the whole deadline still gets its acks out).
+    const left = this.options.shutdownTimeoutMs - (Date.now() - started);
+    await this.acks.drain(Math.max(left, MIN_ACK_DRAIN_MS));
     this.reader.close();
-    if (this.ownsRedis) await this.redis.quit().catch(() => this.redis.disconnect());
+    if (this.ownsRedis) {
+      await within(
+        this.redis.quit().catch(() => {}),
+        REDIS_STEP_MS,
+      );
+      this.redis.disconnect();
+    }
     this.setState('closed');
   }
 }
+
+/** Longest `close()` waits for one Redis call of its own (unblocking the reader, QUIT) before moving on. */
+const REDIS_STEP_MS = 1_000;
+
+/** Least time `close()` gives the final ack flush, even when running handlers used up the shutdown deadline. */
+const MIN_ACK_DRAIN_MS = 1_000;
 
 /** Waits for `work` at most `ms`, clearing the timer either way so a closed consumer keeps no process alive. */
 async function within(work: Promise<unknown> | undefined, ms: number): Promise<void> {

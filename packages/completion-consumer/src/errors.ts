@@ -53,10 +53,17 @@ export class RetryableError extends ChatPipelineError<'retryable_error'> {
   }
 }
 
-/** The consumer options are invalid (for example a dead-letter stream in another hash slot). */
+/**
+ * The consumer options are invalid (a number out of its range, a dead-letter stream in another hash slot, …);
+ * the message names the option and what is allowed.
+ */
 export class ConsumerOptionsError extends ChatPipelineError<'invalid_options'> {
-  constructor(message: string) {
+  /** The offending option, dotted for nested ones (`reconnectBackoff.maxMs`); undefined when not one option. */
+  readonly option: string | undefined;
+
+  constructor(message: string, options: { option?: string } = {}) {
     super('invalid_options', message);
+    this.option = options.option;
     ChatPipelineError.mark(this, OPTIONS_MARKER);
   }
 

@@ -20,6 +20,7 @@ export {
   type DeadLetterOptions,
   type HandlerContext,
   MAX_BLOCK_MS,
+  MAX_TIMER_MS,
   type MessageHandler,
   type ResolvedConsumerOptions,
   resolveConsumerOptions,

@@ -37,7 +37,7 @@ export type MessageHandler = (message: OperationCompleteMessage, context: Handle
 export interface DeadLetterOptions {
   /** Dead-letter stream key; must share the source stream's hash slot. @defaultValue deadLetterStreamFor(stream) */
   stream?: string;
-  /** Approximate length cap of the dead-letter stream (`MAXLEN ~`); 0 = uncapped. @defaultValue 100000 */
+  /** Approximate length cap of the dead-letter stream (`MAXLEN ~`), a whole number; 0 = uncapped. @defaultValue 100000 */
   maxLen?: number;
 }
 
@@ -55,31 +55,38 @@ export interface ConsumerOptions {
   consumer?: string;
   /** The message handler. */
   handler: MessageHandler;
-  /** Most handlers running at once; reads never fetch more than the free slots. @defaultValue 16 */
+  /** Most handlers running at once (a whole number ≥ 1); reads never fetch more than the free slots. @defaultValue 16 */
   concurrency?: number;
-  /** Handler runs before an entry is dead-lettered with `max_deliveries`. @defaultValue 5 */
+  /** Handler runs before an entry is dead-lettered with `max_deliveries` (a whole number ≥ 1). @defaultValue 5 */
   maxDeliveries?: number;
-  /** Idle time after which another consumer may claim a pending entry, in ms. @defaultValue 60000 */
+  /** Idle time after which another consumer may claim a pending entry, in whole ms ≥ 1. @defaultValue 60000 */
   claimIdleMs?: number;
-  /** How often the claim loop walks the pending list, in ms. @defaultValue 5000 */
+  /** How often the claim loop walks the pending list, in whole ms ≥ 1. @defaultValue 5000 */
   claimIntervalMs?: number;
-  /** BLOCK of each XREADGROUP, in ms; capped at 5000. @defaultValue 5000 */
+  /** BLOCK of each XREADGROUP, in whole ms ≥ 1 (0 would block forever); capped at 5000. @defaultValue 5000 */
   blockMs?: number;
-  /** Retry backoff of failed entries (the effective delay is at most `claimIdleMs`). @defaultValue { baseMs: 1000, maxMs: 30000, jitter: 0.2 } */
+  /**
+   * Retry backoff of failed entries (the effective delay is at most `claimIdleMs`); `baseMs <= maxMs`, 0 retries
+   * at once. @defaultValue { baseMs: 1000, maxMs: 30000, jitter: 0.2 }
+   */
   backoff?: Partial<BackoffOptions>;
-  /** Backoff between attempts while Redis is unreachable. @defaultValue { baseMs: 100, maxMs: 5000, jitter: 0.3 } */
+  /**
+   * Backoff between attempts while Redis is unreachable; capped low so the consumer is back within seconds of
+   * Redis returning. `baseMs` and `maxMs` at least 1 (0 would retry in a tight loop), `baseMs <= maxMs`.
+   * @defaultValue { baseMs: 100, maxMs: 2000, jitter: 0.3 }
+   */
   reconnectBackoff?: Partial<BackoffOptions>;
-  /** How long `close()` waits for running handlers before aborting their signals, in ms. @defaultValue 10000 */
+  /** How long `close()` waits for running handlers before aborting their signals, in whole ms ≥ 0. @defaultValue 10000 */
   shutdownTimeoutMs?: number;
-  /** Delete other consumers idle this long with no pending entries, in ms; 0 disables. @defaultValue 3600000 */
+  /** Delete other consumers idle this long with no pending entries, in whole ms; 0 disables. @defaultValue 3600000 */
   consumerTimeoutMs?: number;
   /** Dead-letter stream settings. @defaultValue { stream: deadLetterStreamFor(stream), maxLen: 100000 } */
   deadLetter?: DeadLetterOptions;
-  /** Longest an acknowledgement waits to be batched with others, in ms. @defaultValue 2 */
+  /** Longest an acknowledgement waits to be batched with others, in whole ms ≥ 0. @defaultValue 2 */
   ackFlushMs?: number;
   /** Optional pino-compatible logger; the consumer never writes to the console. @defaultValue silentLogger */
   logger?: Logger;
-  /** Size cap of an entry's `data`; larger entries are dead-lettered as `too_large`. @defaultValue MAX_MESSAGE_BYTES (1 MiB) */
+  /** Size cap of an entry's `data`, in bytes; larger entries are dead-lettered as `too_large`. @defaultValue MAX_MESSAGE_BYTES (1048576, 1 MiB) */
   maxMessageBytes?: number;
 }
 
@@ -97,7 +104,7 @@ export interface ResolvedConsumerOptions
  * Defaults of {@link ConsumerOptions}, defined once. `consumer` and `deadLetter.stream` depend on the host and the
  * stream and are filled in by {@link resolveConsumerOptions}.
  */
-export const DEFAULT_CONSUMER_OPTIONS = {
+export const DEFAULT_CONSUMER_OPTIONS = Object.freeze({
   /** @defaultValue 'chat:completions' */
   stream: DEFAULT_COMPLETION_STREAM,
   /** @defaultValue 'chat_consumers' */
@@ -113,9 +120,9 @@ export const DEFAULT_CONSUMER_OPTIONS = {
   /** @defaultValue 5000 */
   blockMs: 5_000,
   /** @defaultValue { baseMs: 1000, maxMs: 30000, jitter: 0.2 } */
-  backoff: { baseMs: 1_000, maxMs: 30_000, jitter: 0.2 } as BackoffOptions,
+  backoff: Object.freeze({ baseMs: 1_000, maxMs: 30_000, jitter: 0.2 }) as Readonly<BackoffOptions>,
   /** Capped at 2 s so a consumer resumes within a few seconds of Redis coming back. @defaultValue { baseMs: 100, maxMs: 2000, jitter: 0.3 } */
-  reconnectBackoff: { baseMs: 100, maxMs: 2_000, jitter: 0.3 } as BackoffOptions,
+  reconnectBackoff: Object.freeze({ baseMs: 100, maxMs: 2_000, jitter: 0.3 }) as Readonly<BackoffOptions>,
   /** @defaultValue 10000 */
   shutdownTimeoutMs: 10_000,
   /** @defaultValue 3600000 */
@@ -126,63 +133,138 @@ export const DEFAULT_CONSUMER_OPTIONS = {
   ackFlushMs: 2,
   /** @defaultValue 1048576 */
   maxMessageBytes: MAX_MESSAGE_BYTES,
-} as const;
+} as const);
 
 /** Most BLOCK we allow: a longer one delays close and hides a dead connection from the watchdog for longer. */
 export const MAX_BLOCK_MS = 5_000;
+
+/**
+ * Longest delay a Node.js timer honours (2^31 - 1 ms). A longer one fires after 1 ms instead, which would turn
+ * a period into a busy loop, so every option that ends up in a timer is bounded by it.
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
 
 /** The part of a key Redis Cluster hashes. */
 function slotKey(key: string): string {
   return hashTagOf(key) ?? key;
 }
 
-function positive(name: string, value: number, allowZero = false): number {
-  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0))
-    throw new ConsumerOptionsError(
-      `${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${value}`,
-    );
+/** An allowed range of a numeric option. */
+interface Range {
+  min: number;
+  max: number;
+  /** Whole numbers only: the value is used where a fraction would be floored or rejected by Redis. */
+  integer: boolean;
+  unit?: string;
+}
+
+function rangeText({ min, max, integer, unit }: Range): string {
+  const kind = integer ? 'an integer' : 'a number';
+  const bounds = max >= Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
+  return `${kind} ${bounds}${unit ? ` (${unit})` : ''}`;
+}
+
+function inRange(name: string, value: unknown, range: Range): number {
+  const ok =
+    typeof value === 'number' &&
+    Number.isFinite(value) &&
+    value >= range.min &&
+    value <= range.max &&
+    (!range.integer || Number.isInteger(value));
+  if (!ok)
+    throw new ConsumerOptionsError(`${name} must be ${rangeText(range)}, got ${describe(value)}`, {
+      option: name,
+    });
+  return value as number;
+}
+
+function describe(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}
+
+/** A count: a whole number of at least `min`. */
+function count(name: string, value: unknown, min: number): number {
+  return inRange(name, value, { min, max: Number.MAX_SAFE_INTEGER, integer: true });
+}
+
+/** A duration used in timers: whole milliseconds from `min` to {@link MAX_TIMER_MS}. */
+function duration(name: string, value: unknown, min: number): number {
+  return inRange(name, value, { min, max: MAX_TIMER_MS, integer: true, unit: 'ms' });
+}
+
+/**
+ * A backoff: `minDelayMs` is the least `baseMs` and `maxMs` may be (1 where a delay of 0 would retry in a tight
+ * loop), `baseMs <= maxMs`, `jitter` in [0, 1].
+ */
+function backoffOptions(name: string, value: Partial<BackoffOptions>, minDelayMs: number): BackoffOptions {
+  const baseMs = duration(`${name}.baseMs`, value.baseMs, minDelayMs);
+  const maxMs = duration(`${name}.maxMs`, value.maxMs, minDelayMs);
+  if (baseMs > maxMs)
+    throw new ConsumerOptionsError(`${name}.baseMs (${baseMs}) must not exceed ${name}.maxMs (${maxMs})`, {
+      option: `${name}.baseMs`,
+    });
+  const jitter = inRange(`${name}.jitter`, value.jitter, { min: 0, max: 1, integer: false });
+  return { baseMs, maxMs, jitter };
+}
+
+function nonEmpty(option: string, value: unknown): string {
+  if (typeof value !== 'string' || value === '')
+    throw new ConsumerOptionsError(`${option} must be a non-empty string, got ${describe(value)}`, {
+      option,
+    });
   return value;
 }
 
-/** Applies {@link DEFAULT_CONSUMER_OPTIONS} and validates; throws {@link ConsumerOptionsError}. */
+/**
+ * Applies {@link DEFAULT_CONSUMER_OPTIONS} and validates every option in one place, so a bad value fails at
+ * construction with a {@link ConsumerOptionsError} naming the option and its allowed range, instead of a
+ * consumer that reads nothing (`concurrency: 0.5`) or retries in a tight loop (`reconnectBackoff.maxMs: 0`).
+ */
 export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsumerOptions {
   const d = DEFAULT_CONSUMER_OPTIONS;
-  if (typeof options.handler !== 'function') throw new ConsumerOptionsError('handler must be a function');
-  if (!options.redis && !options.url) throw new ConsumerOptionsError('pass either redis (a client) or url');
-  const stream = options.stream ?? d.stream;
-  const deadLetterStream = options.deadLetter?.stream ?? deadLetterStreamFor(stream);
+  if (typeof options.handler !== 'function')
+    throw new ConsumerOptionsError('handler must be a function', { option: 'handler' });
+  if (!options.redis && !options.url)
+    throw new ConsumerOptionsError('pass either redis (a client) or url', { option: 'redis' });
+  const stream = nonEmpty('stream', options.stream ?? d.stream);
+  const deadLetterStream = nonEmpty(
+    'deadLetter.stream',
+    options.deadLetter?.stream ?? deadLetterStreamFor(stream),
+  );
   if (slotKey(deadLetterStream) !== slotKey(stream))
     throw new ConsumerOptionsError(
       `dead-letter stream ${deadLetterStream} must share the hash slot of ${stream}; use deadLetterStreamFor()`,
+      { option: 'deadLetter.stream' },
     );
-  const claimIdleMs = positive('claimIdleMs', options.claimIdleMs ?? d.claimIdleMs);
-  const backoff = { ...d.backoff, ...options.backoff };
   return {
     redis: options.redis,
     url: options.url,
     stream,
-    group: options.group ?? d.group,
-    consumer: options.consumer ?? `${hostname()}-${process.pid}`,
+    group: nonEmpty('group', options.group ?? d.group),
+    consumer: nonEmpty('consumer', options.consumer ?? `${hostname()}-${process.pid}`),
     handler: options.handler,
-    concurrency: Math.floor(positive('concurrency', options.concurrency ?? d.concurrency)),
-    maxDeliveries: Math.floor(positive('maxDeliveries', options.maxDeliveries ?? d.maxDeliveries)),
-    claimIdleMs,
-    claimIntervalMs: positive('claimIntervalMs', options.claimIntervalMs ?? d.claimIntervalMs),
-    blockMs: Math.min(MAX_BLOCK_MS, positive('blockMs', options.blockMs ?? d.blockMs)),
-    backoff: {
-      baseMs: positive('backoff.baseMs', backoff.baseMs, true),
-      maxMs: positive('backoff.maxMs', backoff.maxMs, true),
-      jitter: positive('backoff.jitter', backoff.jitter, true),
-    },
-    reconnectBackoff: { ...d.reconnectBackoff, ...options.reconnectBackoff },
-    shutdownTimeoutMs: positive('shutdownTimeoutMs', options.shutdownTimeoutMs ?? d.shutdownTimeoutMs, true),
-    consumerTimeoutMs: positive('consumerTimeoutMs', options.consumerTimeoutMs ?? d.consumerTimeoutMs, true),
+    concurrency: count('concurrency', options.concurrency ?? d.concurrency, 1),
+    maxDeliveries: count('maxDeliveries', options.maxDeliveries ?? d.maxDeliveries, 1),
+    claimIdleMs: duration('claimIdleMs', options.claimIdleMs ?? d.claimIdleMs, 1),
+    claimIntervalMs: duration('claimIntervalMs', options.claimIntervalMs ?? d.claimIntervalMs, 1),
+    // BLOCK 0 would block forever; above MAX_BLOCK_MS is capped, as documented.
+    blockMs: Math.min(MAX_BLOCK_MS, duration('blockMs', options.blockMs ?? d.blockMs, 1)),
+    // 0 is allowed here: a retry at once, still bounded by maxDeliveries.
+    backoff: backoffOptions('backoff', { ...d.backoff, ...options.backoff }, 0),
+    // Not 0: while Redis is down that would retry reads and acks in a tight loop.
+    reconnectBackoff: backoffOptions(
+      'reconnectBackoff',
+      { ...d.reconnectBackoff, ...options.reconnectBackoff },
+      1,
+    ),
+    shutdownTimeoutMs: duration('shutdownTimeoutMs', options.shutdownTimeoutMs ?? d.shutdownTimeoutMs, 0),
+    consumerTimeoutMs: count('consumerTimeoutMs', options.consumerTimeoutMs ?? d.consumerTimeoutMs, 0),
     deadLetter: {
       stream: deadLetterStream,
-      maxLen: positive('deadLetter.maxLen', options.deadLetter?.maxLen ?? d.deadLetterMaxLen, true),
+      maxLen: count('deadLetter.maxLen', options.deadLetter?.maxLen ?? d.deadLetterMaxLen, 0),
     },
-    ackFlushMs: positive('ackFlushMs', options.ackFlushMs ?? d.ackFlushMs, true),
+    ackFlushMs: duration('ackFlushMs', options.ackFlushMs ?? d.ackFlushMs, 0),
     logger: options.logger ?? silentLogger,
-    maxMessageBytes: positive('maxMessageBytes', options.maxMessageBytes ?? d.maxMessageBytes),
+    maxMessageBytes: count('maxMessageBytes', options.maxMessageBytes ?? d.maxMessageBytes, 1),
   };
 }

@@ -23,7 +23,7 @@ const SCRIPTS = {
   chatConsumerDeadLetter_v1: { lua: deadLetter, numberOfKeys: 2 },
   chatConsumerDefer_v1: { lua: defer, numberOfKeys: 1 },
   chatConsumerDeleteIdle_v1: { lua: deleteIdleConsumer, numberOfKeys: 1 },
-  chatConsumerOwnPending_v1: { lua: ownPending, numberOfKeys: 1 },
+  chatConsumerOwnPending_v2: { lua: ownPending, numberOfKeys: 1 },
   chatConsumerRenewLease_v1: { lua: renewLease, numberOfKeys: 1 },
   chatConsumerReplay_v1: { lua: replayDeadLetter, numberOfKeys: 2 },
   chatConsumerSafeTrim_v1: { lua: safeTrim, numberOfKeys: 1 },

@@ -57,18 +57,23 @@ export async function claimEntries(
   return { entries: withCounts(entries, counts), deleted };
 }
 
-/** Re-reads this consumer's own pending entries after `after` (XREADGROUP from an id), `last` = null at the end. */
+/**
+ * Re-delivers this consumer's own pending entries after `after` (`'0'` for the start), at most `count`, skipping
+ * `skip`: the ids this process still holds, which must not be charged another delivery. `last` is the position
+ * to continue from, null at the end of the list.
+ */
 export async function readOwnPending(
   redis: RedisClient,
   ref: GroupRef,
   after: string,
   count: number,
+  skip: readonly string[],
 ): Promise<{ entries: DeliveredEntry[]; deleted: string[]; last: string | null }> {
   const [entries, counts, deleted, last] = (await runScript(
     redis,
-    'chatConsumerOwnPending_v1',
+    'chatConsumerOwnPending_v2',
     [ref.stream],
-    [ref.group, ref.consumer, count, after],
+    [ref.group, ref.consumer, count, after, ...skip],
   )) as [RawEntry[], unknown[], string[], string | null];
   return { entries: withCounts(entries, counts), deleted, last: last || null };
 }

@@ -93,3 +93,23 @@ export function spawnFixture(
   });
   return { child, lines };
 }
+
+/** Delivery count of one pending entry (XPENDING does not change it), or undefined when it is not pending. */
+export async function deliveryCount(
+  redis: Redis,
+  stream: string,
+  group: string,
+  id: string,
+): Promise<number | undefined> {
+  const rows = (await redis.xpending(stream, group, id, id, 1)) as [string, string, number, number][];
+  return rows[0] === undefined ? undefined : Number(rows[0][3]);
+}
+
+/** A promise with its resolve function, for handlers that wait until the test lets them go. */
+export function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve: () => void = () => {};
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}

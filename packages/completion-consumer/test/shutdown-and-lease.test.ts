@@ -1,7 +1,8 @@
+import { startRedis } from '@chat/testing';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { CompletionConsumer } from '../src/index.js';
-import { names, pendingCount, publish, spawnFixture, startConsumer, waitFor } from './helpers.js';
+import { deferred, names, pendingCount, publish, spawnFixture, startConsumer, waitFor } from './helpers.js';
 
 describe('graceful close and lease renewal', () => {
   const redis = new Redis(inject('redisUrl'));
@@ -121,5 +122,105 @@ describe('graceful close and lease renewal', () => {
     // Before the fix a forgotten race timer kept the process alive for BLOCK + watchdog + 1 s (11 s here).
     expect(Date.now() - closedAt).toBeLessThan(3_000);
     expect(fixture.child.exitCode).toBe(0);
+  });
+});
+
+describe('the final ack flush', () => {
+  it('acknowledges an ack queued while the final flush is in flight', async () => {
+    // Its own server: CLIENT PAUSE holds every writer on it.
+    const server = await startRedis();
+    const redis = new Redis(server.url);
+    const { stream, group } = names('final-flush');
+    const releaseLate = deferred();
+    const started: string[] = [];
+    let consumer: CompletionConsumer | undefined;
+    try {
+      consumer = await startConsumer(
+        {
+          url: server.url,
+          stream,
+          group,
+          concurrency: 2,
+          claimIdleMs: 60_000,
+          // Long enough that the first ack is still queued when close() reaches its final flush.
+          ackFlushMs: 60_000,
+          shutdownTimeoutMs: 100,
+          handler: async (m) => {
+            started.push(m.operation_id);
+            // op-1 ignores the shutdown signal and finishes only when the test says so.
+            if (m.operation_id === 'op-1') await releaseLate.promise;
+          },
+        },
+        [],
+      );
+      const processed: string[] = [];
+      consumer.on('processed', (info) => processed.push(info.entryId));
+      await publish(redis, stream, 2);
+      await waitFor(() => processed.length === 1, 10_000, 'first handler done, its ack queued');
+      await waitFor(() => started.length === 2, 10_000, 'both handlers started');
+      expect(await pendingCount(redis, stream, group)).toBe(2);
+      // Writes wait on the server from now on, so the final flush's XACK stays in flight until UNPAUSE.
+      await redis.client('PAUSE', 30_000, 'WRITE');
+      const closing = consumer.close();
+      await waitFor(
+        async () => /flags=\w*b\w* .*cmd=xack/.test((await redis.client('LIST')) as string),
+        20_000,
+        'the final XACK waiting on the paused server',
+      );
+      // Its ack is queued while the final flush is in flight.
+      releaseLate.resolve();
+      await waitFor(() => processed.length === 2, 10_000, 'second handler done, its ack queued');
+      await redis.client('UNPAUSE');
+      await closing;
+      expect(await pendingCount(redis, stream, group)).toBe(0);
+    } finally {
+      await redis.client('UNPAUSE').catch(() => {});
+      await consumer?.close();
+      redis.disconnect();
+      await server.stop({ removeData: true });
+    }
+  });
+
+  it('logs how many acks were left when the deadline passes before they could be sent', async () => {
+    const server = await startRedis();
+    const redis = new Redis(server.url);
+    const { stream, group } = names('final-flush-deadline');
+    const errors: { count?: number; msg?: string }[] = [];
+    const logger = {
+      debug: () => {},
+      info: () => {},
+      warn: () => {},
+      error: (obj: unknown, msg?: string) => errors.push({ ...(obj as { count?: number }), msg }),
+    };
+    let consumer: CompletionConsumer | undefined;
+    try {
+      consumer = await startConsumer(
+        {
+          url: server.url,
+          stream,
+          group,
+          logger,
+          ackFlushMs: 60_000,
+          shutdownTimeoutMs: 100,
+          handler: async () => {},
+        },
+        [],
+      );
+      const processed = new Promise<void>((resolve) => consumer?.once('processed', () => resolve()));
+      await publish(redis, stream, 1);
+      await processed;
+      // The ack can never be sent before the deadline: every write waits on the server.
+      await redis.client('PAUSE', 60_000, 'WRITE');
+      await consumer.close();
+      expect(consumer.state).toBe('closed');
+      const left = errors.find((e) => e.count !== undefined);
+      expect(left?.count).toBe(1);
+      expect(left?.msg).toMatch(/1 acknowledgement/);
+    } finally {
+      await redis.client('UNPAUSE').catch(() => {});
+      await consumer?.close();
+      redis.disconnect();
+      await server.stop({ removeData: true });
+    }
   });
 });

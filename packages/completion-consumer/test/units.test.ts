@@ -3,9 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { Histogram } from '../src/histogram.js';
 import {
   backoffDelay,
+  type ConsumerOptions,
   ConsumerOptionsError,
   DEFAULT_CONSUMER_OPTIONS,
   deadLetterFields,
+  MAX_TIMER_MS,
   PermanentError,
   RetryableError,
   resolveConsumerOptions,
@@ -68,6 +70,79 @@ describe('options', () => {
     expect(resolveConsumerOptions({ url: 'redis://x', handler, stream: 'a:{x}' }).deadLetter.stream).toBe(
       'a:{x}:dlq',
     );
+  });
+});
+
+describe('options are validated at construction', () => {
+  const handler = async () => {};
+  const base = { url: 'redis://x', handler };
+  const rejects = (options: Partial<ConsumerOptions>, option: string, allowed: RegExp) => {
+    let caught: unknown;
+    try {
+      resolveConsumerOptions({ ...base, ...options });
+    } catch (error) {
+      caught = error;
+    }
+    expect(ConsumerOptionsError.isInstance(caught), `${option} was accepted`).toBe(true);
+    const error = caught as ConsumerOptionsError;
+    expect(error.code).toBe('invalid_options');
+    expect(error.option).toBe(option);
+    expect(error.message).toContain(option);
+    expect(error.message).toMatch(allowed);
+  };
+
+  it('concurrency: 0.5 (which used to floor to 0 and read nothing forever) and other non-integers', () => {
+    rejects({ concurrency: 0.5 }, 'concurrency', /an integer >= 1, got 0\.5/);
+    rejects({ concurrency: 0 }, 'concurrency', /an integer >= 1/);
+    rejects({ concurrency: '16' as unknown as number }, 'concurrency', /got "16"/);
+    rejects({ maxDeliveries: 2.5 }, 'maxDeliveries', /an integer >= 1/);
+    rejects({ maxMessageBytes: 0 }, 'maxMessageBytes', /an integer >= 1/);
+    rejects({ deadLetter: { maxLen: -1 } }, 'deadLetter.maxLen', /an integer >= 0/);
+    rejects({ consumerTimeoutMs: Number.NaN }, 'consumerTimeoutMs', /got NaN/);
+  });
+
+  it('durations: whole milliseconds, positive where 0 would spin, within what a timer honours', () => {
+    rejects({ claimIdleMs: 0 }, 'claimIdleMs', /from 1 to 2147483647 \(ms\)/);
+    rejects({ claimIntervalMs: 0 }, 'claimIntervalMs', /from 1 to 2147483647/);
+    rejects({ claimIntervalMs: MAX_TIMER_MS + 1 }, 'claimIntervalMs', /from 1 to 2147483647/);
+    rejects({ blockMs: 0 }, 'blockMs', /from 1 to/);
+    rejects({ blockMs: 100.5 }, 'blockMs', /an integer/);
+    rejects({ ackFlushMs: -1 }, 'ackFlushMs', /from 0 to/);
+    rejects({ shutdownTimeoutMs: Number.POSITIVE_INFINITY }, 'shutdownTimeoutMs', /from 0 to/);
+  });
+
+  it('reconnectBackoff: validated like backoff, and never 0 (a tight loop while Redis is down)', () => {
+    rejects({ reconnectBackoff: { maxMs: 0 } }, 'reconnectBackoff.maxMs', /from 1 to/);
+    rejects({ reconnectBackoff: { baseMs: 0 } }, 'reconnectBackoff.baseMs', /from 1 to/);
+    rejects({ reconnectBackoff: { jitter: 2 } }, 'reconnectBackoff.jitter', /a number from 0 to 1/);
+    rejects(
+      { reconnectBackoff: { baseMs: 5_000, maxMs: 100 } },
+      'reconnectBackoff.baseMs',
+      /must not exceed reconnectBackoff\.maxMs \(100\)/,
+    );
+  });
+
+  it('backoff: base <= max, jitter in [0, 1]; 0 (retry at once) stays allowed', () => {
+    rejects({ backoff: { baseMs: 5_000, maxMs: 100 } }, 'backoff.baseMs', /must not exceed backoff\.maxMs/);
+    rejects({ backoff: { jitter: -0.1 } }, 'backoff.jitter', /from 0 to 1/);
+    rejects({ backoff: { baseMs: 1.5 } }, 'backoff.baseMs', /an integer/);
+    expect(resolveConsumerOptions({ ...base, backoff: { baseMs: 0, maxMs: 0 } }).backoff).toEqual({
+      baseMs: 0,
+      maxMs: 0,
+      jitter: 0.2,
+    });
+  });
+
+  it('names: non-empty strings', () => {
+    rejects({ group: '' }, 'group', /non-empty string/);
+    rejects({ consumer: '' }, 'consumer', /non-empty string/);
+  });
+
+  it('the defaults themselves pass, and cannot be changed at run time', () => {
+    const o = resolveConsumerOptions(base);
+    expect(o.reconnectBackoff).toEqual(DEFAULT_CONSUMER_OPTIONS.reconnectBackoff);
+    expect(Object.isFrozen(DEFAULT_CONSUMER_OPTIONS)).toBe(true);
+    expect(Object.isFrozen(DEFAULT_CONSUMER_OPTIONS.reconnectBackoff)).toBe(true);
   });
 });
 

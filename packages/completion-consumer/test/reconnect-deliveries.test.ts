@@ -1,0 +1,173 @@
+import { type RedisServer, startRedis } from '@chat/testing';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CompletionConsumer, ConsumerState } from '../src/index.js';
+import { readOwnPending } from '../src/stream-entries.js';
+import { deferred, deliveryCount, names, pendingCount, publish, startConsumer, waitFor } from './helpers.js';
+
+/**
+ * Recovery from a lost connection re-reads the consumer's own pending list; it must not charge a delivery to
+ * entries this process still holds (handler running) or has scheduled (waiting for a retry backoff).
+ */
+describe('reconnecting does not charge deliveries for entries the consumer holds', () => {
+  let server: RedisServer;
+  let redis: Redis;
+  const consumers: CompletionConsumer[] = [];
+  beforeAll(async () => {
+    // AOF, so a restart keeps the stream, the group and its pending list: the consumer resumes, not recreates.
+    server = await startRedis({ appendOnly: true, appendFsync: 'always' });
+    redis = new Redis(server.url, { maxRetriesPerRequest: null, retryStrategy: () => 50 });
+    redis.on('error', () => {});
+  });
+  afterAll(async () => {
+    await Promise.all(consumers.map((c) => c.close()));
+    redis.disconnect();
+    await server.stop({ removeData: true });
+  });
+
+  /** Resolves once the consumer has gone `degraded` and come back `ready` (its recovery read succeeded). */
+  function recovered(consumer: CompletionConsumer): Promise<void> {
+    return new Promise((resolve) => {
+      let degraded = false;
+      const onState = (state: ConsumerState) => {
+        if (state === 'degraded') degraded = true;
+        if (state === 'ready' && degraded) {
+          consumer.off('state', onState);
+          resolve();
+        }
+      };
+      consumer.on('state', onState);
+    });
+  }
+
+  it('a handler running while Redis (AOF) is stopped and started again is delivered once and runs once', async () => {
+    const { stream, group } = names('held-restart');
+    const release = deferred();
+    const started = deferred();
+    const counts: number[] = [];
+    const consumer = await startConsumer(
+      {
+        url: server.url,
+        stream,
+        group,
+        claimIdleMs: 60_000,
+        handler: async (_m, ctx) => {
+          counts.push(ctx.deliveryCount);
+          started.resolve();
+          await release.promise;
+        },
+      },
+      consumers,
+    );
+    const [id] = await publish(redis, stream, 1);
+    await started.promise;
+    const back = recovered(consumer);
+    await server.stop();
+    await waitFor(() => consumer.state === 'degraded', 15_000, 'degraded');
+    await server.start();
+    await back;
+    expect(await deliveryCount(redis, stream, group, id as string)).toBe(1);
+    release.resolve();
+    await waitFor(async () => (await pendingCount(redis, stream, group)) === 0, 15_000, 'acked');
+    expect(counts).toEqual([1]);
+  });
+
+  it('a burst of CLIENT KILLs while a handler runs leaves its delivery count at 1 and runs it once', async () => {
+    const { stream, group } = names('held-kill');
+    const release = deferred();
+    const started = deferred();
+    const counts: number[] = [];
+    const consumer = await startConsumer(
+      {
+        url: server.url,
+        stream,
+        group,
+        claimIdleMs: 60_000,
+        handler: async (_m, ctx) => {
+          counts.push(ctx.deliveryCount);
+          started.resolve();
+          await release.promise;
+        },
+      },
+      consumers,
+    );
+    const [id] = await publish(redis, stream, 1);
+    await started.promise;
+    const back = recovered(consumer);
+    // Kill every connection but the test's own (the consumer's command connection and its blocking reader),
+    // again and again, until the reader gives up on its read and the consumer goes through its recovery.
+    const deadline = Date.now() + 20_000;
+    let kills = 0;
+    while (consumer.state !== 'degraded' && Date.now() < deadline) {
+      await redis.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+      kills++;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(consumer.state, `after ${kills} kills`).toBe('degraded');
+    await back;
+    expect(await deliveryCount(redis, stream, group, id as string)).toBe(1);
+    release.resolve();
+    await waitFor(async () => (await pendingCount(redis, stream, group)) === 0, 15_000, 'acked');
+    expect(counts).toEqual([1]);
+  });
+
+  it('an entry waiting for its retry backoff is not delivered early by a reconnect', async () => {
+    const { stream, group } = names('deferred-restart');
+    const counts: number[] = [];
+    const consumer = await startConsumer(
+      {
+        url: server.url,
+        stream,
+        group,
+        claimIdleMs: 60_000,
+        // Far longer than the test: the entry must still be waiting for it when the test ends.
+        backoff: { baseMs: 50_000, maxMs: 50_000, jitter: 0 },
+        handler: async (_m, ctx) => {
+          counts.push(ctx.deliveryCount);
+          throw new Error('not yet');
+        },
+      },
+      consumers,
+    );
+    const retried = new Promise<void>((resolve) => consumer.once('retry', () => resolve()));
+    const [id] = await publish(redis, stream, 1);
+    await retried;
+    const back = recovered(consumer);
+    await server.stop();
+    await waitFor(() => consumer.state === 'degraded', 15_000, 'degraded');
+    await server.start();
+    await back;
+    expect(await deliveryCount(redis, stream, group, id as string)).toBe(1);
+    expect(counts).toEqual([1]);
+  });
+
+  it('the own-pending read pages through the whole list, re-delivers each entry not held once and skips the held', async () => {
+    const { stream, group } = names('own-pages');
+    const ref = { stream, group, consumer: 'me' };
+    await redis.xgroup('CREATE', stream, group, '0', 'MKSTREAM');
+    const ids = await publish(redis, stream, 10);
+    await redis.xreadgroup('GROUP', group, 'me', 'COUNT', 10, 'STREAMS', stream, '>');
+    const held = [ids[0], ids[1], ids[4], ids[9]] as string[];
+    const trimmed = ids[6] as string;
+    await redis.xdel(stream, trimmed);
+    const delivered: string[] = [];
+    const lost: string[] = [];
+    let calls = 0;
+    for (let after: string | null = '0'; after !== null; calls++) {
+      const page = await readOwnPending(redis, ref, after, 2, held);
+      expect(page.entries.length).toBeLessThanOrEqual(2);
+      for (const entry of page.entries) {
+        expect(entry.deliveryCount).toBe(2);
+        delivered.push(entry.id);
+      }
+      lost.push(...page.deleted);
+      after = page.last;
+    }
+    const expected = ids.filter((id) => !held.includes(id) && id !== trimmed);
+    expect(delivered).toEqual(expected);
+    expect(lost).toEqual([trimmed]);
+    expect(calls).toBeLessThanOrEqual(4);
+    for (const id of held) expect(await deliveryCount(redis, stream, group, id)).toBe(1);
+    expect(await deliveryCount(redis, stream, group, trimmed)).toBeUndefined();
+  });
+});
