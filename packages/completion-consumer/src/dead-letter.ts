@@ -7,6 +7,7 @@ export type DeadLetterReason =
   | 'schema_violation'
   | 'missing_data_field'
   | 'too_large'
+  | 'too_deep'
   | 'unsupported_version'
   | 'max_deliveries'
   | 'permanent_error'

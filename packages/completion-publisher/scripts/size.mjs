@@ -18,7 +18,8 @@ const result = await esbuild.build({
   loader: { '.lua': 'text' },
 });
 const code = result.outputFiles[0].contents;
-const budget = 10 * 1024;
+// 11 KiB: schema_version stamping, cycle/depth refusals and connection-error causes took 9.6 KiB past 10.
+const budget = 11 * 1024;
 console.log(
   `@chat/completion-publisher: ${code.length} bytes minified ESM (${gzipSync(code).length} gzipped), ` +
     `dependencies external; budget ${budget} bytes`,

@@ -1,10 +1,11 @@
 import {
   ChatPipelineError,
+  type MessageTooDeepError,
   type MessageTooLargeError,
   type MessageValidationError,
 } from '@chat/completion-schema';
 
-/** Codes of the errors this package adds on top of the schema package's `schema_violation` and `too_large`. */
+/** Codes of the errors this package adds on top of the schema package's `schema_violation`, `too_large`, `too_deep`. */
 export type PublishErrorCode =
   | 'invalid_options'
   | 'invalid_batch'
@@ -31,7 +32,7 @@ export class PublisherOptionsError extends ChatPipelineError<'invalid_options'> 
 /** One message of a batch that failed validation, by its position in the array given to `publishMany`. */
 export interface BatchFailure {
   index: number;
-  error: MessageValidationError | MessageTooLargeError;
+  error: MessageValidationError | MessageTooLargeError | MessageTooDeepError;
 }
 
 const BATCH_MARKER = 'chat.pipeline.error.invalid_batch';
@@ -65,8 +66,10 @@ export class InvalidBatchError extends ChatPipelineError<'invalid_batch'> {
 const UNAVAILABLE_MARKER = 'chat.pipeline.error.redis_unavailable';
 
 /**
- * Redis could not be reached (refused, closed, gave up reconnecting). Whether the entry was written is unknown
- * when the connection dropped mid-command; with idempotency on, retrying is safe.
+ * Redis could not be reached (refused, closed, gave up reconnecting). The message names the server (`host:port`)
+ * and why; `cause` is the underlying error, for a connection created from `url` the socket's own (its `code` is
+ * e.g. `ECONNREFUSED`). Whether the entry was written is unknown when the connection dropped mid-command; with
+ * idempotency on, retrying is safe.
  */
 export class RedisUnavailableError extends ChatPipelineError<'redis_unavailable'> {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -149,15 +152,31 @@ export class PublisherClosedError extends ChatPipelineError<'publisher_closed'> 
   }
 }
 
+/** Where a publish went, for error messages: the server and its connection's last error, if any. */
+export interface ConnectionContext {
+  /** `host:port` (or the socket path, or `Redis Cluster`). */
+  endpoint: string;
+  /** The last error the connection reported since it was last ready (e.g. `connect ECONNREFUSED …`). */
+  connectionError?: Error | undefined;
+}
+
 /**
  * Turns what ioredis rejected with into one of our typed errors. ioredis is only a peer dependency, so errors
- * are recognised by name and message rather than by importing its classes.
+ * are recognised by name and message rather than by importing its classes. A command that gave up because the
+ * connection is down says only that ("Reached the max retries per request limit"), so the connection's own error
+ * becomes the message and the `cause`.
  */
-export function toPublishError(error: unknown, timeoutMs: number): ChatPipelineError {
+export function toPublishError(
+  error: unknown,
+  timeoutMs: number,
+  context: ConnectionContext,
+): ChatPipelineError {
   if (ChatPipelineError.isInstance(error)) return error;
   const err = error instanceof Error ? error : new Error(String(error));
   if (err.name === 'ReplyError')
     return new RedisCommandError(`Redis refused the command: ${err.message}`, { cause: err });
   if (err.message === 'Command timed out') return new PublishTimeoutError(timeoutMs, { cause: err });
-  return new RedisUnavailableError(`Redis is unavailable: ${err.message}`, { cause: err });
+  const cause = context.connectionError ?? err;
+  const why = cause === err ? err.message : `${cause.message} (${err.message})`;
+  return new RedisUnavailableError(`Redis at ${context.endpoint} is unavailable: ${why}`, { cause });
 }

@@ -1,6 +1,7 @@
 // Re-exported so a producer needs one import for the message type and the errors it may catch.
 export {
   ChatPipelineError,
+  MessageTooDeepError,
   MessageTooLargeError,
   MessageValidationError,
   type OperationCompleteInput,

@@ -62,6 +62,11 @@ export interface PublisherOptions {
   /** Add `published_at` (ISO 8601, now) to messages that do not carry one. @defaultValue `true` */
   stampPublishedAt?: boolean;
   /**
+   * Add `schema_version` (`SCHEMA_VERSION` of the schema package this publisher was built with, `"MAJOR.MINOR"`)
+   * to messages that do not carry one, as the compatibility policy asks of producers. @defaultValue `true`
+   */
+  stampSchemaVersion?: boolean;
+  /**
    * Add the active OpenTelemetry span's `traceparent` to messages that do not carry one, when the optional peer
    * `@opentelemetry/api` is installed. @defaultValue `true`
    */
@@ -78,6 +83,7 @@ export interface DefaultedPublisherOptions {
   timeoutMs: number;
   maxMessageBytes: number;
   stampPublishedAt: boolean;
+  stampSchemaVersion: boolean;
   traceContext: boolean;
 }
 
@@ -103,6 +109,8 @@ export const DEFAULT_PUBLISHER_OPTIONS: Readonly<DefaultedPublisherOptions> = Ob
   maxMessageBytes: MAX_MESSAGE_BYTES,
   /** @defaultValue `true` */
   stampPublishedAt: true,
+  /** @defaultValue `true`: readers learn which contract minor a message was written against. */
+  stampSchemaVersion: true,
   /** @defaultValue `true`: a no-op unless `@opentelemetry/api` is installed and a span is active. */
   traceContext: true,
 }) as Readonly<DefaultedPublisherOptions>;
@@ -154,6 +162,7 @@ export function resolvePublisherOptions(options: PublisherOptions): DefaultedPub
     timeoutMs: positiveInteger('timeoutMs', options.timeoutMs ?? d.timeoutMs),
     maxMessageBytes: positiveInteger('maxMessageBytes', options.maxMessageBytes ?? d.maxMessageBytes),
     stampPublishedAt: options.stampPublishedAt ?? d.stampPublishedAt,
+    stampSchemaVersion: options.stampSchemaVersion ?? d.stampSchemaVersion,
     traceContext: options.traceContext ?? d.traceContext,
   };
 }

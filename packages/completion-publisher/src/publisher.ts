@@ -1,12 +1,12 @@
 import {
+  ChatPipelineError,
   encodeData,
   keySlot,
-  MessageTooLargeError,
-  MessageValidationError,
   type OperationCompleteInput,
   PartitionOptionsError,
   partitionFor,
   partitionStreams,
+  SCHEMA_VERSION,
 } from '@chat/completion-schema';
 import { type Cluster, Redis } from 'ioredis';
 import { withDeadline } from './deadline.js';
@@ -45,6 +45,8 @@ export class CompletionPublisher {
   private readonly ownsClient: boolean;
   private readonly maxLenArgs: string[];
   private closing: Promise<void> | undefined;
+  /** The last error our own connection reported since it was last ready: the cause a failed publish names. */
+  private connectionError: Error | undefined;
 
   constructor(options: PublisherOptions) {
     if ((options.redis === undefined) === (options.url === undefined))
@@ -75,8 +77,14 @@ export class CompletionPublisher {
         // …but give up after one reconnect attempt: a producer wants a prompt error it can retry, not a queue.
         maxRetriesPerRequest: 1,
       });
-      // Failures reach callers through publish(); without a listener ioredis would print them to the console.
-      this.client.on('error', () => {});
+      // Failures reach callers through publish(), naming this error; without a listener ioredis would print them.
+      this.client
+        .on('error', (error: Error) => {
+          this.connectionError = error;
+        })
+        .on('ready', () => {
+          this.connectionError = undefined;
+        });
       this.ownsClient = true;
     }
     const client = this.client as Client & Record<string, unknown>;
@@ -87,7 +95,7 @@ export class CompletionPublisher {
   /**
    * Validates and publishes one message; resolves to its stream entry id (the first entry's id when this
    * `operation_id` was already published within the idempotency window). One round trip.
-   * @throws MessageValidationError, MessageTooLargeError (nothing sent); RedisUnavailableError,
+   * @throws MessageValidationError, MessageTooLargeError, MessageTooDeepError (nothing sent); RedisUnavailableError,
    * PublishTimeoutError, RedisCommandError, PublisherClosedError.
    */
   async publish(message: OperationCompleteInput): Promise<string> {
@@ -133,8 +141,10 @@ export class CompletionPublisher {
       try {
         encoded.push(this.encode(message, traceparent, now));
       } catch (error) {
-        if (!MessageValidationError.isInstance(error) && !MessageTooLargeError.isInstance(error)) throw error;
-        failures.push({ index, error });
+        // Every typed error encoding throws is a verdict on the message (schema_violation, too_large, too_deep, or
+        // a code a newer schema adds); anything else is a bug and propagates.
+        if (!ChatPipelineError.isInstance(error)) throw error;
+        failures.push({ index, error: error as BatchFailure['error'] });
       }
     });
     if (failures.length > 0) throw new InvalidBatchError(failures, messages.length);
@@ -234,13 +244,18 @@ export class CompletionPublisher {
     return this.options.traceContext ? activeTraceparent() : Promise.resolve(undefined);
   }
 
-  /** Adds `published_at` and the active `traceparent` where the message has none, then validates and encodes. */
+  /**
+   * Adds `schema_version`, `published_at` and the active `traceparent` where the message has none, then validates
+   * and encodes.
+   */
   private encode(
     message: OperationCompleteInput,
     traceparent: string | undefined,
     now = new Date().toISOString(),
   ): string {
     const additions: Partial<OperationCompleteInput> = {};
+    if (this.options.stampSchemaVersion && message?.schema_version === undefined)
+      additions.schema_version = SCHEMA_VERSION;
     if (this.options.stampPublishedAt && message?.published_at === undefined) additions.published_at = now;
     if (traceparent !== undefined && message?.traceparent === undefined) additions.traceparent = traceparent;
     const stamped = Object.keys(additions).length > 0 ? { ...message, ...additions } : message;
@@ -263,9 +278,19 @@ export class CompletionPublisher {
     try {
       return await withDeadline(work(), this.options.timeoutMs);
     } catch (error) {
-      throw toPublishError(error, this.options.timeoutMs);
+      throw toPublishError(error, this.options.timeoutMs, {
+        endpoint: endpointOf(this.client),
+        connectionError: this.connectionError,
+      });
     }
   }
+}
+
+/** The server a client talks to, for error messages: `host:port`, a socket path, or `Redis Cluster`. */
+function endpointOf(client: Client): string {
+  if ((client as Cluster).isCluster === true) return 'Redis Cluster';
+  const { host, port, path } = (client as Redis).options;
+  return path || `${host}:${port}`;
 }
 
 /** Creates a {@link CompletionPublisher}; see {@link PublisherOptions}. */

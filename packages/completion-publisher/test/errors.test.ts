@@ -4,6 +4,8 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import {
   ChatPipelineError,
   createPublisher,
+  InvalidBatchError,
+  MessageTooDeepError,
   MessageTooLargeError,
   MessageValidationError,
   PublisherClosedError,
@@ -43,6 +45,48 @@ describe('bad input', () => {
     expect((error as MessageTooLargeError).code).toBe('too_large');
     expect((error as MessageTooLargeError).sizeBytes).toBeGreaterThan(1000);
     expect(await redis.exists(stream)).toBe(0);
+  });
+
+  it('rejects a cyclic result with a validation error naming the cycle, at once, and sends nothing', async () => {
+    const stream = `${uniquePrefix('cycle')}completions`;
+    const publisher = createPublisher({ redis, stream });
+    const result: Record<string, unknown> = { agent: { nodes: [] as unknown[] } };
+    (result.agent as { nodes: unknown[] }).nodes.push(result.agent);
+    const cyclic = { ...message, result } as never;
+    const error = await settleWithin(publisher.publish(cyclic), 10_000);
+    expect(error).toHaveProperty('error');
+    const thrown = (error as { error: MessageValidationError }).error;
+    expect(MessageValidationError.isInstance(thrown)).toBe(true);
+    expect(thrown.message).toContain('result.agent.nodes.0: refers back to result.agent: a cycle');
+    const batch = await settleWithin(publisher.publishMany([message, cyclic]), 10_000);
+    const batchError = (batch as { error: InvalidBatchError }).error;
+    expect(InvalidBatchError.isInstance(batchError)).toBe(true);
+    expect(batchError.failures.map((f) => [f.index, f.error.code])).toEqual([[1, 'schema_violation']]);
+    expect(await redis.exists(stream, publishedMarkerKey(stream, message.operation_id))).toBe(0);
+  });
+
+  it('rejects a result nested 200 000 levels with too_deep, in publish and publishMany, and sends nothing', async () => {
+    const stream = `${uniquePrefix('deep')}completions`;
+    const publisher = createPublisher({ redis, stream });
+    const result: Record<string, unknown> = {};
+    let node = result;
+    for (let level = 1; level < 200_000; level++) node = node.next = {} as Record<string, unknown>;
+    const deep = { ...message, result } as never;
+    const error = await publisher.publish(deep).catch((e: unknown) => e);
+    expect(MessageTooDeepError.isInstance(error)).toBe(true);
+    expect(error).toMatchObject({ code: 'too_deep', depth: 200_000, limitDepth: 128 });
+    const batch = (await publisher.publishMany([deep]).catch((e: unknown) => e)) as InvalidBatchError;
+    expect(batch.failures[0]!.error.code).toBe('too_deep');
+    expect(await redis.exists(stream, publishedMarkerKey(stream, message.operation_id))).toBe(0);
+  });
+
+  it('says what result may be when it is an array', async () => {
+    const publisher = createPublisher({ redis, stream: `${uniquePrefix('array')}completions` });
+    const error = await publisher.publish({ ...message, result: [1, 2] } as never).catch((e: unknown) => e);
+    expect(MessageValidationError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toBe(
+      'invalid operation-complete message: result: must be a JSON object, a string or null; got an array',
+    );
   });
 
   it.each([
@@ -97,6 +141,26 @@ describe('Redis down', () => {
     const { error } = outcome as { error: unknown };
     expect(isRedisDown(error)).toBe(true);
     await publisher.close();
+  });
+
+  it('names the server and the cause (ECONNREFUSED) when nothing listens on the URL', async () => {
+    const port = await getFreePort();
+    // A deadline far above a refused connect's few milliseconds, so the refusal (not the deadline) answers.
+    const publisher = createPublisher({ url: `redis://127.0.0.1:${port}`, timeoutMs: 10_000 });
+    try {
+      for (const attempt of [() => publisher.publish(message), () => publisher.publishMany([message])]) {
+        const error = await attempt().catch((e: unknown) => e);
+        expect(RedisUnavailableError.isInstance(error)).toBe(true);
+        expect((error as Error).message).toMatch(
+          new RegExp(
+            `^Redis at 127\\.0\\.0\\.1:${port} is unavailable: connect ECONNREFUSED 127\\.0\\.0\\.1:${port}`,
+          ),
+        );
+        expect((error as Error).cause).toMatchObject({ code: 'ECONNREFUSED' });
+      }
+    } finally {
+      await publisher.close();
+    }
   });
 
   it('Redis stopped mid-test: our connection and a caller-owned one both fail typed, never hang', async () => {

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { decode } from '@chat/completion-schema';
+import { decode, SCHEMA_VERSION } from '@chat/completion-schema';
 import { uniquePrefix } from '@chat/testing';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -25,7 +25,12 @@ describe('publish', () => {
   for (const { name, json } of fixtures) {
     it(`writes ${name} byte for byte as the Python producer does (stamping off)`, async () => {
       const stream = `${uniquePrefix('fixture')}completions`;
-      const publisher = createPublisher({ redis, stream, stampPublishedAt: false });
+      const publisher = createPublisher({
+        redis,
+        stream,
+        stampPublishedAt: false,
+        stampSchemaVersion: false,
+      });
       const id = await publisher.publish(JSON.parse(json));
       expect(await readData(redis, stream, id)).toBe(json);
     });
@@ -37,11 +42,30 @@ describe('publish', () => {
       const decoded = decode(['data', await readData(redis, stream, id)]);
       expect(decoded.ok).toBe(true);
       if (!decoded.ok) return;
-      const { published_at, ...rest } = decoded.message;
+      const { published_at, schema_version, ...rest } = decoded.message;
       expect(rest).toEqual(JSON.parse(json));
       expect(Number.isNaN(Date.parse(published_at as string))).toBe(false);
+      expect(schema_version).toBe(SCHEMA_VERSION);
     });
   }
+
+  it('stamps schema_version (the contract it was built against) unless the caller set it or turned it off', async () => {
+    const stream = `${uniquePrefix('version')}completions`;
+    const message = { operation_id: 'op', task_id: 't', success: true };
+    const on = createPublisher({ redis, stream, idempotency: false });
+    const off = createPublisher({ redis, stream, idempotency: false, stampSchemaVersion: false });
+    const stamped = JSON.parse(await readData(redis, stream, await on.publish(message)));
+    const kept = JSON.parse(
+      await readData(redis, stream, await on.publish({ ...message, schema_version: '1.0' })),
+    );
+    const [many] = await on.publishMany([message]);
+    const bare = JSON.parse(await readData(redis, stream, await off.publish(message)));
+    expect(SCHEMA_VERSION).toBe('1.1');
+    expect(stamped.schema_version).toBe(SCHEMA_VERSION);
+    expect(kept.schema_version).toBe('1.0');
+    expect(JSON.parse(await readData(redis, stream, many!)).schema_version).toBe(SCHEMA_VERSION);
+    expect(bare).not.toHaveProperty('schema_version');
+  });
 
   it('keeps a published_at and a traceparent the caller gives', async () => {
     const stream = `${uniquePrefix('trace')}completions`;

@@ -1,7 +1,8 @@
 import type { z } from 'zod';
-import { DATA_FIELD, MAX_MESSAGE_BYTES, SCHEMA_MAJOR_VERSION } from './constants.js';
-import { MessageTooLargeError, MessageValidationError } from './errors.js';
+import { DATA_FIELD, MAX_MESSAGE_BYTES, MAX_RESULT_DEPTH, SCHEMA_MAJOR_VERSION } from './constants.js';
+import { MessageTooDeepError, MessageTooLargeError, MessageValidationError } from './errors.js';
 import { isValidMessageFast } from './fast-validate.js';
+import { formatPath, inspectJson } from './json-inspect.js';
 import {
   type OperationCompleteInput,
   type OperationCompleteMessage,
@@ -15,6 +16,7 @@ export type DecodeErrorCode =
   | 'invalid_json'
   | 'schema_violation'
   | 'too_large'
+  | 'too_deep'
   | 'unsupported_version';
 
 /** A decode failure: a code to branch on and a one-line detail for a human. */
@@ -77,18 +79,55 @@ function canonical(parsed: OperationCompleteMessage, input: unknown): OperationC
   return out as OperationCompleteMessage;
 }
 
-/** Validates `input` and returns it as a canonical message; throws {@link MessageValidationError}. */
+/**
+ * The error for a `result` that no recursive code may walk: nested deeper than {@link MAX_RESULT_DEPTH}, or (from
+ * a caller's object, never from JSON) containing itself. Checked iteratively, before zod's recursive `z.json()`.
+ */
+function unwalkableResult(input: unknown): MessageTooDeepError | MessageValidationError | undefined {
+  if (typeof input !== 'object' || input === null) return undefined;
+  const { result } = input as Record<string, unknown>;
+  if (typeof result !== 'object' || result === null) return undefined;
+  const problem = inspectJson(result, MAX_RESULT_DEPTH);
+  if (problem?.kind === 'too_deep') return new MessageTooDeepError(problem.depth, MAX_RESULT_DEPTH);
+  if (problem?.kind !== 'cycle') return undefined;
+  const issue: z.core.$ZodIssue = {
+    code: 'custom',
+    path: ['result', ...problem.path],
+    message: `refers back to ${formatPath(['result', ...problem.target])}: a cycle, which JSON cannot hold`,
+  };
+  return new MessageValidationError(summarizeIssues([issue]), [issue]);
+}
+
+/**
+ * Validates `input` and returns it as a canonical message.
+ * @throws MessageValidationError when it breaks the contract (a cyclic `result` included, naming the cycle's
+ * path); MessageTooDeepError when `result` nests deeper than {@link MAX_RESULT_DEPTH}.
+ */
 export function parseMessage(input: OperationCompleteInput): OperationCompleteMessage {
   if (isValidMessageFast(input)) return canonical(input as OperationCompleteMessage, input);
+  const refused = unwalkableResult(input);
+  if (refused) throw refused;
   const parsed = operationCompleteSchema.safeParse(input);
   if (!parsed.success)
     throw new MessageValidationError(summarizeIssues(parsed.error.issues), parsed.error.issues);
   return canonical(parsed.data, input);
 }
 
-/** Serialises a message to its wire JSON, validating it and enforcing the size cap. */
+/** Serialises a message to its wire JSON, validating it and enforcing the size cap and the depth limit. */
 export function encodeData(input: OperationCompleteInput, options: CodecOptions = {}): string {
-  const json = JSON.stringify(parseMessage(input));
+  const message = parseMessage(input);
+  let json: string;
+  try {
+    json = JSON.stringify(message);
+  } catch (error) {
+    // Unknown fields are kept unchecked; one holding a cycle, a BigInt or extreme nesting cannot be serialised.
+    const issue: z.core.$ZodIssue = {
+      code: 'custom',
+      path: [],
+      message: `cannot be serialised as JSON: ${(error as Error)?.message ?? String(error)}`,
+    };
+    throw new MessageValidationError(summarizeIssues([issue]), [issue]);
+  }
   const limit = options.maxBytes ?? MAX_MESSAGE_BYTES;
   // Byte length is at most 3× the UTF-16 length, so most messages skip the exact count.
   if (json.length * 3 > limit) {
@@ -100,7 +139,8 @@ export function encodeData(input: OperationCompleteInput, options: CodecOptions 
 
 /**
  * Encodes a message as the field/value list for XADD: `['data', json]`.
- * @throws MessageValidationError when the message breaks the contract; MessageTooLargeError over the cap.
+ * @throws MessageValidationError when the message breaks the contract; MessageTooLargeError over the size cap;
+ * MessageTooDeepError when `result` nests deeper than {@link MAX_RESULT_DEPTH}.
  */
 export function encode(
   input: OperationCompleteInput,
@@ -172,11 +212,17 @@ export function decode(fields: unknown, options: CodecOptions = {}): DecodeResul
     }
     if (isValidMessageFast(json))
       return { ok: true, message: canonical(json as OperationCompleteMessage, json) };
+    const refused = unwalkableResult(json);
+    if (refused) {
+      return MessageTooDeepError.isInstance(refused)
+        ? fail('too_deep', refused.message)
+        : fail('schema_violation', summarizeIssues(refused.issues));
+    }
     const parsed = operationCompleteSchema.safeParse(json);
     if (!parsed.success) return fail('schema_violation', summarizeIssues(parsed.error.issues));
     return { ok: true, message: canonical(parsed.data, json) };
   } catch (error) {
-    // Deeply nested input can exhaust the stack inside validation; that is bad input, not a crash.
+    // A last guard: whatever throws inside validation is bad input, not a crash.
     return fail(
       'schema_violation',
       `message could not be validated: ${(error as Error)?.message ?? String(error)}`,

@@ -76,3 +76,27 @@ export class MessageTooLargeError extends ChatPipelineError<'too_large'> {
     return ChatPipelineError.hasMarker(error, TOO_LARGE_MARKER);
   }
 }
+
+const TOO_DEEP_MARKER = 'chat.pipeline.error.message_too_deep';
+
+/**
+ * The message's `result` nests deeper than the depth limit (`MAX_RESULT_DEPTH`), so it is refused before any
+ * recursive code (redaction, `JSON.stringify`) could run out of stack on it.
+ */
+export class MessageTooDeepError extends ChatPipelineError<'too_deep'> {
+  /** How many levels `result` nests (the result object itself is level 1). */
+  readonly depth: number;
+  /** The most levels allowed. */
+  readonly limitDepth: number;
+
+  constructor(depth: number, limitDepth: number) {
+    super('too_deep', `result is nested ${depth} levels deep, over the ${limitDepth}-level limit`);
+    this.depth = depth;
+    this.limitDepth = limitDepth;
+    ChatPipelineError.mark(this, TOO_DEEP_MARKER);
+  }
+
+  static override isInstance(error: unknown): error is MessageTooDeepError {
+    return ChatPipelineError.hasMarker(error, TOO_DEEP_MARKER);
+  }
+}

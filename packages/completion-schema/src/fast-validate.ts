@@ -1,12 +1,18 @@
+import { MAX_RESULT_DEPTH } from './constants.js';
 import { operationCompleteSchema } from './message-schema.js';
 
 const { schema_version, published_at, traceparent } = operationCompleteSchema.shape;
 
-/** True for what `z.json()` accepts: strings, finite numbers, booleans, null, arrays and plain objects of those. */
-function isJsonValue(root: unknown): boolean {
-  // An explicit stack, not recursion: deeply nested input must not exhaust the call stack.
-  const stack: unknown[] = [root];
+/**
+ * True for what `z.json()` accepts (strings, finite numbers, booleans, null, arrays and plain objects of those)
+ * nested at most `maxDepth` levels, the root container being level 1. The depth bound also ends the walk of a
+ * cyclic value after at most `maxDepth` steps down, so a cycle costs microseconds, not memory.
+ */
+function isJsonValue(root: unknown, maxDepth: number): boolean {
+  // An explicit stack of (value, depth) pairs, not recursion: deeply nested input must not exhaust the call stack.
+  const stack: unknown[] = [root, 0];
   while (stack.length > 0) {
+    const depth = stack.pop() as number;
     const value = stack.pop();
     switch (typeof value) {
       case 'string':
@@ -17,13 +23,15 @@ function isJsonValue(root: unknown): boolean {
         continue;
       case 'object': {
         if (value === null) continue;
+        const inner = depth + 1;
+        if (inner > maxDepth) return false;
         if (Array.isArray(value)) {
-          for (let i = 0; i < value.length; i++) stack.push(value[i]);
+          for (let i = 0; i < value.length; i++) stack.push(value[i], inner);
           continue;
         }
         const proto = Object.getPrototypeOf(value);
         if (proto !== Object.prototype && proto !== null) return false;
-        for (const key of Object.keys(value)) stack.push((value as Record<string, unknown>)[key]);
+        for (const key of Object.keys(value)) stack.push((value as Record<string, unknown>)[key], inner);
         continue;
       }
       default:
@@ -36,7 +44,9 @@ function isJsonValue(root: unknown): boolean {
 /**
  * Accepts exactly what {@link operationCompleteSchema} accepts, checked by hand: the common case costs a few
  * `typeof`s instead of a zod parse (which was the largest cost per message in the benchmark). When it says no,
- * callers run zod, which decides and describes what is wrong; a test keeps the two in agreement.
+ * callers run zod, which decides and describes what is wrong; a test keeps the two in agreement. It also refuses a
+ * `result` nested deeper than {@link MAX_RESULT_DEPTH}, which zod's schema does not check (the codec does, before
+ * zod sees the value).
  */
 export function isValidMessageFast(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
@@ -46,7 +56,8 @@ export function isValidMessageFast(value: unknown): value is Record<string, unkn
   if (typeof m.success !== 'boolean') return false;
   const { result, error } = m;
   if (result !== undefined && result !== null && typeof result !== 'string') {
-    if (typeof result !== 'object' || Array.isArray(result) || !isJsonValue(result)) return false;
+    if (typeof result !== 'object' || Array.isArray(result) || !isJsonValue(result, MAX_RESULT_DEPTH))
+      return false;
   }
   if (error !== undefined && error !== null && typeof error !== 'string') return false;
   if (m.schema_version !== undefined && !schema_version.safeParse(m.schema_version).success) return false;

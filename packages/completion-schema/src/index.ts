@@ -17,10 +17,16 @@ export {
   deadLetterStreamFor,
   hashTagOf,
   MAX_MESSAGE_BYTES,
+  MAX_RESULT_DEPTH,
   SCHEMA_MAJOR_VERSION,
   SCHEMA_VERSION,
 } from './constants.js';
-export { ChatPipelineError, MessageTooLargeError, MessageValidationError } from './errors.js';
+export {
+  ChatPipelineError,
+  MessageTooDeepError,
+  MessageTooLargeError,
+  MessageValidationError,
+} from './errors.js';
 export { buildOperationCompleteJsonSchema, JSON_SCHEMA_V1_ID, jsonSchemaFileName } from './json-schema.js';
 export { CLUSTER_SLOT_COUNT, crc16, keySlot } from './key-slot.js';
 export { childLogger, type LogFn, type Logger, silentLogger } from './logger.js';

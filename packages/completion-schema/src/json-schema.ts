@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SCHEMA_VERSION } from './constants.js';
+import { MAX_MESSAGE_BYTES, MAX_RESULT_DEPTH, SCHEMA_VERSION } from './constants.js';
 import { operationCompleteSchema } from './message-schema.js';
 
 /**
@@ -27,6 +27,9 @@ export function buildOperationCompleteJsonSchema(): Record<string, unknown> {
     $id: `https://chat-pipeline.dev/schemas/${jsonSchemaFileName(SCHEMA_VERSION)}`,
     title: 'OperationCompleteMessage',
     description:
-      "The JSON held in the 'data' field of a completion stream entry (XADD chat:completions * data <json>).",
+      "The JSON held in the 'data' field of a completion stream entry (XADD chat:completions * data <json>). " +
+      `Two limits JSON Schema cannot express, checked by every reader: 'data' is at most ${MAX_MESSAGE_BYTES} bytes ` +
+      `of UTF-8 (decode code too_large), and 'result' nests at most ${MAX_RESULT_DEPTH} levels, the result object ` +
+      'itself being level 1 and each object or array inside it adding one (decode code too_deep).',
   };
 }

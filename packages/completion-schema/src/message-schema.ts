@@ -1,5 +1,22 @@
 import { z } from 'zod';
+import { describeNonJson, formatPath, inspectJson } from './json-inspect.js';
 import { TRACEPARENT_PATTERN } from './traceparent.js';
+
+const RESULT_ALLOWED = 'must be a JSON object, a string or null';
+
+/** Says what `result` may be and what it was instead, e.g. `…; got an array` or `…; result.a is undefined, …`. */
+function resultIssueMessage(input: unknown): string {
+  if (Array.isArray(input)) return `${RESULT_ALLOWED}; got an array`;
+  if (typeof input === 'object' && input !== null) {
+    const problem = inspectJson(input, Number.POSITIVE_INFINITY);
+    if (problem?.kind === 'not_json')
+      return `${RESULT_ALLOWED}; ${formatPath(['result', ...problem.path])} is ${problem.got}, which JSON cannot hold`;
+    return `${RESULT_ALLOWED}; got an object that is not plain JSON`;
+  }
+  if (typeof input === 'number' || typeof input === 'boolean')
+    return `${RESULT_ALLOWED}; got a ${typeof input}`;
+  return `${RESULT_ALLOWED}; got ${describeNonJson(input)}`;
+}
 
 /** `schema_version`: a positive integer major, or `"MAJOR.MINOR"`. Absent means 1. */
 export const schemaVersionSchema = z.union([
@@ -17,7 +34,9 @@ export const operationCompleteSchema = z.looseObject({
   task_id: z.string().min(1, 'must be a non-empty string'),
   success: z.boolean(),
   result: z
-    .union([z.record(z.string(), z.json()), z.string()])
+    .union([z.record(z.string(), z.json()), z.string()], {
+      error: (issue) => (issue.code === 'invalid_union' ? resultIssueMessage(issue.input) : undefined),
+    })
     .nullable()
     .default(null),
   error: z.string().nullable().default(null),

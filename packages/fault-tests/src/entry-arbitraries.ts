@@ -1,3 +1,4 @@
+import { MAX_RESULT_DEPTH } from '@chat/completion-schema';
 import fc from 'fast-check';
 
 /** Keys that pollute a prototype when a parser or a merge treats them as ordinary keys. */
@@ -10,12 +11,28 @@ const MIB = 1024 * 1024;
 
 const protoKey = fc.constantFrom(...PROTOTYPE_KEYS);
 
-/** JSON text nested `depth` levels deep, as arrays or as objects. */
+/**
+ * Nesting depths around the contract's limit, well past it, and up to 200 000 levels: as bare arrays that is
+ * about 400 KB, under the size cap, yet far beyond any call stack, so a recursive step anywhere after `decode`
+ * (redaction, `JSON.stringify`) would throw `RangeError` on it.
+ */
+const depth = fc.oneof(
+  { weight: 3, arbitrary: fc.integer({ min: MAX_RESULT_DEPTH - 2, max: MAX_RESULT_DEPTH + 2 }) },
+  { weight: 3, arbitrary: fc.integer({ min: 50, max: 5_000 }) },
+  { weight: 1, arbitrary: fc.integer({ min: 150_000, max: 200_000 }) },
+);
+
+/**
+ * JSON text nested `depth` levels deep: bare arrays, bare objects (6 bytes a level, so the deepest are over the
+ * size cap), or an object holding arrays, which is a valid `result` shape at any depth.
+ */
 const deepJson = fc
-  .tuple(fc.integer({ min: 50, max: 5_000 }), fc.boolean())
-  .map(([depth, arrays]) =>
-    arrays ? `${'['.repeat(depth)}1${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`,
-  );
+  .tuple(depth, fc.constantFrom('arrays', 'objects', 'object of arrays'))
+  .map(([levels, form]) => {
+    if (form === 'arrays') return `${'['.repeat(levels)}1${']'.repeat(levels)}`;
+    if (form === 'objects') return `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`;
+    return `{"a":${'['.repeat(levels - 1)}1${']'.repeat(levels - 1)}}`;
+  });
 
 /** A JSON object whose keys include prototype-pollution keys, at the top and nested. */
 const pollutingObject = fc
