@@ -186,6 +186,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
 }
 
 /**
+ * The streams a worker with `config` consumes, and so the ones its permission check, readiness and trimmers
+ * cover: `config.streams`, or the single `config.stream` when a hand-built configuration leaves `streams` empty.
+ */
+export function consumedStreams(config: Pick<WorkerConfig, 'stream' | 'streams'>): string[] {
+  return config.streams.length > 0 ? [...config.streams] : [config.stream];
+}
+
+/**
  * Parses `REDIS_CLUSTER_NODES`: comma-separated `host:port` or `redis(s)://[user:pass@]host:port` seeds. The
  * credentials and TLS of URL seeds apply to every node (a cluster has one ACL and one TLS setting).
  */

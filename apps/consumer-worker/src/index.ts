@@ -8,6 +8,7 @@ export {
 export {
   type ClusterConfig,
   ConfigError,
+  consumedStreams,
   loadConfig,
   parseClusterNodes,
   redactUrl,
@@ -17,7 +18,12 @@ export {
 export { startEmbeddedRedis } from './embedded-redis.js';
 export { type HealthServerOptions, type ReadinessCheck, startHealthServer } from './http-server.js';
 export { createLogger, type WorkerLogger } from './logger.js';
-export { renderConsumerMetrics, WorkerMetrics } from './metrics.js';
+export {
+  METRICS_REDIS_DEADLINE_MS,
+  renderConsumerMetrics,
+  type SnapshotFreshness,
+  WorkerMetrics,
+} from './metrics.js';
 export { DEFAULT_SENSITIVE_KEYS, REDACTED, redact } from './redact.js';
 export {
   missingRedisPermissions,

@@ -8,6 +8,7 @@ import { waitFor } from '@chat/testing';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
+import { RedisPermissionError } from '../src/redis-permissions.js';
 import { signWebhook } from '../src/webhook.js';
 import { createWorker } from '../src/worker.js';
 import { isolatedEnv } from './helpers.js';
@@ -157,6 +158,43 @@ describe('createWorker (in process)', () => {
       await publisher.close();
       await registry.close();
       hook.close();
+    }
+  });
+
+  it('checks permissions on exactly the streams the consumers read, also when config.streams is empty', async () => {
+    const { config, stream, keyPrefix } = setup('perm');
+    const user = `worker-${keyPrefix.replace(/[^a-z0-9]/gi, '')}`;
+    // Every command, but only the registry's keys: the completion stream is off limits.
+    await redis.call(
+      'ACL',
+      'SETUSER',
+      user,
+      'on',
+      '>pw',
+      `~${keyPrefix}task:*`,
+      `~${keyPrefix}stream:*`,
+      '+@all',
+    );
+    const restricted = new Redis(url, { username: user, password: 'pw' });
+    // A hand-built configuration without `streams`: the consumer falls back to `stream`, so must the check.
+    const worker = createWorker({
+      config: { ...config, streams: [] },
+      redis: restricted,
+      logger: silentLogger,
+      http: false,
+    });
+    try {
+      expect(worker.consumers.map((consumer) => consumer.options.stream)).toEqual([stream]);
+      const error = await worker.start().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(RedisPermissionError.isInstance(error)).toBe(true);
+      expect((error as RedisPermissionError).missing).toContain(`xreadgroup on ${stream}`);
+    } finally {
+      await worker.close();
+      await restricted.quit();
+      await redis.call('ACL', 'DELUSER', user);
     }
   });
 });
