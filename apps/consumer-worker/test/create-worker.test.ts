@@ -197,4 +197,31 @@ describe('createWorker (in process)', () => {
       await redis.call('ACL', 'DELUSER', user);
     }
   });
+
+  it('REPLICA_ACKS not met in time: never acked, every redelivery waits again, then dead-lettered replication_timeout', async () => {
+    // A single server has no replica, so WAIT 1 always comes back short.
+    const { config, stream, registry, publisher } = setup('replicas', {
+      REPLICA_ACKS: '1',
+      REPLICA_ACK_TIMEOUT_MS: '50',
+    });
+    const worker = createWorker({ config, redis, logger: silentLogger, http: false });
+    await worker.start();
+    try {
+      await registry.createTask(task('r', 'run_block'));
+      await publisher.publish({ operation_id: 'op-r', task_id: 'r', success: true, result: 'done' });
+      const [letter] = await waitFor(async () => {
+        const found = await listDeadLetters({ redis, stream });
+        return found.length > 0 && found;
+      });
+      // Delivery 1 completed the task; deliveries 2 and 3 found it settled and still waited before any ack.
+      expect(letter).toMatchObject({ reason: 'replication_timeout', deliveryCount: 3 });
+      expect(await registry.getTask('r')).toMatchObject({ status: 'completed', result: 'done' });
+      expect(await worker.metrics.outcomeCount('completed')).toBe(1);
+      expect(await worker.metrics.outcomeCount('duplicate')).toBe(2);
+    } finally {
+      await worker.close();
+      await publisher.close();
+      await registry.close();
+    }
+  });
 });
