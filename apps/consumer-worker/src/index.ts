@@ -34,7 +34,15 @@ export {
 export { type RunWorkerMainOptions, runWorkerMain } from './run-main.js';
 export { readSSE, type SSEEvent } from './sse-client.js';
 export type { ToolHook, ToolHookContext, ToolHooks } from './tool-hooks.js';
-export { signWebhook, WebhookNotifier, type WebhookOptions } from './webhook.js';
+export {
+  DEFAULT_WEBHOOK_OPTIONS,
+  type ResolvedWebhookOptions,
+  resolveWebhookOptions,
+  signWebhook,
+  type WebhookCloseOptions,
+  WebhookNotifier,
+  type WebhookOptions,
+} from './webhook.js';
 export { type CreateWorkerOptions, createWorker, redisTlsOptions, type Worker } from './worker.js';
 export {
   spawnWorker,

@@ -43,7 +43,10 @@ export interface Worker {
    * starts consuming and serving HTTP; resolves with the bound HTTP port (0 when off).
    */
   start(): Promise<{ httpPort: number }>;
-  /** Drains in-flight handlers (up to the shutdown timeout), flushes acks, closes what the worker owns. */
+  /**
+   * Drains in-flight handlers (up to the shutdown timeout), flushes acks, lets webhook deliveries finish within
+   * what is left of that timeout (the rest are dropped and logged), closes what the worker owns.
+   */
   close(): Promise<void>;
 }
 
@@ -187,10 +190,12 @@ export function createWorker(options: CreateWorkerOptions): Worker {
     },
     close() {
       closing ??= (async () => {
+        // The webhook gets what the drain left of the shutdown deadline; deliveries still unsent then are dropped.
+        const deadline = Date.now() + config.shutdownTimeoutMs;
         const steps: [string, () => Promise<unknown>][] = [
           ['consumer', () => Promise.all(consumers.map((consumer) => consumer.close()))],
           ['trimmer', () => Promise.all(trimmers.map((trimmer) => trimmer.close()))],
-          ['webhook', async () => webhook?.close()],
+          ['webhook', async () => webhook?.close({ timeoutMs: Math.max(0, deadline - Date.now()) })],
           [
             'http',
             () => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())),
