@@ -54,15 +54,23 @@ export function createCompletionHandler(options: CompletionHandlerOptions) {
   const { registry, hooks = {}, sensitiveKeys = DEFAULT_SENSITIVE_KEYS } = options;
   const replicaAcks = options.replicaAcks ?? { replicas: 0, timeoutMs: 0 };
   /** With asynchronous replication a master can die after the completion but before a replica has it, while the
-   * ack (on the partition's master) survives: the task would stay running for good. WAIT narrows that window. */
+   * ack (on the partition's master) survives: the task would stay running for good. So the entry is not acked
+   * until the replicas confirm: too few in time → RetryableError, the entry stays pending and is redelivered, and
+   * the redelivery (a duplicate, the task is settled) waits again before its ack. Out of deliveries, it is
+   * dead-lettered `replication_timeout` (the task itself is settled on the master). */
   const replicate = async (taskId: string, logger: Logger) => {
     if (replicaAcks.replicas === 0) return;
     const acked = await registry.waitForReplicas(taskId, replicaAcks.replicas, replicaAcks.timeoutMs);
-    if (acked < replicaAcks.replicas)
+    if (acked < replicaAcks.replicas) {
       logger.warn(
         { taskId, acked, wanted: replicaAcks.replicas },
-        'completion not confirmed by replicas in time',
+        'completion not confirmed by replicas in time; not acking',
       );
+      throw new RetryableError(
+        `task ${taskId}: ${acked} of ${replicaAcks.replicas} replicas confirmed the completion within ${replicaAcks.timeoutMs} ms`,
+        { reason: 'replication_timeout' },
+      );
+    }
   };
 
   return async function handleCompletion(
@@ -85,6 +93,7 @@ export function createCompletionHandler(options: CompletionHandlerOptions) {
     if (task.status !== 'running') {
       // Already completed by an earlier delivery: nothing to stream or store twice.
       options.onOutcome?.('duplicate', task, {});
+      await replicate(task.taskId, context.logger);
       return;
     }
 
@@ -99,7 +108,7 @@ export function createCompletionHandler(options: CompletionHandlerOptions) {
         result: output,
       });
       options.onOutcome?.(changed ? 'completed' : 'duplicate', task, { output });
-      if (changed) await replicate(task.taskId, context.logger);
+      await replicate(task.taskId, context.logger);
     } else {
       const errorText = message.error || DEFAULT_FAILURE_TEXT;
       await hook?.onFailure?.({ ...hookContext, error: errorText });
@@ -109,7 +118,7 @@ export function createCompletionHandler(options: CompletionHandlerOptions) {
         error: errorText,
       });
       options.onOutcome?.(changed ? 'failed' : 'duplicate', task, { error: errorText });
-      if (changed) await replicate(task.taskId, context.logger);
+      await replicate(task.taskId, context.logger);
     }
   };
 

@@ -93,6 +93,63 @@ describe('loadConfig', () => {
     }
   });
 
+  it('refuses a close misspelling of a variable with "did you mean", and leaves other variables alone', () => {
+    const problems = (env: NodeJS.ProcessEnv) => {
+      try {
+        loadConfig(env);
+        return [];
+      } catch (error) {
+        return (error as ConfigError).problems;
+      }
+    };
+    expect(
+      problems({ CONCURENCY: '4', WEBHOOK_SCRET: 'x', log_level: 'debug', REDIS_URI: 'redis://h' }),
+    ).toEqual([
+      'CONCURENCY: not a variable the worker reads; did you mean CONCURRENCY?',
+      'WEBHOOK_SCRET: not a variable the worker reads; did you mean WEBHOOK_SECRET?',
+      'log_level: not a variable the worker reads; did you mean LOG_LEVEL?',
+      'REDIS_URI: not a variable the worker reads; did you mean REDIS_URL?',
+    ]);
+    // The system's, the runtime's and the platform's variables (Kubernetes service links included) are not ours.
+    const foreign = [
+      'PATH',
+      'HOME',
+      'HOSTNAME',
+      'NODE_OPTIONS',
+      'NODE_PATH',
+      'NODE_TLS_REJECT_UNAUTHORIZED',
+      'HTTP_PROXY',
+      'HTTPS_PROXY',
+      'NO_PROXY',
+      'REDIS_PORT',
+      'REDIS_HOST',
+      'REDIS_SERVICE_HOST',
+      'REDIS_PORT_6379_TCP',
+      'REDIS_VERSION',
+      'POD_IP',
+      'POD_NAMESPACE',
+      'PORT',
+      'HOST',
+    ];
+    expect(problems({ ...process.env, ...Object.fromEntries(foreign.map((name) => [name, 'x'])) })).toEqual(
+      [],
+    );
+  });
+
+  it('refuses RETRY_BASE_MS above RETRY_MAX_MS, together with every other problem', () => {
+    let caught: ConfigError | undefined;
+    try {
+      loadConfig({ RETRY_BASE_MS: '5000', RETRY_MAX_MS: '100', CONCURRENCY: '0.5', HTTP_PORT: 'x' });
+    } catch (error) {
+      caught = error as ConfigError;
+    }
+    expect(caught?.problems).toEqual([
+      'CONCURRENCY: must be a whole number',
+      'HTTP_PORT: must be a whole number',
+      'RETRY_BASE_MS: 5000 must not exceed RETRY_MAX_MS (100): the first retry delay is the smaller one',
+    ]);
+  });
+
   it('requires REDIS_URL in production only', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/REDIS_URL/);
     expect(loadConfig({ NODE_ENV: 'production', REDIS_URL: 'redis://h:6379' }).redisUrl).toBe(

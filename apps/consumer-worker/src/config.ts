@@ -8,8 +8,14 @@ import {
   partitionStream,
 } from '@chat/completion-schema';
 import { z } from 'zod';
+import { likelyMeant } from './env-typos.js';
 
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`);
 
 /** Environment variables the worker reads, each with its default. The README's table mirrors this schema. */
 export const workerEnvSchema = z.object({
@@ -102,6 +108,9 @@ export interface WorkerConfig {
   webhook: { url: string; secret: string } | undefined;
 }
 
+/** The variables {@link workerEnvSchema} reads; a close misspelling of one is refused (see {@link likelyMeant}). */
+export const WORKER_ENV_NAMES: readonly string[] = Object.freeze(Object.keys(workerEnvSchema.shape));
+
 /** Thrown by {@link loadConfig}: one line per bad variable, all at once. */
 export class ConfigError extends Error {
   readonly problems: string[];
@@ -122,6 +131,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   const problems: string[] = [];
   if (!parsed.success) {
     for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.')}: ${issue.message}`);
+  }
+  // A misspelt variable would otherwise be ignored in silence and its default used instead.
+  for (const name of Object.keys(env)) {
+    const meant = likelyMeant(name, WORKER_ENV_NAMES);
+    if (meant) problems.push(`${name}: not a variable the worker reads; did you mean ${meant}?`);
   }
   // Cross-field rules read the raw values, so they are reported together with the per-variable problems.
   const raw = cleaned as Record<string, string | undefined>;
@@ -149,8 +163,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
     problems.push('WEBHOOK_URL/WEBHOOK_SECRET: set both or neither');
   }
   const values = parsed.success ? parsed.data : undefined;
-  if (values && values.RETRY_BASE_MS > values.RETRY_MAX_MS) {
-    problems.push('RETRY_BASE_MS: must not exceed RETRY_MAX_MS');
+  // Each side on its own, so the rule is reported even when an unrelated variable is bad too.
+  const retryBase = workerEnvSchema.shape.RETRY_BASE_MS.safeParse(raw.RETRY_BASE_MS);
+  const retryMax = workerEnvSchema.shape.RETRY_MAX_MS.safeParse(raw.RETRY_MAX_MS);
+  if (retryBase.success && retryMax.success && retryBase.data > retryMax.data) {
+    problems.push(
+      `RETRY_BASE_MS: ${retryBase.data} must not exceed RETRY_MAX_MS (${retryMax.data}): the first retry delay is the smaller one`,
+    );
   }
   if (problems.length > 0 || !values) throw new ConfigError(problems);
   return {
@@ -187,6 +206,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
         ? { url: values.WEBHOOK_URL, secret: values.WEBHOOK_SECRET }
         : undefined,
   };
+}
+
+/**
+ * The streams a worker with `config` consumes, and so the ones its permission check, readiness and trimmers
+ * cover: `config.streams`, or the single `config.stream` when a hand-built configuration leaves `streams` empty.
+ */
+export function consumedStreams(config: Pick<WorkerConfig, 'stream' | 'streams'>): string[] {
+  return config.streams.length > 0 ? [...config.streams] : [config.stream];
 }
 
 /**

@@ -8,6 +8,7 @@ export {
 export {
   type ClusterConfig,
   ConfigError,
+  consumedStreams,
   loadConfig,
   parseClusterNodes,
   redactUrl,
@@ -17,7 +18,12 @@ export {
 export { startEmbeddedRedis } from './embedded-redis.js';
 export { type HealthServerOptions, type ReadinessCheck, startHealthServer } from './http-server.js';
 export { createLogger, type WorkerLogger } from './logger.js';
-export { renderConsumerMetrics, WorkerMetrics } from './metrics.js';
+export {
+  METRICS_REDIS_DEADLINE_MS,
+  renderConsumerMetrics,
+  type SnapshotFreshness,
+  WorkerMetrics,
+} from './metrics.js';
 export { DEFAULT_SENSITIVE_KEYS, REDACTED, redact } from './redact.js';
 export {
   missingRedisPermissions,
@@ -28,7 +34,15 @@ export {
 export { type RunWorkerMainOptions, runWorkerMain } from './run-main.js';
 export { readSSE, type SSEEvent } from './sse-client.js';
 export type { ToolHook, ToolHookContext, ToolHooks } from './tool-hooks.js';
-export { signWebhook, WebhookNotifier, type WebhookOptions } from './webhook.js';
+export {
+  DEFAULT_WEBHOOK_OPTIONS,
+  type ResolvedWebhookOptions,
+  resolveWebhookOptions,
+  signWebhook,
+  type WebhookCloseOptions,
+  WebhookNotifier,
+  type WebhookOptions,
+} from './webhook.js';
 export { type CreateWorkerOptions, createWorker, redisTlsOptions, type Worker } from './worker.js';
 export {
   spawnWorker,

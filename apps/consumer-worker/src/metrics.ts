@@ -5,6 +5,26 @@ import type {
 } from '@chat/completion-consumer';
 import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
 import type { CompletionOutcome } from './completion-handler.js';
+import { LastKnown } from './last-known.js';
+
+/**
+ * How long a scrape waits for a consumer's Redis-side snapshot (XINFO GROUPS + XPENDING) before it serves the last
+ * known one marked stale: well under a second, so `/metrics` answers within about 1 s whatever state Redis is in
+ * (down, frozen, failing over), which is exactly when the scrape matters.
+ */
+export const METRICS_REDIS_DEADLINE_MS = 500;
+
+/** How current one consumer's values in a scrape are; see {@link renderConsumerMetrics}. */
+export interface SnapshotFreshness {
+  stream: string;
+  group: string;
+  /** The consumer's state now (read without Redis, so never stale). */
+  state: ConsumerMetricsSnapshot['state'];
+  /** True when the Redis-side values could not be read within the scrape's deadline. */
+  stale: boolean;
+  /** When the Redis-side values were last read successfully (ms since the epoch), if ever. */
+  lastSuccessAt: number | undefined;
+}
 
 type Sample = [labels: Record<string, string>, value: number];
 
@@ -41,9 +61,16 @@ function histogram(
   return out;
 }
 
-/** Renders consumer snapshots (one per consumed stream) as Prometheus text. */
-export function renderConsumerMetrics(snapshots: readonly ConsumerMetricsSnapshot[]): string {
-  const base = (s: ConsumerMetricsSnapshot) => ({ stream: s.stream, group: s.group });
+/**
+ * Renders consumer snapshots (one per consumed stream) as Prometheus text. With `freshness` (one per consumer,
+ * including those without any snapshot yet) the state gauge shows each consumer's current state, and
+ * `chat_consumer_metrics_stale` / `chat_consumer_metrics_last_success_timestamp_seconds` say how old the rest is.
+ */
+export function renderConsumerMetrics(
+  snapshots: readonly ConsumerMetricsSnapshot[],
+  freshness?: readonly SnapshotFreshness[],
+): string {
+  const base = (s: { stream: string; group: string }) => ({ stream: s.stream, group: s.group });
   const counter = (name: string, help: string, pick: (s: ConsumerMetricsSnapshot) => number) =>
     family(
       `chat_consumer_${name}_total`,
@@ -109,10 +136,28 @@ export function renderConsumerMetrics(snapshots: readonly ConsumerMetricsSnapsho
       'chat_consumer_state',
       'gauge',
       'Consumer state (1 for the current one).',
-      snapshots.flatMap((s) =>
+      (freshness ?? snapshots).flatMap((s) =>
         states.map((state): Sample => [{ ...base(s), state }, s.state === state ? 1 : 0]),
       ),
     ),
+    ...(freshness
+      ? [
+          ...family(
+            'chat_consumer_metrics_stale',
+            'gauge',
+            "1 when Redis did not answer this scrape in time: the consumer's other chat_consumer_* values are the last known ones.",
+            freshness.map((f): Sample => [base(f), f.stale ? 1 : 0]),
+          ),
+          ...family(
+            'chat_consumer_metrics_last_success_timestamp_seconds',
+            'gauge',
+            "Unix time of the last scrape that read the consumer's Redis-side values.",
+            freshness
+              .filter((f) => f.lastSuccessAt !== undefined)
+              .map((f): Sample => [base(f), (f.lastSuccessAt as number) / 1000]),
+          ),
+        ]
+      : []),
     ...snapshots.flatMap((s) =>
       histogram('chat_consumer_handler_duration_seconds', 'Handler run time.', base(s), s.handlerDurationMs),
     ),
@@ -133,7 +178,10 @@ export function renderConsumerMetrics(snapshots: readonly ConsumerMetricsSnapsho
 /** The worker's Prometheus registry: process metrics, completion outcomes, and the consumers' snapshots. */
 export class WorkerMetrics {
   readonly registry = new Registry();
-  private readonly consumers: CompletionConsumer[] = [];
+  private readonly consumers: {
+    consumer: CompletionConsumer;
+    snapshot: LastKnown<ConsumerMetricsSnapshot>;
+  }[] = [];
   private readonly outcomes = new Counter({
     name: 'chat_completions_total',
     help: 'Completion messages settled, by outcome (completed, failed, duplicate) and tool.',
@@ -145,9 +193,18 @@ export class WorkerMetrics {
     collectDefaultMetrics({ register: this.registry });
   }
 
-  /** Includes `consumer`'s snapshot in every scrape. */
+  /**
+   * Includes `consumer`'s snapshot in every scrape, read from Redis within {@link METRICS_REDIS_DEADLINE_MS}
+   * (one read at a time; a scrape that finds one under way waits for it rather than sending another).
+   */
   attachConsumer(consumer: CompletionConsumer): void {
-    this.consumers.push(consumer);
+    // A snapshot whose Redis part failed lacks pending and lag: serve the last complete one, marked stale.
+    const snapshot = new LastKnown(async () => {
+      const taken = await consumer.metrics();
+      if (taken.redisError !== undefined) throw new Error(taken.redisError);
+      return taken;
+    }, METRICS_REDIS_DEADLINE_MS);
+    this.consumers.push({ consumer, snapshot });
   }
 
   /** Counts one settled completion. */
@@ -161,10 +218,26 @@ export class WorkerMetrics {
     return metric.values.filter((v) => v.labels.outcome === outcome).reduce((sum, v) => sum + v.value, 0);
   }
 
-  /** The full scrape: prom-client's registry followed by the consumers' families. */
+  /**
+   * The full scrape: prom-client's registry followed by the consumers' families. Answers within about
+   * {@link METRICS_REDIS_DEADLINE_MS} whatever Redis does: what Redis did not answer in time is the last known
+   * value, flagged by `chat_consumer_metrics_stale`.
+   */
   async render(): Promise<{ contentType: string; body: string }> {
-    const snapshots = await Promise.all(this.consumers.map((consumer) => consumer.metrics()));
-    const body = `${await this.registry.metrics()}\n${renderConsumerMetrics(snapshots)}\n`;
+    const readings = await Promise.all(this.consumers.map(({ snapshot }) => snapshot.read()));
+    const snapshots: ConsumerMetricsSnapshot[] = [];
+    const freshness = this.consumers.map(({ consumer }, i): SnapshotFreshness => {
+      const reading = readings[i]!;
+      if (reading.value) snapshots.push(reading.value);
+      return {
+        stream: consumer.options.stream,
+        group: consumer.options.group,
+        state: consumer.state,
+        stale: !reading.fresh,
+        lastSuccessAt: reading.at,
+      };
+    });
+    const body = `${await this.registry.metrics()}\n${renderConsumerMetrics(snapshots, freshness)}\n`;
     return { contentType: this.registry.contentType, body };
   }
 }

@@ -5,8 +5,9 @@ import type { Logger } from '@chat/completion-schema';
 import { StreamRegistry } from '@chat/stream-registry';
 import { Cluster, Redis } from 'ioredis';
 import { type CompletionOutcome, createCompletionHandler } from './completion-handler.js';
-import type { WorkerConfig } from './config.js';
+import { consumedStreams, type WorkerConfig } from './config.js';
 import { startHealthServer } from './http-server.js';
+import { LastKnown } from './last-known.js';
 import { WorkerMetrics } from './metrics.js';
 import { missingRedisPermissions, RedisPermissionError } from './redis-permissions.js';
 import type { ToolHooks } from './tool-hooks.js';
@@ -33,7 +34,7 @@ export interface CreateWorkerOptions {
 export interface Worker {
   /** The first consumer (the only one unless several partitions are consumed). */
   readonly consumer: CompletionConsumer;
-  /** One consumer per consumed stream, in `config.streams` order. */
+  /** One consumer per consumed stream ({@link consumedStreams}), in order. */
   readonly consumers: readonly CompletionConsumer[];
   readonly registry: StreamRegistry;
   readonly metrics: WorkerMetrics;
@@ -42,9 +43,18 @@ export interface Worker {
    * starts consuming and serving HTTP; resolves with the bound HTTP port (0 when off).
    */
   start(): Promise<{ httpPort: number }>;
-  /** Drains in-flight handlers (up to the shutdown timeout), flushes acks, closes what the worker owns. */
+  /**
+   * Drains in-flight handlers (up to the shutdown timeout), flushes acks, lets webhook deliveries finish within
+   * what is left of that timeout (the rest are dropped and logged), closes what the worker owns.
+   */
   close(): Promise<void>;
 }
+
+/**
+ * How long `/readyz` waits for Redis (PING and the groups' existence) before it reports `redis` not ok, so the
+ * probe answers within a second (the usual probe timeout) even when Redis is frozen.
+ */
+const READINESS_REDIS_DEADLINE_MS = 800;
 
 /**
  * ioredis TLS options for a `rediss://` URL: the CA from `REDIS_TLS_CA_FILE` (so a private CA works without
@@ -105,7 +115,7 @@ export function createWorker(options: CreateWorkerOptions): Worker {
     onOutcome,
     replicaAcks: config.replicaAcks,
   });
-  const streams = config.streams.length > 0 ? config.streams : [config.stream];
+  const streams = consumedStreams(config);
   const consumers = streams.map(
     (stream) =>
       new CompletionConsumer({
@@ -131,6 +141,12 @@ export function createWorker(options: CreateWorkerOptions): Worker {
         )
       : [];
 
+  // PING then each group's existence, one probe at a time however often /readyz is asked.
+  const redisProbe = new LastKnown(async () => {
+    await redis.ping();
+    return Promise.all(streams.map((stream) => groupCheck(redis, stream, config.group)));
+  }, READINESS_REDIS_DEADLINE_MS);
+
   let server: Awaited<ReturnType<typeof startHealthServer>>['server'] | undefined;
   let closing: Promise<void> | undefined;
 
@@ -141,9 +157,7 @@ export function createWorker(options: CreateWorkerOptions): Worker {
     metrics,
     async start() {
       const missing = (
-        await Promise.all(
-          config.streams.map((stream) => missingRedisPermissions(redis, { ...config, stream })),
-        )
+        await Promise.all(streams.map((stream) => missingRedisPermissions(redis, { ...config, stream })))
       ).flat();
       if (missing.length > 0) throw new RedisPermissionError(missing);
       await Promise.all(consumers.map((consumer) => consumer.start()));
@@ -154,21 +168,14 @@ export function createWorker(options: CreateWorkerOptions): Worker {
         host: config.httpHost,
         metrics: () => metrics.render(),
         readiness: async () => {
-          const ping = await Promise.race([
-            redis.ping().then(
-              () => ({ name: 'redis', ok: true }),
-              (error: Error) => ({ name: 'redis', ok: false, detail: error.message }),
-            ),
-            new Promise<{ name: string; ok: boolean; detail: string }>((resolve) =>
-              setTimeout(
-                () => resolve({ name: 'redis', ok: false, detail: 'PING timed out after 1000 ms' }),
-                1000,
-              ),
-            ),
-          ]);
-          const groups = await Promise.all(
-            streams.map((stream) => groupCheck(redis, stream, config.group, ping.ok)),
-          );
+          // Only an answer within the deadline counts: an old "ok" must never make a frozen Redis look ready.
+          const probe = await redisProbe.read();
+          const ping = probe.fresh
+            ? { name: 'redis', ok: true }
+            : { name: 'redis', ok: false, detail: probe.error };
+          const groups = probe.fresh
+            ? probe.value!
+            : streams.map(() => ({ name: 'group', ok: false, detail: 'not checked: redis unreachable' }));
           const states = consumers.map((consumer, i) => `${streams[i]}=${consumer.state}`);
           const consumer = {
             name: 'consumer',
@@ -183,10 +190,12 @@ export function createWorker(options: CreateWorkerOptions): Worker {
     },
     close() {
       closing ??= (async () => {
+        // The webhook gets what the drain left of the shutdown deadline; deliveries still unsent then are dropped.
+        const deadline = Date.now() + config.shutdownTimeoutMs;
         const steps: [string, () => Promise<unknown>][] = [
           ['consumer', () => Promise.all(consumers.map((consumer) => consumer.close()))],
           ['trimmer', () => Promise.all(trimmers.map((trimmer) => trimmer.close()))],
-          ['webhook', async () => webhook?.close()],
+          ['webhook', async () => webhook?.close({ timeoutMs: Math.max(0, deadline - Date.now()) })],
           [
             'http',
             () => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())),
@@ -230,14 +239,12 @@ function connect(config: WorkerConfig): Redis | Cluster {
   });
 }
 
-/** Readiness of one stream: its consumer group exists (skipped while Redis is unreachable). */
+/** Readiness of one stream: its consumer group exists. */
 async function groupCheck(
   redis: Redis | Cluster,
   stream: string,
   group: string,
-  reachable: boolean,
 ): Promise<{ name: string; ok: boolean; detail: string }> {
-  if (!reachable) return { name: 'group', ok: false, detail: 'not checked: redis unreachable' };
   try {
     const groups = (await redis.xinfo('GROUPS', stream)) as unknown[][];
     const present = groups.some((fields) => fields[fields.indexOf('name') + 1] === group);

@@ -8,6 +8,7 @@ import { waitFor } from '@chat/testing';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
+import { RedisPermissionError } from '../src/redis-permissions.js';
 import { signWebhook } from '../src/webhook.js';
 import { createWorker } from '../src/worker.js';
 import { isolatedEnv } from './helpers.js';
@@ -157,6 +158,70 @@ describe('createWorker (in process)', () => {
       await publisher.close();
       await registry.close();
       hook.close();
+    }
+  });
+
+  it('checks permissions on exactly the streams the consumers read, also when config.streams is empty', async () => {
+    const { config, stream, keyPrefix } = setup('perm');
+    const user = `worker-${keyPrefix.replace(/[^a-z0-9]/gi, '')}`;
+    // Every command, but only the registry's keys: the completion stream is off limits.
+    await redis.call(
+      'ACL',
+      'SETUSER',
+      user,
+      'on',
+      '>pw',
+      `~${keyPrefix}task:*`,
+      `~${keyPrefix}stream:*`,
+      '+@all',
+    );
+    const restricted = new Redis(url, { username: user, password: 'pw' });
+    // A hand-built configuration without `streams`: the consumer falls back to `stream`, so must the check.
+    const worker = createWorker({
+      config: { ...config, streams: [] },
+      redis: restricted,
+      logger: silentLogger,
+      http: false,
+    });
+    try {
+      expect(worker.consumers.map((consumer) => consumer.options.stream)).toEqual([stream]);
+      const error = await worker.start().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(RedisPermissionError.isInstance(error)).toBe(true);
+      expect((error as RedisPermissionError).missing).toContain(`xreadgroup on ${stream}`);
+    } finally {
+      await worker.close();
+      await restricted.quit();
+      await redis.call('ACL', 'DELUSER', user);
+    }
+  });
+
+  it('REPLICA_ACKS not met in time: never acked, every redelivery waits again, then dead-lettered replication_timeout', async () => {
+    // A single server has no replica, so WAIT 1 always comes back short.
+    const { config, stream, registry, publisher } = setup('replicas', {
+      REPLICA_ACKS: '1',
+      REPLICA_ACK_TIMEOUT_MS: '50',
+    });
+    const worker = createWorker({ config, redis, logger: silentLogger, http: false });
+    await worker.start();
+    try {
+      await registry.createTask(task('r', 'run_block'));
+      await publisher.publish({ operation_id: 'op-r', task_id: 'r', success: true, result: 'done' });
+      const [letter] = await waitFor(async () => {
+        const found = await listDeadLetters({ redis, stream });
+        return found.length > 0 && found;
+      });
+      // Delivery 1 completed the task; deliveries 2 and 3 found it settled and still waited before any ack.
+      expect(letter).toMatchObject({ reason: 'replication_timeout', deliveryCount: 3 });
+      expect(await registry.getTask('r')).toMatchObject({ status: 'completed', result: 'done' });
+      expect(await worker.metrics.outcomeCount('completed')).toBe(1);
+      expect(await worker.metrics.outcomeCount('duplicate')).toBe(2);
+    } finally {
+      await worker.close();
+      await publisher.close();
+      await registry.close();
     }
   });
 });

@@ -120,4 +120,16 @@ describe('the worker as a real child process', () => {
     for (const name of ['CONCURRENCY', 'HTTP_PORT', 'KEY_LAYOUT', 'REDIS_URL'])
       expect(worker.output()).toContain(name);
   });
+
+  it('a misspelt variable and crossed retry bounds → exit code 2 reporting both, with "did you mean"', async () => {
+    const { env } = isolatedEnv(url, 'typo', { CONCURENCY: '4', RETRY_BASE_MS: '5000', RETRY_MAX_MS: '100' });
+    const { spawnWorker } = await import('../src/worker-process.js');
+    const { MAIN } = await import('./helpers.js');
+    const worker = spawnWorker(env, MAIN);
+    expect(await worker.exited).toBe(2);
+    expect(worker.output()).toContain(
+      'CONCURENCY: not a variable the worker reads; did you mean CONCURRENCY?',
+    );
+    expect(worker.output()).toContain('RETRY_BASE_MS: 5000 must not exceed RETRY_MAX_MS (100)');
+  });
 });
