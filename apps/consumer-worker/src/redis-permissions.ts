@@ -59,6 +59,10 @@ export function requiredRedisCommands(
     c(['xrange', stream, '0-1', '0-1'], stream),
     c(['xinfo', 'groups', stream], stream),
     c(['xinfo', 'consumers', stream, group], stream),
+    // Safe trimming (on by default) and the detection of entries trimmed before the group read them.
+    c(['exists', stream], stream),
+    c(['xinfo', 'stream', stream], stream),
+    c(['xtrim', stream, 'MINID', '0-1'], stream),
     c(['xadd', dlq, '*', 'data', 'x'], dlq),
     c(['get', operation], operation),
     c(['hgetall', meta], meta),

@@ -39,6 +39,8 @@ describe('Redis ACL: the worker runs with exactly the permissions in its README'
     CLAIM_INTERVAL_MS: '200',
     RETRY_BASE_MS: '100',
     RETRY_MAX_MS: '300',
+    // The safe trimmer is on by default; a short interval makes its commands part of this run.
+    TRIM_INTERVAL_MS: '200',
   });
 
   it('works end to end and every command the worker sends is in the line', async () => {
@@ -95,6 +97,8 @@ describe('Redis ACL: the worker runs with exactly the permissions in its README'
         (await admin.xrange(deadLetterStreamFor(stream), '-', '+')) as [string, string[]][]
       ).map(([, f]) => f[f.indexOf('reason') + 1]);
       expect(reasons.sort()).toEqual(['invalid_json', 'task_not_found']);
+      // Trimming and the trimmed-unread check ran under this user too.
+      await waitFor(() => sent.has('xtrim') && sent.has('xinfo|stream'), 10_000);
       worker.child.kill('SIGTERM');
       expect(await worker.exited).toBe(0);
     } finally {
