@@ -47,9 +47,19 @@ export interface ClaimerHost {
 export class Claimer {
   private cursor = '0-0';
   private walking = false;
+  private holdUntil = 0;
   private readonly retryTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly host: ClaimerHost) {}
+
+  /**
+   * Claims nothing for `ms` (extends a hold already running). Used after Redis was unreachable: every pending
+   * entry then looks idle, also those whose owners are alive and only waiting to reconnect and renew their
+   * leases, and claiming them would charge each a delivery for nothing.
+   */
+  holdClaims(ms: number): void {
+    this.holdUntil = Math.max(this.holdUntil, Date.now() + ms);
+  }
 
   /** Restarts the walk from the beginning (after the group was recreated). */
   resetCursor(): void {
@@ -80,10 +90,12 @@ export class Claimer {
    */
   async tick(): Promise<void> {
     const host = this.host;
-    if (this.walking || host.stopSignal.aborted) return;
+    if (this.walking || host.stopSignal.aborted || Date.now() < this.holdUntil) return;
     this.walking = true;
     try {
-      while (host.freeSlots() > 0 && !host.stopSignal.aborted) {
+      // Only while connected: a claim queued during an outage would run the moment Redis is back, before the owners
+      // of the entries it takes could renew their leases.
+      while (host.freeSlots() > 0 && !host.stopSignal.aborted && host.redis.status === 'ready') {
         const count = Math.min(host.freeSlots(), MAX_CLAIM_COUNT);
         const step = await autoclaimStep(host.redis, host.ref, host.options.claimIdleMs, this.cursor, count);
         this.cursor = step.next;
@@ -147,11 +159,14 @@ export class Claimer {
     }
   }
 
-  /** Renews the leases of handlers running longer than `claimIdleMs / 2` (one script call for all of them). */
-  async renewLeases(): Promise<void> {
+  /**
+   * Renews the leases of handlers running longer than `claimIdleMs / 2`, or of all of them with `all` (back from
+   * an outage, when every lease may have lapsed); one script call for all of them.
+   */
+  async renewLeases(all = false): Promise<void> {
     const host = this.host;
     const now = Date.now();
-    const due = [...host.leases()].filter((l) => now - l.leaseAt >= host.options.claimIdleMs / 2);
+    const due = [...host.leases()].filter((l) => all || now - l.leaseAt >= host.options.claimIdleMs / 2);
     if (due.length === 0) return;
     for (const lease of due) lease.leaseAt = now;
     try {

@@ -151,6 +151,7 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> {
       }
     }
     if (this.stopping.signal.aborted) return;
+    this.redis.on('ready', this.onReconnected);
     // Before the first read: once the group reads past a gap, its position no longer shows it.
     await this.checkTrimmedUnread();
     this.setState('ready');
@@ -163,6 +164,25 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> {
     if (o.consumerTimeoutMs > 0)
       this.every(Math.max(1_000, Math.min(o.consumerTimeoutMs / 2, 60_000)), () => this.idleConsumerTick());
   }
+
+  /**
+   * How long claims wait after Redis was unreachable: the owners of pending entries need `claimIdleMs` after they
+   * are back to renew their leases, and they may come back up to two reconnect delays later than this consumer
+   * (ioredis's own reconnect, then our read backoff).
+   */
+  private get outageClaimHoldMs(): number {
+    return this.options.claimIdleMs + 2 * this.options.reconnectBackoff.maxMs;
+  }
+
+  /**
+   * Back from an outage (a read error, or the connection re-established behind a re-sent command): renew every
+   * lease at once and hold claims, so no consumer's live work is taken from it and charged a delivery.
+   */
+  private readonly onReconnected = (): void => {
+    if (this.stopping.signal.aborted) return;
+    this.claimer.holdClaims(this.outageClaimHoldMs);
+    void this.claimer.renewLeases(true);
+  };
 
   private every(ms: number, fn: () => Promise<void>): void {
     const timer = setInterval(() => void fn(), ms);
@@ -216,7 +236,10 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> {
           for (const entry of entries) this.dispatch(entry, 'new');
         }
         failures = 0;
-        if (this.currentState === 'degraded') this.setState('ready');
+        if (this.currentState === 'degraded') {
+          this.onReconnected();
+          this.setState('ready');
+        }
       } catch (error) {
         if (this.stopping.signal.aborted) break;
         if (isNoGroupError(error)) {
@@ -369,6 +392,7 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> {
       await within(settled(), Math.min(1_000, Math.max(50, deadline)));
     }
     clearInterval(this.renewTimer);
+    this.redis.off('ready', this.onReconnected);
     // Every ack, including those queued while the final flush runs, until the deadline (never less than a floor,
     // so a drain that used the whole deadline still gets its acks out).
     const left = this.options.shutdownTimeoutMs - (Date.now() - started);

@@ -72,6 +72,52 @@ describe('reconnecting does not charge deliveries for entries the consumer holds
     expect(counts).toEqual([1]);
   });
 
+  it("after an outage longer than claimIdleMs, another consumer does not claim a live owner's running entry", async () => {
+    const { stream, group } = names('held-outage');
+    const release = deferred();
+    const started = deferred();
+    const counts: number[] = [];
+    const common = { url: server.url, stream, group, claimIdleMs: 1_000, claimIntervalMs: 100 };
+    const owner = await startConsumer(
+      {
+        ...common,
+        consumer: 'owner',
+        handler: async (_m, ctx) => {
+          counts.push(ctx.deliveryCount);
+          started.resolve();
+          await release.promise;
+        },
+      },
+      consumers,
+    );
+    const [id] = await publish(redis, stream, 1);
+    await started.promise;
+    // The other consumer is there before the outage and walks the pending list every 100 ms.
+    const other = await startConsumer(
+      {
+        ...common,
+        consumer: 'other',
+        handler: async (_m, ctx) => {
+          counts.push(ctx.deliveryCount);
+        },
+      },
+      consumers,
+    );
+    const back = Promise.all([recovered(owner), recovered(other)]);
+    await server.stop();
+    await waitFor(() => owner.state === 'degraded' && other.state === 'degraded', 15_000, 'both degraded');
+    // Longer than claimIdleMs: the owner's lease lapses while nobody can renew it.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    await server.start();
+    await back;
+    // Several claim ticks of the other consumer, well past claimIdleMs after Redis came back.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    expect(await deliveryCount(redis, stream, group, id as string)).toBe(1);
+    release.resolve();
+    await waitFor(async () => (await pendingCount(redis, stream, group)) === 0, 15_000, 'acked');
+    expect(counts).toEqual([1]);
+  });
+
   it('a burst of CLIENT KILLs while a handler runs leaves its delivery count at 1 and runs it once', async () => {
     const { stream, group } = names('held-kill');
     const release = deferred();
