@@ -17,10 +17,12 @@ export interface CompletionHandlerOptions {
   registry: Pick<StreamRegistry, 'findTaskForCompletion' | 'completeTask' | 'waitForReplicas'>;
   /**
    * Replicas that must have a completion's writes before the message is acked (Redis `WAIT` on the task's
-   * master), and how long to wait for them. 0 replicas = do not wait.
+   * master), and how long to wait for them. 0 replicas = do not wait. @defaultValue { replicas: 0, timeoutMs: 0 }
    */
   replicaAcks?: { replicas: number; timeoutMs: number };
-  hooks?: ToolHooks;
+  /** Per-tool hooks. @defaultValue {} */
+  hooks?: ToolHooks | undefined;
+  /** Keys redacted (recursively) from stored and streamed results. @defaultValue DEFAULT_SENSITIVE_KEYS */
   sensitiveKeys?: readonly string[];
   /** Called after each message is settled; `task` is the task as found before completion. */
   onOutcome?: (
@@ -28,6 +30,37 @@ export interface CompletionHandlerOptions {
     task: ActiveTask,
     detail: { output?: string; error?: string },
   ) => void;
+}
+
+/** Defaults of {@link CompletionHandlerOptions}. */
+export const DEFAULT_COMPLETION_HANDLER_OPTIONS = Object.freeze({
+  /** @defaultValue { replicas: 0, timeoutMs: 0 } */
+  replicaAcks: Object.freeze({ replicas: 0, timeoutMs: 0 }),
+  /** @defaultValue {} */
+  hooks: Object.freeze({}) as ToolHooks,
+  /** @defaultValue DEFAULT_SENSITIVE_KEYS */
+  sensitiveKeys: DEFAULT_SENSITIVE_KEYS,
+});
+
+/** {@link CompletionHandlerOptions} after {@link resolveCompletionHandlerOptions}. */
+export interface ResolvedCompletionHandlerOptions
+  extends Required<Omit<CompletionHandlerOptions, 'onOutcome' | 'hooks'>> {
+  hooks: ToolHooks;
+  onOutcome: CompletionHandlerOptions['onOutcome'];
+}
+
+/** Applies {@link DEFAULT_COMPLETION_HANDLER_OPTIONS}. */
+export function resolveCompletionHandlerOptions(
+  options: CompletionHandlerOptions,
+): ResolvedCompletionHandlerOptions {
+  const d = DEFAULT_COMPLETION_HANDLER_OPTIONS;
+  return {
+    registry: options.registry,
+    replicaAcks: options.replicaAcks ?? d.replicaAcks,
+    hooks: options.hooks ?? d.hooks,
+    sensitiveKeys: options.sensitiveKeys ?? d.sensitiveKeys,
+    onOutcome: options.onOutcome,
+  };
 }
 
 /** Dead-letter reason of a completion whose output the registry cannot store (over `maxChunkBytes`). */
@@ -50,9 +83,9 @@ export function toolOutputOf(result: unknown): string {
  * compare-and-set script that also appends the output and `finish` chunks. A redelivered message finds the task
  * no longer running and changes nothing. The consumer acks only after this resolves, i.e. after the writes.
  */
-export function createCompletionHandler(options: CompletionHandlerOptions) {
-  const { registry, hooks = {}, sensitiveKeys = DEFAULT_SENSITIVE_KEYS } = options;
-  const replicaAcks = options.replicaAcks ?? { replicas: 0, timeoutMs: 0 };
+export function createCompletionHandler(handlerOptions: CompletionHandlerOptions) {
+  const options = resolveCompletionHandlerOptions(handlerOptions);
+  const { registry, hooks, sensitiveKeys, replicaAcks } = options;
   /** With asynchronous replication a master can die after the completion but before a replica has it, while the
    * ack (on the partition's master) survives: the task would stay running for good. So the entry is not acked
    * until the replicas confirm: too few in time → RetryableError, the entry stays pending and is redelivered, and

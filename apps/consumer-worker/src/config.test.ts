@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, redactUrl } from './config.js';
+import { loadConfig, redactUrl } from './config.js';
+import { ConfigError } from './errors.js';
 
 describe('loadConfig', () => {
   it('applies every default', () => {
@@ -87,6 +88,7 @@ describe('loadConfig', () => {
       caught = error;
     }
     expect(caught).toBeInstanceOf(ConfigError);
+    expect(ConfigError.isInstance(caught) && caught.code).toBe('invalid_config');
     const text = (caught as ConfigError).message;
     for (const name of ['CONCURRENCY', 'HTTP_PORT', 'LOG_LEVEL', 'KEY_LAYOUT', 'REDIS_URL', 'WEBHOOK_URL']) {
       expect(text).toContain(name);

@@ -9,6 +9,7 @@ import {
 } from '@chat/completion-schema';
 import { z } from 'zod';
 import { likelyMeant } from './env-typos.js';
+import { ConfigError } from './errors.js';
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce
@@ -110,16 +111,6 @@ export interface WorkerConfig {
 
 /** The variables {@link workerEnvSchema} reads; a close misspelling of one is refused (see {@link likelyMeant}). */
 export const WORKER_ENV_NAMES: readonly string[] = Object.freeze(Object.keys(workerEnvSchema.shape));
-
-/** Thrown by {@link loadConfig}: one line per bad variable, all at once. */
-export class ConfigError extends Error {
-  readonly problems: string[];
-  constructor(problems: string[]) {
-    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
-    this.problems = problems;
-  }
-}
 
 /** Reads and validates the worker's configuration from environment variables, listing every problem at once. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {

@@ -2,12 +2,12 @@ export {
   type CompletionHandlerOptions,
   type CompletionOutcome,
   createCompletionHandler,
+  DEFAULT_COMPLETION_HANDLER_OPTIONS,
   DEFAULT_FAILURE_TEXT,
   toolOutputOf,
 } from './completion-handler.js';
 export {
   type ClusterConfig,
-  ConfigError,
   consumedStreams,
   loadConfig,
   parseClusterNodes,
@@ -16,6 +16,7 @@ export {
   workerEnvSchema,
 } from './config.js';
 export { startEmbeddedRedis } from './embedded-redis.js';
+export { ConfigError, type WorkerErrorCode, WorkerOptionsError } from './errors.js';
 export { type HealthServerOptions, type ReadinessCheck, startHealthServer } from './http-server.js';
 export { createLogger, type WorkerLogger } from './logger.js';
 export {
@@ -35,7 +36,9 @@ export { type RunWorkerMainOptions, runWorkerMain } from './run-main.js';
 export { readSSE, type SSEEvent } from './sse-client.js';
 export type { ToolHook, ToolHookContext, ToolHooks } from './tool-hooks.js';
 export {
+  DEFAULT_WEBHOOK_CLOSE_OPTIONS,
   DEFAULT_WEBHOOK_OPTIONS,
+  type ResolvedWebhookCloseOptions,
   type ResolvedWebhookOptions,
   resolveWebhookOptions,
   signWebhook,
@@ -43,7 +46,14 @@ export {
   WebhookNotifier,
   type WebhookOptions,
 } from './webhook.js';
-export { type CreateWorkerOptions, createWorker, redisTlsOptions, type Worker } from './worker.js';
+export {
+  type CreateWorkerOptions,
+  createWorker,
+  DEFAULT_CREATE_WORKER_OPTIONS,
+  type ResolvedCreateWorkerOptions,
+  redisTlsOptions,
+  type Worker,
+} from './worker.js';
 export {
   spawnWorker,
   startWorkerProcess,

@@ -1,5 +1,6 @@
-import { ConfigError, loadConfig, redactUrl, type WorkerConfig } from './config.js';
+import { loadConfig, redactUrl, type WorkerConfig } from './config.js';
 import { startEmbeddedRedis } from './embedded-redis.js';
+import { ConfigError } from './errors.js';
 import { createLogger } from './logger.js';
 import type { ToolHooks } from './tool-hooks.js';
 import { createWorker } from './worker.js';
@@ -23,7 +24,7 @@ export async function runWorkerMain(options: RunWorkerMainOptions = {}): Promise
   try {
     config = loadConfig(options.env);
   } catch (error) {
-    if (error instanceof ConfigError) {
+    if (ConfigError.isInstance(error)) {
       process.stderr.write(`consumer-worker: ${error.message}\n`);
       process.exit(2);
     }

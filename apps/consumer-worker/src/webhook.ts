@@ -1,16 +1,18 @@
 import { createHmac } from 'node:crypto';
 import type { Logger } from '@chat/completion-schema';
+import { WorkerOptionsError } from './errors.js';
 
 /** Options of the outbound webhook. */
 export interface WebhookOptions {
+  /** Where deliveries are POSTed (`http:` or `https:`). */
   url: string;
   /** HMAC-SHA256 key; the receiver verifies `x-chat-signature` with it. */
   secret: string;
-  /** @defaultValue 5 */
+  /** Attempts per delivery, a whole number ≥ 1. @defaultValue 5 */
   maxAttempts?: number;
-  /** Per-attempt timeout. @defaultValue 5000 */
+  /** Per-attempt timeout, in whole ms ≥ 1. @defaultValue 5000 */
   timeoutMs?: number;
-  /** First retry delay, doubled each attempt. @defaultValue 500 */
+  /** First retry delay, doubled each attempt, in whole ms ≥ 0. @defaultValue 500 */
   retryBaseMs?: number;
 }
 
@@ -19,8 +21,11 @@ export type ResolvedWebhookOptions = Required<WebhookOptions>;
 
 /** Defaults of the optional {@link WebhookOptions}. */
 export const DEFAULT_WEBHOOK_OPTIONS = Object.freeze({
+  /** @defaultValue 5 */
   maxAttempts: 5,
+  /** @defaultValue 5000 */
   timeoutMs: 5000,
+  /** @defaultValue 500 */
   retryBaseMs: 500,
 }) satisfies Omit<ResolvedWebhookOptions, 'url' | 'secret'>;
 
@@ -33,14 +38,45 @@ export interface WebhookCloseOptions {
   timeoutMs?: number;
 }
 
-/** {@link WebhookOptions} with every default applied. */
+/** {@link WebhookCloseOptions} after defaults. */
+export type ResolvedWebhookCloseOptions = Required<WebhookCloseOptions>;
+
+/** Defaults of {@link WebhookCloseOptions}. */
+export const DEFAULT_WEBHOOK_CLOSE_OPTIONS = Object.freeze({
+  /** @defaultValue 10000 */
+  timeoutMs: 10_000,
+}) satisfies ResolvedWebhookCloseOptions;
+
+/** A whole number of at least `min` (a count, or milliseconds for a timer). */
+function wholeNumber(option: string, value: unknown, min: number): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min)
+    throw new WorkerOptionsError(`${option} must be an integer >= ${min}, got ${String(value)}`, { option });
+  return value;
+}
+
+/**
+ * Applies {@link DEFAULT_WEBHOOK_OPTIONS} and validates, so a bad value fails at construction with a
+ * {@link WorkerOptionsError} naming the option instead of a notifier that never sends (`maxAttempts: 0`).
+ */
 export function resolveWebhookOptions(options: WebhookOptions): ResolvedWebhookOptions {
+  const d = DEFAULT_WEBHOOK_OPTIONS;
+  if (typeof options.url !== 'string' || !/^https?:\/\//.test(options.url))
+    throw new WorkerOptionsError('url must be an http:// or https:// URL', { option: 'url' });
+  if (typeof options.secret !== 'string' || options.secret === '')
+    throw new WorkerOptionsError('secret must be a non-empty string', { option: 'secret' });
   return {
     url: options.url,
     secret: options.secret,
-    maxAttempts: options.maxAttempts ?? DEFAULT_WEBHOOK_OPTIONS.maxAttempts,
-    timeoutMs: options.timeoutMs ?? DEFAULT_WEBHOOK_OPTIONS.timeoutMs,
-    retryBaseMs: options.retryBaseMs ?? DEFAULT_WEBHOOK_OPTIONS.retryBaseMs,
+    maxAttempts: wholeNumber('maxAttempts', options.maxAttempts ?? d.maxAttempts, 1),
+    timeoutMs: wholeNumber('timeoutMs', options.timeoutMs ?? d.timeoutMs, 1),
+    retryBaseMs: wholeNumber('retryBaseMs', options.retryBaseMs ?? d.retryBaseMs, 0),
+  };
+}
+
+/** Applies {@link DEFAULT_WEBHOOK_CLOSE_OPTIONS}; `timeoutMs` must be a whole number of ms ≥ 0. */
+export function resolveWebhookCloseOptions(options: WebhookCloseOptions): ResolvedWebhookCloseOptions {
+  return {
+    timeoutMs: wholeNumber('timeoutMs', options.timeoutMs ?? DEFAULT_WEBHOOK_CLOSE_OPTIONS.timeoutMs, 0),
   };
 }
 
@@ -128,8 +164,8 @@ export class WebhookNotifier {
    * aborted and logged (`webhook deliveries dropped at shutdown`, with their task ids). Idempotent.
    */
   close(options: WebhookCloseOptions = {}): Promise<void> {
+    const { timeoutMs } = resolveWebhookCloseOptions(options);
     this.closing ??= (async () => {
-      const timeoutMs = options.timeoutMs ?? 10_000;
       let timer: NodeJS.Timeout | undefined;
       const all = Promise.allSettled([...this.pending.keys()]).then(() => true);
       const inTime = await Promise.race([

@@ -6,6 +6,7 @@ import { StreamRegistry } from '@chat/stream-registry';
 import { Cluster, Redis } from 'ioredis';
 import { type CompletionOutcome, createCompletionHandler } from './completion-handler.js';
 import { consumedStreams, type WorkerConfig } from './config.js';
+import { WorkerOptionsError } from './errors.js';
 import { startHealthServer } from './http-server.js';
 import { LastKnown } from './last-known.js';
 import { WorkerMetrics } from './metrics.js';
@@ -28,6 +29,36 @@ export interface CreateWorkerOptions {
   hooks?: ToolHooks;
   /** Serve /healthz, /readyz and /metrics. @defaultValue true */
   http?: boolean;
+}
+
+/** Defaults of {@link CreateWorkerOptions}. */
+export const DEFAULT_CREATE_WORKER_OPTIONS = Object.freeze({
+  /** @defaultValue true */
+  http: true,
+}) satisfies Partial<CreateWorkerOptions>;
+
+/** {@link CreateWorkerOptions} after {@link resolveCreateWorkerOptions}. */
+export interface ResolvedCreateWorkerOptions extends Required<Omit<CreateWorkerOptions, 'redis' | 'hooks'>> {
+  redis: Redis | Cluster | undefined;
+  hooks: ToolHooks | undefined;
+}
+
+/**
+ * Applies {@link DEFAULT_CREATE_WORKER_OPTIONS} and checks that the worker has a way to reach Redis, throwing a
+ * {@link WorkerOptionsError} naming the option otherwise.
+ */
+export function resolveCreateWorkerOptions(options: CreateWorkerOptions): ResolvedCreateWorkerOptions {
+  if (!options.redis && !options.config.redisUrl && !options.config.cluster)
+    throw new WorkerOptionsError('createWorker: pass `redis` or set config.redisUrl or config.cluster', {
+      option: 'redis',
+    });
+  return {
+    config: options.config,
+    redis: options.redis,
+    logger: options.logger,
+    hooks: options.hooks,
+    http: options.http ?? DEFAULT_CREATE_WORKER_OPTIONS.http,
+  };
 }
 
 /** A composed worker: one consumer per consumed partition, the registry, metrics and the health server. */
@@ -73,10 +104,9 @@ export function redisTlsOptions(config: Pick<WorkerConfig, 'redisUrl' | 'redisTl
  * Builds the worker teams deploy, so they can add per-tool hooks without forking: a consumer whose handler
  * completes chat tasks in the stream registry exactly once.
  */
-export function createWorker(options: CreateWorkerOptions): Worker {
+export function createWorker(workerOptions: CreateWorkerOptions): Worker {
+  const options = resolveCreateWorkerOptions(workerOptions);
   const { config, logger } = options;
-  if (!options.redis && !config.redisUrl && !config.cluster)
-    throw new Error('createWorker: pass `redis` or set config.redisUrl or config.cluster');
   const ownsRedis = !options.redis;
   const redis = options.redis ?? connect(config);
   if (ownsRedis) redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
@@ -162,7 +192,7 @@ export function createWorker(options: CreateWorkerOptions): Worker {
       if (missing.length > 0) throw new RedisPermissionError(missing);
       await Promise.all(consumers.map((consumer) => consumer.start()));
       for (const trimmer of trimmers) trimmer.start();
-      if (options.http === false) return { httpPort: 0 };
+      if (!options.http) return { httpPort: 0 };
       const started = await startHealthServer({
         port: config.httpPort,
         host: config.httpHost,

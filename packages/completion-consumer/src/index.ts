@@ -28,7 +28,9 @@ export {
 export type { RedisClient } from './scripts.js';
 export {
   DEFAULT_TRIMMER_OPTIONS,
+  type ResolvedStreamTrimmerOptions,
   redisVersion,
+  resolveStreamTrimmerOptions,
   type SafeTrimOptions,
   StreamTrimmer,
   type StreamTrimmerOptions,

@@ -1,5 +1,7 @@
 import type { Logger } from '@chat/completion-schema';
 import { silentLogger } from '@chat/completion-schema';
+import { ConsumerOptionsError } from './errors.js';
+import { MAX_TIMER_MS } from './options.js';
 import { errorMessage } from './redis-errors.js';
 import { type RedisClient, runScript } from './scripts.js';
 
@@ -17,8 +19,8 @@ export interface TrimResult {
 export interface SafeTrimOptions {
   /** Keep acknowledged entries younger than this, in ms (for inspection or replay); 0 keeps none. @defaultValue 0 */
   retainMs?: number;
-  /** Use the `ACKED` option; detected from the server version when undefined. */
-  useAckedOption?: boolean;
+  /** Use the `ACKED` option; detected from the server version when undefined. @defaultValue detected */
+  useAckedOption?: boolean | undefined;
 }
 
 /** Parses `redis_version` from INFO into [major, minor, patch]. */
@@ -43,7 +45,7 @@ export async function trimStreamSafely(
   options: SafeTrimOptions = {},
 ): Promise<TrimResult> {
   const acked = options.useAckedOption ?? supportsAckedTrim(await redisVersion(redis));
-  const retainMs = options.retainMs ?? 0;
+  const retainMs = options.retainMs ?? DEFAULT_TRIMMER_OPTIONS.retainMs;
   const bound = retainMs > 0 ? `${Math.max(0, Date.now() - retainMs)}-0` : '';
   const [threshold, removed] = (await runScript(
     redis,
@@ -58,18 +60,51 @@ export async function trimStreamSafely(
 export interface StreamTrimmerOptions extends SafeTrimOptions {
   redis: RedisClient;
   stream: string;
-  /** How often to trim, in ms. @defaultValue 60000 */
+  /** How often to trim, in whole ms from 1 to {@link MAX_TIMER_MS}. @defaultValue 60000 */
   intervalMs?: number;
+  /** Where trims and failed trims are logged. @defaultValue silentLogger */
   logger?: Logger;
 }
 
-/** Defaults of {@link StreamTrimmerOptions}. */
-export const DEFAULT_TRIMMER_OPTIONS = {
+/** Defaults of {@link StreamTrimmerOptions} (and of {@link SafeTrimOptions}). */
+export const DEFAULT_TRIMMER_OPTIONS = Object.freeze({
   /** @defaultValue 60000 */
   intervalMs: 60_000,
   /** @defaultValue 0 */
   retainMs: 0,
-} as const;
+} as const);
+
+/** {@link StreamTrimmerOptions} after {@link resolveStreamTrimmerOptions}; `useAckedOption` undefined = detect. */
+export interface ResolvedStreamTrimmerOptions extends Required<Omit<StreamTrimmerOptions, 'useAckedOption'>> {
+  useAckedOption: boolean | undefined;
+}
+
+function wholeMs(option: string, value: unknown, min: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > MAX_TIMER_MS)
+    throw new ConsumerOptionsError(
+      `${option} must be an integer from ${min} to ${MAX_TIMER_MS} (ms), got ${String(value)}`,
+      { option },
+    );
+  return value;
+}
+
+/**
+ * Applies {@link DEFAULT_TRIMMER_OPTIONS} and validates, throwing a {@link ConsumerOptionsError} naming the
+ * option (an `intervalMs` of 0 would trim in a busy loop).
+ */
+export function resolveStreamTrimmerOptions(options: StreamTrimmerOptions): ResolvedStreamTrimmerOptions {
+  const d = DEFAULT_TRIMMER_OPTIONS;
+  if (typeof options.stream !== 'string' || options.stream === '')
+    throw new ConsumerOptionsError('stream must be a non-empty string', { option: 'stream' });
+  return {
+    redis: options.redis,
+    stream: options.stream,
+    intervalMs: wholeMs('intervalMs', options.intervalMs ?? d.intervalMs, 1),
+    retainMs: wholeMs('retainMs', options.retainMs ?? d.retainMs, 0),
+    useAckedOption: options.useAckedOption,
+    logger: options.logger ?? silentLogger,
+  };
+}
 
 /**
  * Runs {@link trimStreamSafely} every `intervalMs`, as a retention policy that replaces producer-side MAXLEN
@@ -79,27 +114,28 @@ export class StreamTrimmer {
   private timer: NodeJS.Timeout | undefined;
   private version: [number, number, number] | undefined;
   private running: Promise<TrimResult | undefined> | undefined;
+  private readonly options: ResolvedStreamTrimmerOptions;
 
-  constructor(private readonly options: StreamTrimmerOptions) {}
+  /** Throws a {@link ConsumerOptionsError} for options that cannot work. */
+  constructor(options: StreamTrimmerOptions) {
+    this.options = resolveStreamTrimmerOptions(options);
+  }
 
   /** Starts trimming periodically (the first trim happens after one interval). */
   start(): void {
     if (this.timer) return;
-    this.timer = setInterval(
-      () => void this.trimNow(),
-      this.options.intervalMs ?? DEFAULT_TRIMMER_OPTIONS.intervalMs,
-    );
+    this.timer = setInterval(() => void this.trimNow(), this.options.intervalMs);
     this.timer.unref?.();
   }
 
   /** Trims once now; resolves undefined on error (logged). */
   trimNow(): Promise<TrimResult | undefined> {
     this.running ??= (async () => {
-      const logger = this.options.logger ?? silentLogger;
+      const { logger } = this.options;
       try {
         this.version ??= await redisVersion(this.options.redis);
         const result = await trimStreamSafely(this.options.redis, this.options.stream, {
-          retainMs: this.options.retainMs ?? DEFAULT_TRIMMER_OPTIONS.retainMs,
+          retainMs: this.options.retainMs,
           useAckedOption: this.options.useAckedOption ?? supportsAckedTrim(this.version),
         });
         if (result.removed)

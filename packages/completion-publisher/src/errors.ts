@@ -17,13 +17,21 @@ export type PublishErrorCode =
 
 const OPTIONS_MARKER = 'chat.pipeline.error.publisher_options';
 
-/** The publisher was configured wrongly (for example both `redis` and `url`, or a non-positive count). */
+/**
+ * The publisher was configured wrongly (for example both `redis` and `url`, or a non-positive count); the message
+ * names the option and what is allowed.
+ */
 export class PublisherOptionsError extends ChatPipelineError<'invalid_options'> {
-  constructor(message: string) {
+  /** The offending option, dotted for nested ones (`maxLen.count`); undefined when not one option. */
+  readonly option: string | undefined;
+
+  constructor(message: string, options: { option?: string } = {}) {
     super('invalid_options', message);
+    this.option = options.option;
     ChatPipelineError.mark(this, OPTIONS_MARKER);
   }
 
+  /** True for a PublisherOptionsError from any copy of this package. */
   static override isInstance(error: unknown): error is PublisherOptionsError {
     return ChatPipelineError.hasMarker(error, OPTIONS_MARKER);
   }

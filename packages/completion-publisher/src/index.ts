@@ -20,10 +20,10 @@ export {
 export { publishedMarkerKey } from './keys.js';
 export {
   DEFAULT_PUBLISHER_OPTIONS,
-  type DefaultedPublisherOptions,
   type IdempotencyOptions,
   type MaxLenOptions,
   type PublisherOptions,
   type ReplicaWaitOptions,
+  type ResolvedPublisherOptions,
 } from './options.js';
 export { CompletionPublisher, createPublisher } from './publisher.js';

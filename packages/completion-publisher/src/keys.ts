@@ -22,5 +22,6 @@ export function assertMarkerShareSlot(stream: string): void {
     throw new PublisherOptionsError(
       `stream ${JSON.stringify(stream)} cannot share a Redis Cluster slot with its idempotency markers; ` +
         'give it an explicit hash tag such as "{completions}"',
+      { option: 'stream' },
     );
 }

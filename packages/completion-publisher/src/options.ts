@@ -1,6 +1,12 @@
-import { DEFAULT_COMPLETION_STREAM, MAX_MESSAGE_BYTES } from '@chat/completion-schema';
+import {
+  DEFAULT_COMPLETION_STREAM,
+  MAX_MESSAGE_BYTES,
+  PartitionOptionsError,
+  partitionStreams,
+} from '@chat/completion-schema';
 import type { Cluster, Redis } from 'ioredis';
 import { PublisherOptionsError } from './errors.js';
+import { assertMarkerShareSlot } from './keys.js';
 
 /** How the stream's length is capped on every publish. */
 export interface MaxLenOptions {
@@ -73,22 +79,8 @@ export interface PublisherOptions {
   traceContext?: boolean;
 }
 
-/** Options after defaults are applied; what the publisher works with. */
-export interface DefaultedPublisherOptions {
-  stream: string;
-  partitions: number;
-  maxLen: MaxLenOptions;
-  idempotency: IdempotencyOptions;
-  waitForReplicas: ReplicaWaitOptions;
-  timeoutMs: number;
-  maxMessageBytes: number;
-  stampPublishedAt: boolean;
-  stampSchemaVersion: boolean;
-  traceContext: boolean;
-}
-
 /** Defaults of every publisher option, in one place. */
-export const DEFAULT_PUBLISHER_OPTIONS: Readonly<DefaultedPublisherOptions> = Object.freeze({
+export const DEFAULT_PUBLISHER_OPTIONS = Object.freeze({
   /** @defaultValue `'chat:completions'` ({@link DEFAULT_COMPLETION_STREAM}), as the Python original. */
   stream: DEFAULT_COMPLETION_STREAM,
   /** @defaultValue `1`: the single stream `stream`, which every existing producer and consumer uses. */
@@ -113,11 +105,28 @@ export const DEFAULT_PUBLISHER_OPTIONS: Readonly<DefaultedPublisherOptions> = Ob
   stampSchemaVersion: true,
   /** @defaultValue `true`: a no-op unless `@opentelemetry/api` is installed and a span is active. */
   traceContext: true,
-}) as Readonly<DefaultedPublisherOptions>;
+} as const) satisfies Omit<Required<PublisherOptions>, 'redis' | 'url' | 'idempotency'> & {
+  idempotency: IdempotencyOptions;
+};
+
+/**
+ * {@link PublisherOptions} after {@link resolvePublisherOptions}: every default of
+ * {@link DEFAULT_PUBLISHER_OPTIONS} applied, nested options complete, the connection as given.
+ */
+export interface ResolvedPublisherOptions
+  extends Required<Omit<PublisherOptions, 'redis' | 'url' | 'maxLen' | 'idempotency' | 'waitForReplicas'>> {
+  redis: Redis | Cluster | undefined;
+  url: string | undefined;
+  maxLen: MaxLenOptions;
+  idempotency: IdempotencyOptions;
+  waitForReplicas: ReplicaWaitOptions;
+}
 
 function positiveInteger(name: string, value: number): number {
   if (!Number.isSafeInteger(value) || value <= 0)
-    throw new PublisherOptionsError(`${name} must be a positive integer, got ${String(value)}`);
+    throw new PublisherOptionsError(`${name} must be a positive integer, got ${String(value)}`, {
+      option: name,
+    });
   return value;
 }
 
@@ -125,20 +134,30 @@ function nonNegativeInteger(name: string, value: number): number {
   return value === 0 ? 0 : positiveInteger(name, value);
 }
 
-/** Applies the defaults and rejects options that cannot work, before any connection is made. */
-export function resolvePublisherOptions(options: PublisherOptions): DefaultedPublisherOptions {
+/**
+ * Applies {@link DEFAULT_PUBLISHER_OPTIONS} and rejects options that cannot work, before any connection is made,
+ * with a {@link PublisherOptionsError} naming the option.
+ */
+export function resolvePublisherOptions(options: PublisherOptions): ResolvedPublisherOptions {
   const d = DEFAULT_PUBLISHER_OPTIONS;
+  if ((options.redis === undefined) === (options.url === undefined))
+    throw new PublisherOptionsError('give exactly one of `redis` (a client you own) or `url`', {
+      option: 'redis',
+    });
   const stream = options.stream ?? d.stream;
   if (typeof stream !== 'string' || stream.length === 0)
-    throw new PublisherOptionsError('stream must be a non-empty string');
+    throw new PublisherOptionsError('stream must be a non-empty string', { option: 'stream' });
   const strategy = options.maxLen?.strategy ?? d.maxLen.strategy;
   if (strategy !== 'approximate' && strategy !== 'exact' && strategy !== 'off')
     throw new PublisherOptionsError(
       `maxLen.strategy must be 'approximate', 'exact' or 'off', got ${strategy}`,
+      { option: 'maxLen.strategy' },
     );
   const idem =
     typeof options.idempotency === 'boolean' ? { enabled: options.idempotency } : (options.idempotency ?? {});
-  return {
+  const resolved: ResolvedPublisherOptions = {
+    redis: options.redis,
+    url: options.url,
     stream,
     partitions: positiveInteger('partitions', options.partitions ?? d.partitions),
     maxLen: { strategy, count: positiveInteger('maxLen.count', options.maxLen?.count ?? d.maxLen.count) },
@@ -165,4 +184,19 @@ export function resolvePublisherOptions(options: PublisherOptions): DefaultedPub
     stampSchemaVersion: options.stampSchemaVersion ?? d.stampSchemaVersion,
     traceContext: options.traceContext ?? d.traceContext,
   };
+  // The partition streams and, with idempotency on, their markers must be nameable in one slot each.
+  for (const partitionStream of streamsOf(resolved)) {
+    if (resolved.idempotency.enabled) assertMarkerShareSlot(partitionStream);
+  }
+  return resolved;
+}
+
+/** The streams `options` publish to, in partition order: `[stream]` unless `partitions` > 1. */
+export function streamsOf(options: Pick<ResolvedPublisherOptions, 'stream' | 'partitions'>): string[] {
+  try {
+    return partitionStreams(options.stream, options.partitions);
+  } catch (error) {
+    if (!PartitionOptionsError.isInstance(error)) throw error;
+    throw new PublisherOptionsError(error.message, { option: 'partitions' });
+  }
 }

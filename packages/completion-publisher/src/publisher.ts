@@ -3,9 +3,7 @@ import {
   encodeData,
   keySlot,
   type OperationCompleteInput,
-  PartitionOptionsError,
   partitionFor,
-  partitionStreams,
   SCHEMA_VERSION,
 } from '@chat/completion-schema';
 import { type Cluster, Redis } from 'ioredis';
@@ -14,14 +12,18 @@ import {
   type BatchFailure,
   InvalidBatchError,
   PublisherClosedError,
-  PublisherOptionsError,
   RedisUnavailableError,
   ReplicationTimeoutError,
   toPublishError,
 } from './errors.js';
-import { assertMarkerShareSlot, publishedMarkerKey } from './keys.js';
+import { publishedMarkerKey } from './keys.js';
 import publishOnceScript from './lua/publish-once-2.lua';
-import { type DefaultedPublisherOptions, type PublisherOptions, resolvePublisherOptions } from './options.js';
+import {
+  type PublisherOptions,
+  type ResolvedPublisherOptions,
+  resolvePublisherOptions,
+  streamsOf,
+} from './options.js';
 import { activeTraceparent } from './trace-context.js';
 
 /** Versioned so two versions of this package on one client never run each other's script. */
@@ -37,7 +39,7 @@ type Client = Redis | Cluster;
  */
 export class CompletionPublisher {
   /** The options in effect, defaults applied. */
-  readonly options: Readonly<DefaultedPublisherOptions>;
+  readonly options: Readonly<ResolvedPublisherOptions>;
   /** The streams messages go to, in partition order: `[stream]` unless `partitions` > 1. */
   readonly streams: readonly string[];
   private readonly client: Client;
@@ -49,16 +51,8 @@ export class CompletionPublisher {
   private connectionError: Error | undefined;
 
   constructor(options: PublisherOptions) {
-    if ((options.redis === undefined) === (options.url === undefined))
-      throw new PublisherOptionsError('give exactly one of `redis` (a client you own) or `url`');
     this.options = Object.freeze(resolvePublisherOptions(options));
-    try {
-      this.streams = Object.freeze(partitionStreams(this.options.stream, this.options.partitions));
-    } catch (error) {
-      if (!PartitionOptionsError.isInstance(error)) throw error;
-      throw new PublisherOptionsError(error.message);
-    }
-    if (this.options.idempotency.enabled) for (const stream of this.streams) assertMarkerShareSlot(stream);
+    this.streams = Object.freeze(streamsOf(this.options));
     const { strategy, count } = this.options.maxLen;
     this.maxLenArgs = strategy === 'off' ? [] : ['MAXLEN', strategy === 'exact' ? '=' : '~', String(count)];
 

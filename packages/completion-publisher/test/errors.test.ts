@@ -90,22 +90,33 @@ describe('bad input', () => {
   });
 
   it.each([
-    ['neither redis nor url', {}],
-    ['both redis and url', { url: 'redis://127.0.0.1:1', redis: 'client' }],
-    ['a zero maxLen count', { url: 'redis://127.0.0.1:1', maxLen: { count: 0 } }],
-    ['an unknown maxLen strategy', { url: 'redis://127.0.0.1:1', maxLen: { strategy: 'sometimes' } }],
-    ['a negative timeout', { url: 'redis://127.0.0.1:1', timeoutMs: -1 }],
-    ['a fractional window', { url: 'redis://127.0.0.1:1', idempotency: { windowSeconds: 0.5 } }],
-    ['an empty stream name', { url: 'redis://127.0.0.1:1', stream: '' }],
-  ])('refuses options with %s', (_, options) => {
-    const attempt = () => createPublisher(options as never);
-    expect(attempt).toThrow(PublisherOptionsError);
+    ['neither redis nor url', {}, 'redis'],
+    ['both redis and url', { url: 'redis://127.0.0.1:1', redis: 'client' }, 'redis'],
+    ['a zero maxLen count', { url: 'redis://127.0.0.1:1', maxLen: { count: 0 } }, 'maxLen.count'],
+    [
+      'an unknown maxLen strategy',
+      { url: 'redis://127.0.0.1:1', maxLen: { strategy: 'sometimes' } },
+      'maxLen.strategy',
+    ],
+    ['a negative timeout', { url: 'redis://127.0.0.1:1', timeoutMs: -1 }, 'timeoutMs'],
+    [
+      'a fractional window',
+      { url: 'redis://127.0.0.1:1', idempotency: { windowSeconds: 0.5 } },
+      'idempotency.windowSeconds',
+    ],
+    ['an empty stream name', { url: 'redis://127.0.0.1:1', stream: '' }, 'stream'],
+    ['zero partitions', { url: 'redis://127.0.0.1:1', partitions: 0 }, 'partitions'],
+    ['a stream without room for a marker tag', { url: 'redis://127.0.0.1:1', stream: 'a{}b}c' }, 'stream'],
+  ])('refuses options with %s, naming the option', (_, options, option) => {
+    let thrown: unknown;
     try {
-      attempt();
+      createPublisher(options as never);
     } catch (error) {
-      expect((error as PublisherOptionsError).code).toBe('invalid_options');
-      expect(ChatPipelineError.isInstance(error)).toBe(true);
+      thrown = error;
     }
+    expect(PublisherOptionsError.isInstance(thrown)).toBe(true);
+    expect(thrown).toMatchObject({ code: 'invalid_options', option });
+    expect(ChatPipelineError.isInstance(thrown)).toBe(true);
   });
 
   it('reports a Redis error reply as redis_error and leaves no marker behind', async () => {

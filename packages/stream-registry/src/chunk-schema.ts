@@ -1,6 +1,6 @@
 import { MAX_MESSAGE_BYTES } from '@chat/completion-schema';
 import { z } from 'zod';
-import { StreamRegistryError } from './errors.js';
+import { ChunkTooLargeError, InvalidChunkError } from './errors.js';
 
 // Loose objects, as the AI SDK's own schema: unknown fields pass through so newer SDK fields survive a replay.
 const providerMetadata = z.record(z.string(), z.record(z.string(), z.unknown())).optional();
@@ -138,7 +138,7 @@ export function assertFits(text: string, maxBytes: number, what: string, taskId?
   if (text.length * 3 <= maxBytes) return;
   const sizeBytes = Buffer.byteLength(text, 'utf8');
   if (sizeBytes <= maxBytes) return;
-  throw new StreamRegistryError('too_large', `${what} is ${sizeBytes} bytes, over the ${maxBytes}-byte cap`, {
+  throw new ChunkTooLargeError(`${what} is ${sizeBytes} bytes, over the ${maxBytes}-byte cap`, {
     taskId,
     sizeBytes,
     limitBytes: maxBytes,
@@ -153,8 +153,7 @@ export function encodeChunk(chunk: unknown, maxBytes: number = MAX_CHUNK_BYTES):
   const parsed = uiMessageChunkSchema.safeParse(chunk);
   if (!parsed.success) {
     const type = typeof chunk === 'object' && chunk !== null ? (chunk as { type?: unknown }).type : undefined;
-    throw new StreamRegistryError(
-      'invalid_chunk',
+    throw new InvalidChunkError(
       `invalid UI message chunk (type ${JSON.stringify(type)}): ${z.prettifyError(parsed.error)}`,
     );
   }

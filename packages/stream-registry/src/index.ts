@@ -19,15 +19,27 @@ export {
   uiMessageChunkSchema,
 } from './chunk-schema.js';
 export {
+  ChunkTooLargeError,
+  CursorTrimmedError,
+  ForbiddenError,
+  InvalidChunkError,
+  InvalidCursorError,
+  InvalidInputError,
+  RegistryClosedError,
   StreamRegistryError,
   type StreamRegistryErrorCode,
   type StreamRegistryErrorDetails,
+  StreamRegistryOptionsError,
+  TaskExistsError,
+  TaskExpiredError,
+  TaskNotFoundError,
+  TaskNotRunningError,
 } from './errors.js';
 export type { StreamEntry } from './live-sink.js';
 export {
   DEFAULT_STREAM_REGISTRY_OPTIONS,
-  type DefaultedStreamRegistryOptions,
   type KeyLayout,
+  type ResolvedStreamRegistryOptions,
   type StreamRegistryOptions,
 } from './options.js';
 export {

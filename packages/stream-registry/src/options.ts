@@ -1,7 +1,7 @@
 import { type Logger, silentLogger } from '@chat/completion-schema';
 import type { Cluster, Redis } from 'ioredis';
 import { MAX_CHUNK_BYTES } from './chunk-schema.js';
-import { StreamRegistryError } from './errors.js';
+import { StreamRegistryOptionsError } from './errors.js';
 
 /** Key naming: `compat` is the Python original's, `cluster` adds `{<task_id>}` hash tags for Redis Cluster. */
 export type KeyLayout = 'compat' | 'cluster';
@@ -54,7 +54,7 @@ export interface StreamRegistryOptions {
 }
 
 /** The defaults of {@link StreamRegistryOptions}, in one place. */
-export const DEFAULT_STREAM_REGISTRY_OPTIONS = {
+export const DEFAULT_STREAM_REGISTRY_OPTIONS = Object.freeze({
   keyLayout: 'compat',
   keyPrefix: 'chat:',
   ttlSeconds: 3600,
@@ -69,10 +69,13 @@ export const DEFAULT_STREAM_REGISTRY_OPTIONS = {
   replayPageSize: 500,
   idleCheckMs: 30_000,
   sessionIndexLimit: 20,
-} as const satisfies Omit<Required<StreamRegistryOptions>, 'redis' | 'url' | 'logger'>;
+} as const) satisfies Omit<Required<StreamRegistryOptions>, 'redis' | 'url' | 'logger'>;
 
-/** Options after defaults: what the registry works with. */
-export type DefaultedStreamRegistryOptions = Omit<
+/**
+ * {@link StreamRegistryOptions} after {@link resolveStreamRegistryOptions}: every default of
+ * {@link DEFAULT_STREAM_REGISTRY_OPTIONS} applied; the connection is kept apart by the registry.
+ */
+export type ResolvedStreamRegistryOptions = Omit<
   Required<StreamRegistryOptions>,
   'redis' | 'url' | 'keyLayout'
 > & { keyLayout: KeyLayout };
@@ -92,23 +95,31 @@ const POSITIVE_INTEGERS = [
   'sessionIndexLimit',
 ] as const;
 
-/** Applies the defaults and checks the result, throwing `invalid_options` with every problem at once. */
-export function resolveStreamRegistryOptions(options: StreamRegistryOptions): DefaultedStreamRegistryOptions {
+/**
+ * Applies {@link DEFAULT_STREAM_REGISTRY_OPTIONS} and checks the result, throwing a
+ * {@link StreamRegistryOptionsError} that lists every problem at once and names the first offending option.
+ */
+export function resolveStreamRegistryOptions(options: StreamRegistryOptions): ResolvedStreamRegistryOptions {
   const { redis, url, logger, ...rest } = options;
   const defined = Object.fromEntries(Object.entries(rest).filter(([, value]) => value !== undefined));
   const o = {
     ...DEFAULT_STREAM_REGISTRY_OPTIONS,
     ...defined,
     logger: logger ?? silentLogger,
-  } as DefaultedStreamRegistryOptions;
-  const problems: string[] = [];
-  if (!redis === !url) problems.push('give exactly one of redis or url');
-  if (o.keyLayout !== 'compat' && o.keyLayout !== 'cluster') problems.push('keyLayout is compat or cluster');
+  } as ResolvedStreamRegistryOptions;
+  const problems: [option: string, problem: string][] = [];
+  if (!redis === !url) problems.push(['redis', 'give exactly one of redis or url']);
+  if (o.keyLayout !== 'compat' && o.keyLayout !== 'cluster')
+    problems.push(['keyLayout', 'keyLayout is compat or cluster']);
   if (o.keyLayout === 'cluster' && /[{}]/.test(o.keyPrefix))
-    problems.push('a cluster keyPrefix has no braces');
+    problems.push(['keyPrefix', 'a cluster keyPrefix has no braces']);
   for (const name of POSITIVE_INTEGERS) {
-    if (!Number.isInteger(o[name]) || o[name] <= 0) problems.push(`${name} must be a positive integer`);
+    if (!Number.isInteger(o[name]) || o[name] <= 0)
+      problems.push([name, `${name} must be a positive integer`]);
   }
-  if (problems.length > 0) throw new StreamRegistryError('invalid_options', problems.join('; '));
+  if (problems.length > 0)
+    throw new StreamRegistryOptionsError(problems.map(([, problem]) => problem).join('; '), {
+      option: problems[0]![0],
+    });
   return o;
 }

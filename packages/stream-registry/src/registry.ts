@@ -2,9 +2,17 @@ import { childLogger, type Logger } from '@chat/completion-schema';
 import { type Cluster, Redis } from 'ioredis';
 import { assertFits, encodeChunk, type UIMessageChunk } from './chunk-schema.js';
 import { ClusterStreamReader } from './cluster-reader.js';
-import { StreamRegistryError } from './errors.js';
 import {
-  type DefaultedStreamRegistryOptions,
+  InvalidChunkError,
+  InvalidInputError,
+  RegistryClosedError,
+  StreamRegistryOptionsError,
+  TaskExistsError,
+  TaskNotFoundError,
+  TaskNotRunningError,
+} from './errors.js';
+import {
+  type ResolvedStreamRegistryOptions,
   resolveStreamRegistryOptions,
   type StreamRegistryOptions,
 } from './options.js';
@@ -51,7 +59,7 @@ type Client = (Redis | Cluster) & RegistryCommands;
  */
 export class StreamRegistry {
   /** Options after defaults. */
-  readonly options: DefaultedStreamRegistryOptions;
+  readonly options: ResolvedStreamRegistryOptions;
   /** Key names in use (exposed so operators and tests see the same names the scripts touch). */
   readonly keys: TaskKeys;
   private readonly redis: Client;
@@ -68,7 +76,9 @@ export class StreamRegistry {
     const client = redis ?? new Redis(url as string, { lazyConnect: false });
     this.isCluster = (client as Cluster).isCluster === true;
     if (this.isCluster && this.options.keyLayout === 'compat') {
-      throw new StreamRegistryError('invalid_options', "a Redis Cluster client needs keyLayout 'cluster'");
+      throw new StreamRegistryOptionsError("a Redis Cluster client needs keyLayout 'cluster'", {
+        option: 'keyLayout',
+      });
     }
     this.redis = withRegistryCommands(client);
     this.logger = childLogger(this.options.logger, { component: 'stream-registry' });
@@ -115,7 +125,7 @@ export class StreamRegistry {
     this.assertOpen();
     const parsed = createTaskInputSchema.safeParse(input);
     if (!parsed.success) {
-      throw new StreamRegistryError('invalid_input', `invalid task: ${parsed.error.issues[0]?.message}`);
+      throw new InvalidInputError(`invalid task: ${parsed.error.issues[0]?.message}`);
     }
     const { taskId, sessionId, userId, toolCallId, toolName, operationId } = parsed.data;
     const now = Date.now();
@@ -145,7 +155,7 @@ export class StreamRegistry {
       }
     }
     if (created !== 1) {
-      throw new StreamRegistryError('task_exists', `task ${taskId} already exists`, { taskId });
+      throw new TaskExistsError(`task ${taskId} already exists`, { taskId });
     }
     return {
       taskId,
@@ -241,7 +251,7 @@ export class StreamRegistry {
     this.assertOpen();
     const json = encodeChunk(chunk, this.options.maxChunkBytes);
     if (chunk.type === 'finish') {
-      throw new StreamRegistryError('invalid_chunk', 'finish is written by completeTask only', { taskId });
+      throw new InvalidChunkError('finish is written by completeTask only', { taskId });
     }
     const [outcome, value] = await this.redis.chatRegPublishChunk_v1(
       this.keys.meta(taskId),
@@ -252,9 +262,9 @@ export class StreamRegistry {
     );
     if (outcome === 'ok' && value) return value;
     if (outcome === 'not_found') {
-      throw new StreamRegistryError('task_not_found', `task ${taskId} not found`, { taskId });
+      throw new TaskNotFoundError(`task ${taskId} not found`, { taskId });
     }
-    throw new StreamRegistryError('task_not_running', `task ${taskId} is ${value}, not running`, {
+    throw new TaskNotRunningError(`task ${taskId} is ${value}, not running`, {
       taskId,
       status: value,
     });
@@ -270,16 +280,13 @@ export class StreamRegistry {
   async completeTask(taskId: string, input: CompleteTaskInput): Promise<boolean> {
     this.assertOpen();
     if (input.status !== 'completed' && input.status !== 'failed') {
-      throw new StreamRegistryError(
-        'invalid_input',
-        `status must be completed or failed, not ${input.status}`,
-      );
+      throw new InvalidInputError(`status must be completed or failed, not ${input.status}`);
     }
     const limit = this.options.maxChunkBytes;
     const chunks = input.chunks.map((chunk) => {
       const json = encodeChunk(chunk, limit);
       if (chunk.type === 'finish') {
-        throw new StreamRegistryError('invalid_chunk', 'completeTask adds the finish chunk itself', {
+        throw new InvalidChunkError('completeTask adds the finish chunk itself', {
           taskId,
         });
       }
@@ -374,7 +381,7 @@ export class StreamRegistry {
   }
 
   private assertOpen(): void {
-    if (this.closing) throw new StreamRegistryError('closed', 'the stream registry is closed');
+    if (this.closing) throw new RegistryClosedError('the stream registry is closed');
   }
 }
 

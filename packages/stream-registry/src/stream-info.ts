@@ -1,4 +1,4 @@
-import { StreamRegistryError } from './errors.js';
+import { CursorTrimmedError, InvalidCursorError } from './errors.js';
 import { compareStreamIds, ZERO_ID } from './stream-id.js';
 
 /** The parts of XINFO STREAM a cursor check needs. */
@@ -37,7 +37,7 @@ export function parseStreamInfo(reply: unknown[]): StreamInfo {
  */
 export function checkCursor(taskId: string, cursor: string, info: StreamInfo): void {
   if (compareStreamIds(cursor, info.lastGeneratedId) > 0) {
-    throw new StreamRegistryError('invalid_cursor', `cursor ${cursor} is past the end of task ${taskId}`, {
+    throw new InvalidCursorError(`cursor ${cursor} is past the end of task ${taskId}`, {
       taskId,
       cursor,
     });
@@ -51,8 +51,7 @@ export function checkCursor(taskId: string, cursor: string, info: StreamInfo): v
       : // Redis 6 keeps no history: only a real cursor before the first kept entry is known to be stale.
         cursor !== ZERO_ID && info.firstId !== null && beforeFirst;
   if (trimmed) {
-    throw new StreamRegistryError(
-      'cursor_trimmed',
+    throw new CursorTrimmedError(
       `entries after cursor ${cursor} of task ${taskId} were trimmed; oldest kept is ${info.firstId}`,
       { taskId, cursor, oldestId: info.firstId },
     );

@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
-import { StreamRegistryError } from './errors.js';
+import { ForbiddenError, InvalidCursorError, TaskExpiredError, TaskNotFoundError } from './errors.js';
 import { isStreamId, ZERO_ID } from './stream-id.js';
 import { checkCursor, parseStreamInfo } from './stream-info.js';
 import { type ActiveTask, taskFromHash } from './task.js';
@@ -26,7 +26,7 @@ export async function checkSubscribe(
   // EventSource and the original's default both use 0 / 0-0 for "from the beginning".
   const cursor = lastEventId === '0' || !lastEventId ? ZERO_ID : lastEventId;
   if (!isStreamId(cursor)) {
-    throw new StreamRegistryError('invalid_cursor', `cursor ${JSON.stringify(cursor)} is not a stream id`, {
+    throw new InvalidCursorError(`cursor ${JSON.stringify(cursor)} is not a stream id`, {
       taskId,
       cursor,
     });
@@ -40,11 +40,11 @@ export async function checkSubscribe(
   ]);
   const task = taskId ? taskFromHash(hash) : null;
   if (!task) {
-    if (info) throw new StreamRegistryError('task_expired', `task ${taskId} expired`, { taskId });
-    throw new StreamRegistryError('task_not_found', `task ${taskId} not found`, { taskId });
+    if (info) throw new TaskExpiredError(`task ${taskId} expired`, { taskId });
+    throw new TaskNotFoundError(`task ${taskId} not found`, { taskId });
   }
   if (task.userId !== null && task.userId !== (userId ?? null)) {
-    throw new StreamRegistryError('forbidden', `task ${taskId} belongs to another user`, { taskId });
+    throw new ForbiddenError(`task ${taskId} belongs to another user`, { taskId });
   }
   if (info) checkCursor(taskId, cursor, parseStreamInfo(info as unknown[]));
   return { task, cursor };

@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
-import { StreamRegistryError } from './errors.js';
+import { InvalidInputError, TaskExpiredError } from './errors.js';
 import { LiveSink, parseEntry, type StreamEntry } from './live-sink.js';
 import type { LiveReader } from './shared-reader.js';
 import { compareStreamIds } from './stream-id.js';
@@ -52,8 +52,7 @@ export class Subscription implements AsyncIterable<StreamEntry> {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<StreamEntry> {
-    if (this.started)
-      throw new StreamRegistryError('invalid_input', 'a subscription can be iterated only once');
+    if (this.started) throw new InvalidInputError('a subscription can be iterated only once');
     this.started = true;
     return this.iterate();
   }
@@ -124,7 +123,7 @@ export class Subscription implements AsyncIterable<StreamEntry> {
   private async checkStillThere(): Promise<void> {
     const status = await this.context.redis.hget(this.context.metaKey, 'status');
     if (status === null) {
-      throw new StreamRegistryError('task_expired', `task ${this.task.taskId} expired while subscribed`, {
+      throw new TaskExpiredError(`task ${this.task.taskId} expired while subscribed`, {
         taskId: this.task.taskId,
         cursor: this.lastId,
       });
