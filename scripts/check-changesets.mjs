@@ -97,28 +97,15 @@ function publishedPackages(rev) {
   return packages.sort((a, b) => b.dir.length - a.dir.length);
 }
 
-/** The newer of two commits on HEAD's history (by ancestry, falling back to commit time for siblings). */
-function newer(a, b) {
-  if (!a || !b) return a ?? b;
-  const isAncestor = (x, y) => gitOrUndefined(['merge-base', '--is-ancestor', x, y]) !== undefined;
-  if (isAncestor(a, b)) return b;
-  if (isAncestor(b, a)) return a;
-  const time = (c) => Number(git(['show', '-s', '--format=%ct', c]));
-  return time(a) >= time(b) ? a : b;
-}
-
 /**
- * The newest commit on `head`'s history that consumed changesets: it touched a workspace package's
- * CHANGELOG.md or deleted a changeset file. Undefined when there is none.
+ * The newest commit on `head`'s history that consumed changesets: it deleted a changeset file, as every
+ * `changeset version` does (in pre mode the files stay until the release that ends it, so the range just starts
+ * earlier). A CHANGELOG.md is no sign: one written by hand, such as a package's first one recording the version it
+ * starts from, consumes nothing, and taking it for a release would hide the changes and changesets before it.
+ * Undefined when there is none.
  */
 function lastConsumption(head) {
-  const changelogs = workspaceGlobs(head)
-    .filter((g) => !g.startsWith('!'))
-    .map((g) => `:(glob)${g.replace(/\/+$/, '')}/CHANGELOG.md`);
-  const byChangelog = changelogs.length
-    ? git(['log', '-1', '--format=%H', head, '--', ...changelogs]) || undefined
-    : undefined;
-  const byDeletion =
+  return (
     git([
       'log',
       '-1',
@@ -128,8 +115,8 @@ function lastConsumption(head) {
       '--',
       ':(glob).changeset/*.md',
       ':(exclude).changeset/README.md',
-    ]) || undefined;
-  return newer(byChangelog, byDeletion);
+    ]) || undefined
+  );
 }
 
 /** Resolves the range to check: `[base, head, why]`. */

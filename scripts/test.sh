@@ -8,6 +8,7 @@ pnpm install --frozen-lockfile --reporter=append-only </dev/null
 pnpm exec turbo run build typecheck check:package --output-logs=errors-only
 pnpm exec biome check .
 node scripts/check-changesets.mjs
+pnpm --filter @chat/completion-publisher run size
 
 mkdir -p test-results
 status=0

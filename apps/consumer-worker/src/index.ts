@@ -19,12 +19,7 @@ export { startEmbeddedRedis } from './embedded-redis.js';
 export { ConfigError, type WorkerErrorCode, WorkerOptionsError } from './errors.js';
 export { type HealthServerOptions, type ReadinessCheck, startHealthServer } from './http-server.js';
 export { createLogger, type WorkerLogger } from './logger.js';
-export {
-  METRICS_REDIS_DEADLINE_MS,
-  renderConsumerMetrics,
-  type SnapshotFreshness,
-  WorkerMetrics,
-} from './metrics.js';
+export { METRICS_REDIS_DEADLINE_MS, WorkerMetrics } from './metrics.js';
 export { DEFAULT_SENSITIVE_KEYS, REDACTED, redact } from './redact.js';
 export {
   missingRedisPermissions,

@@ -6,7 +6,7 @@ import { formatPath, inspectJson } from './json-inspect.js';
 import {
   type OperationCompleteInput,
   type OperationCompleteMessage,
-  operationCompleteSchema,
+  safeParseOperationComplete,
   schemaMajorOf,
 } from './message-schema.js';
 
@@ -107,7 +107,7 @@ export function parseMessage(input: OperationCompleteInput): OperationCompleteMe
   if (isValidMessageFast(input)) return canonical(input as OperationCompleteMessage, input);
   const refused = unwalkableResult(input);
   if (refused) throw refused;
-  const parsed = operationCompleteSchema.safeParse(input);
+  const parsed = safeParseOperationComplete(input);
   if (!parsed.success)
     throw new MessageValidationError(summarizeIssues(parsed.error.issues), parsed.error.issues);
   return canonical(parsed.data, input);
@@ -218,7 +218,7 @@ export function decode(fields: unknown, options: CodecOptions = {}): DecodeResul
         ? fail('too_deep', refused.message)
         : fail('schema_violation', summarizeIssues(refused.issues));
     }
-    const parsed = operationCompleteSchema.safeParse(json);
+    const parsed = safeParseOperationComplete(json);
     if (!parsed.success) return fail('schema_violation', summarizeIssues(parsed.error.issues));
     return { ok: true, message: canonical(parsed.data, json) };
   } catch (error) {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { MAX_MESSAGE_BYTES, MAX_RESULT_DEPTH, SCHEMA_VERSION } from './constants.js';
 import { operationCompleteSchema } from './message-schema.js';
 

@@ -135,6 +135,27 @@ describe('check-changesets', () => {
     expect(run.stdout).toContain(consumed.slice(0, 9));
   });
 
+  it('does not take a CHANGELOG written by hand (a baseline) for a release: pending work stays in the range', () => {
+    repo
+      .write('packages/widget/src/index.ts', 'export const widget = 2;\n')
+      .write('.changeset/brave-cats.md', changeset('@demo/widget'));
+    repo.commit('change widget with a changeset');
+    repo.write('packages/gadget/src/index.ts', 'export const gadget = 2;\n');
+    repo.commit('change gadget, forget the changeset');
+    // A package's first CHANGELOG recording the version it starts from: no changeset is consumed by it.
+    repo.write('packages/gadget/CHANGELOG.md', '# @demo/gadget\n\n## 1.0.0\n\nBaseline.\n');
+    repo.commit('gadget: a CHANGELOG recording the baseline');
+    const run = repo.run(SCRIPT);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('- @demo/gadget');
+    expect(run.stderr).not.toContain('- @demo/widget');
+    repo.write('.changeset/calm-dogs.md', changeset('@demo/gadget'));
+    repo.commit('add the missing changeset');
+    const fixed = repo.run(SCRIPT);
+    expect(fixed.status).toBe(0);
+    expect(fixed.stdout).toContain('2 published package(s) changed, 2 changeset(s) added');
+  });
+
   it('checks a package that appears later, found by its package.json alone', () => {
     repo.write('packages/newcomer/package.json', manifest('@demo/newcomer'));
     repo.write('packages/newcomer/src/index.ts', 'export {};\n');
