@@ -45,6 +45,8 @@ export function requiredRedisCommands(
     c(['ping']),
     c(['info']),
     c(['client', 'setname', 'consumer-worker']),
+    // ioredis sends it on every connect; Redis >= 7.2 and Valkey have it (the check skips it where it is unknown).
+    c(['client', 'setinfo', 'lib-name', 'ioredis']),
     c(['client', 'id']),
     c(['client', 'unblock', '1']),
     c(['evalsha', '0000000000000000000000000000000000000000', '0']),
@@ -84,7 +86,8 @@ function aclName(command: string[]): string {
  * Checks at start, in one round trip and without running anything, that the Redis user may run every command
  * the worker will send on its keys, so a too-narrow ACL fails the start with the missing permissions named
  * instead of surfacing later as a consumer stuck in `degraded`. Returns the missing ones (empty when all are
- * granted, or when the server cannot tell: Redis < 7.0, or an error other than NOPERM).
+ * granted, or when the server cannot tell: Redis < 7.0, or an error other than NOPERM). A command the server does
+ * not have (`CLIENT SETINFO` before Redis 7.2) is not checked.
  */
 export async function missingRedisPermissions(
   redis: Redis | Cluster,

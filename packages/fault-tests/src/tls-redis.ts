@@ -2,7 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getFreePort } from '@chat/testing';
+import { getFreePort, redisServerBinary } from '@chat/testing';
 import { Redis } from 'ioredis';
 
 /** A TLS-only redis-server with a throwaway CA; `url` is `rediss://`. */
@@ -18,11 +18,15 @@ export interface TlsRedis {
 /** True when this redis-server was built with TLS (it accepts `--tls-port`). */
 export function redisHasTls(): boolean {
   try {
-    const out = execFileSync('redis-server', ['--tls-port', '0', '--port', '0', '--loglevel', 'warning'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 5_000,
-    });
+    const out = execFileSync(
+      redisServerBinary(),
+      ['--tls-port', '0', '--port', '0', '--loglevel', 'warning'],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: 5_000,
+      },
+    );
     return !/tls.*not (supported|built)|Bad directive/i.test(out);
   } catch (error) {
     const output =
@@ -104,7 +108,7 @@ export async function startTlsRedis(): Promise<TlsRedis> {
 
 function spawnTlsServer(dir: string, port: number): ChildProcess {
   return spawn(
-    'redis-server',
+    redisServerBinary(),
     [
       '--port',
       '0',

@@ -3,6 +3,7 @@ import './provided-context.js';
 export { commandCalls } from './command-stats.js';
 export { getFreePort, isPortFree } from './free-port.js';
 export { uniquePrefix } from './key-prefix.js';
+export { redisCliBinary, redisServerBinary } from './redis-binaries.js';
 export {
   type ClusterNode,
   type RedisCluster,

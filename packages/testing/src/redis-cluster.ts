@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { getFreePort, isPortFree } from './free-port.js';
+import { redisCliBinary } from './redis-binaries.js';
 import { spawnRedisProcess } from './redis-server.js';
 
 const run = promisify(execFile);
@@ -47,13 +48,13 @@ async function clusterPort(): Promise<number> {
 }
 
 async function redisCli(port: number, ...args: string[]): Promise<string> {
-  const { stdout } = await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], {
+  const { stdout } = await run(redisCliBinary(), ['-h', '127.0.0.1', '-p', String(port), ...args], {
     timeout: 10_000,
   });
   return stdout;
 }
 
-/** Starts a cluster with `redis-cli --cluster create` and waits until every node reports `cluster_state:ok`. */
+/** Starts a cluster with `redis-cli --cluster create` (`REDIS_CLI_BIN` names another client) and waits until every node reports `cluster_state:ok`. */
 export async function startCluster(options: StartClusterOptions = {}): Promise<RedisCluster> {
   const masters = options.masters ?? 3;
   const replicas = options.replicasPerMaster ?? 1;
@@ -109,7 +110,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<R
   try {
     await Promise.all(ports.map(startNode));
     await run(
-      'redis-cli',
+      redisCliBinary(),
       [
         '--cluster',
         'create',

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getFreePort } from './free-port.js';
+import { redisServerBinary } from './redis-binaries.js';
 import { redisProcessId, waitForRedis } from './redis-ping.js';
 
 /** Options for {@link startRedis}. */
@@ -15,7 +16,7 @@ export interface StartRedisOptions {
   appendOnly?: boolean;
   /** AOF fsync policy when `appendOnly` is on. @defaultValue 'everysec' */
   appendFsync?: 'always' | 'everysec' | 'no';
-  /** Extra `--name value` arguments for redis-server. */
+  /** Extra `--name value` arguments for the server. */
   args?: string[];
   /** How long to wait for the first PONG. @defaultValue 10000 */
   startTimeoutMs?: number;
@@ -62,14 +63,18 @@ function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
   });
 }
 
-/** Spawns `redis-server` with the given argument list and waits until it answers PING. */
+/**
+ * Spawns the server binary ({@link redisServerBinary}: `redis-server` unless `REDIS_SERVER_BIN` names another) with
+ * the given argument list and waits until it answers PING.
+ */
 export async function spawnRedisProcess(
   port: number,
   args: string[],
   timeoutMs = 10_000,
 ): Promise<ChildProcess> {
   installExitHook();
-  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const binary = redisServerBinary();
+  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const collect = (chunk: Buffer) => {
     if (output.length < 20_000) output += chunk.toString('utf8');
@@ -80,13 +85,13 @@ export async function spawnRedisProcess(
     child.once('error', (error) =>
       reject(
         new Error(
-          `could not start redis-server (${error.message}); install Redis >= 7.0 (apt-get install redis-server)`,
+          binary === 'redis-server'
+            ? `could not start redis-server (${error.message}); install Redis >= 7.0 (apt-get install redis-server)`
+            : `could not start ${binary} from REDIS_SERVER_BIN (${error.message})`,
         ),
       ),
     );
-    child.once('exit', (code) =>
-      reject(new Error(`redis-server on port ${port} exited (${code}):\n${output}`)),
-    );
+    child.once('exit', (code) => reject(new Error(`${binary} on port ${port} exited (${code}):\n${output}`)));
   });
   spawnError.catch(() => {});
   live.add(child);
