@@ -58,7 +58,7 @@ export class BlockingReader {
   private blockedCall: number | undefined;
   private calls = 0;
   private pendingUnblock: { call: number; done: Promise<void> } | undefined;
-  private closed = false;
+  private closed: Promise<void> | undefined;
   private readonly closing: Promise<never>;
   private signalClosing: (error: Error) => void = () => {};
 
@@ -137,12 +137,19 @@ export class BlockingReader {
     return done;
   }
 
-  /** Drops the connection and cuts a call in flight; later reads reject. Idempotent. */
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.signalClosing(new ReaderClosedError());
-    this.replace();
+  /**
+   * Drops the connection and cuts a call in flight; later reads reject. Resolves once the socket has ended (at
+   * most a second), so a caller that reports itself closed has no connection left. Idempotent.
+   */
+  close(): Promise<void> {
+    if (!this.closed) {
+      const conn = this.conn;
+      const ended = conn ? endOf(conn) : Promise.resolve();
+      this.signalClosing(new ReaderClosedError());
+      this.replace();
+      this.closed = ended;
+    }
+    return this.closed;
   }
 
   private connection(): RedisClient {
@@ -165,4 +172,17 @@ export class BlockingReader {
     // A blocked call never answers QUIT until BLOCK ends; disconnecting drops it at once.
     old?.disconnect();
   }
+}
+
+/** Resolves when `conn` emits `end` (or is already there), or after a second: close must never hang on it. */
+function endOf(conn: RedisClient): Promise<void> {
+  if (conn.status === 'end') return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 1_000);
+    timer.unref?.();
+    conn.once('end', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
