@@ -82,6 +82,6 @@ export class StreamReader {
 
   /** Closes the reader's connection (always ours). */
   close(): void {
-    this.reader.close();
+    void this.reader.close();
   }
 }
