@@ -19,7 +19,9 @@ const result = await esbuild.build({
 });
 const code = result.outputFiles[0].contents;
 // 11 KiB: schema_version stamping, cycle/depth refusals and connection-error causes took 9.6 KiB past 10.
-const budget = 11 * 1024;
+// 12 KiB: the shared script layer (content-named commands, include expansion, key-count checks) and cluster
+// helpers of the bundled @chat/redis-kit took 11.6 KiB past 11.
+const budget = 12 * 1024;
 console.log(
   `@chat/completion-publisher: ${code.length} bytes minified ESM (${gzipSync(code).length} gzipped), ` +
     `dependencies external; budget ${budget} bytes`,
