@@ -7,7 +7,7 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'node20',
-  // @chat/testing ships TypeScript sources only; bundle it into the app.
-  noExternal: ['@chat/testing'],
+  // @chat/testing ships TypeScript sources only, and @chat/redis-kit is never installed: bundle both into the app.
+  noExternal: ['@chat/testing', '@chat/redis-kit'],
   loader: { '.lua': 'text' },
 });

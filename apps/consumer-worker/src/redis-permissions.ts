@@ -1,10 +1,12 @@
 import { ChatPipelineError, deadLetterStreamFor } from '@chat/completion-schema';
+import { evalScript, luaScript } from '@chat/redis-kit';
 import { taskKeys } from '@chat/stream-registry';
 import type { Cluster, Redis } from 'ioredis';
 import type { WorkerConfig } from './config.js';
 import checkPermissionsScript from './lua/check-permissions-0.lua';
 
 const MARKER = 'chat.pipeline.error.redis_permission';
+const CHECK_PERMISSIONS = luaScript('chatWorker', 'check-permissions-0', checkPermissionsScript);
 
 /** The Redis user may not run a command the worker needs (ACL). `missing` names each command and its keys. */
 export class RedisPermissionError extends ChatPipelineError<'missing_permissions'> {
@@ -98,7 +100,7 @@ export async function missingRedisPermissions(
   let denied: number[];
   try {
     // Runs once per start, so plain EVAL: caching it under a SHA would save nothing.
-    denied = (await redis.eval(checkPermissionsScript, 0, ...argv)) as number[];
+    denied = (await evalScript(redis, CHECK_PERMISSIONS, [], argv)) as number[];
   } catch (error) {
     const message = (error as Error).message ?? '';
     // The check itself needs EVAL; the refusal names it.

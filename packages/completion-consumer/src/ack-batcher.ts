@@ -1,6 +1,7 @@
 import type { Logger } from '@chat/completion-schema';
+import { sleep } from '@chat/redis-kit';
 import { type BackoffOptions, backoffDelay } from './backoff.js';
-import { errorMessage, isNoGroupError, sleep } from './redis-errors.js';
+import { errorMessage, isNoGroupError } from './redis-errors.js';
 import type { RedisClient } from './scripts.js';
 
 /** Largest number of ids in one XACK; keeps a single command's size and latency bounded. */

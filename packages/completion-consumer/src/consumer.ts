@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { childLogger, type Logger } from '@chat/completion-schema';
+import { sleep } from '@chat/redis-kit';
 import { Redis, ReplyError } from 'ioredis';
 import { AckBatcher } from './ack-batcher.js';
 import { backoffDelay } from './backoff.js';
@@ -10,7 +11,7 @@ import { ConsumerMetrics, type ConsumerMetricsSnapshot, readGroupFacts } from '.
 import { type ConsumerOptions, type ResolvedConsumerOptions, resolveConsumerOptions } from './options.js';
 import { Outcomes } from './outcomes.js';
 import { type EntryProcessorHost, processEntry } from './process-entry.js';
-import { errorMessage, isBusyGroupError, isNoGroupError, sleep } from './redis-errors.js';
+import { errorMessage, isBusyGroupError, isNoGroupError } from './redis-errors.js';
 import type { RedisClient } from './scripts.js';
 import { type DeliveredEntry, type GroupRef, readOwnPending } from './stream-entries.js';
 import { StreamReader } from './stream-reader.js';

@@ -1,4 +1,5 @@
 import { DEFAULT_COMPLETION_STREAM, deadLetterStreamFor } from '@chat/completion-schema';
+import { flatRecord } from '@chat/redis-kit';
 import { type RedisClient, runScript } from './scripts.js';
 
 /** Where the dead letters live. */
@@ -33,8 +34,7 @@ function keys(target: DeadLetterTarget): { stream: string; dlq: string } {
 }
 
 function parse(id: string, list: string[]): DeadLetter {
-  const f: Record<string, string> = {};
-  for (let i = 0; i + 1 < list.length; i += 2) f[list[i] as string] = list[i + 1] as string;
+  const f = flatRecord(list);
   let fields: string[] | undefined;
   if (f.fields !== undefined) {
     try {
@@ -83,7 +83,7 @@ export async function replayDeadLetter(
   const { stream, dlq } = keys(target);
   const result = await runScript(
     target.redis,
-    'chatConsumerReplay_v1',
+    'replay-dead-letter-2',
     [dlq, stream],
     [id, options.maxLen ?? 0],
   );

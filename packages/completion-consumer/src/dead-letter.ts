@@ -68,7 +68,7 @@ export async function writeDeadLetter(
 ): Promise<string | undefined> {
   const id = await runScript(
     redis,
-    'chatConsumerDeadLetter_v1',
+    'dead-letter-2',
     [keys.stream, keys.deadLetterStream],
     [keys.group, input.sourceId, input.consumer, keys.maxLen, ...deadLetterFields(input)],
   );

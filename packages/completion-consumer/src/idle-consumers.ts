@@ -1,3 +1,4 @@
+import { flatRecord } from '@chat/redis-kit';
 import { type RedisClient, runScript } from './scripts.js';
 
 /** Which consumers {@link deleteIdleConsumers} may remove. */
@@ -24,13 +25,12 @@ export async function deleteIdleConsumers(
   const keep = new Set(options.keep ?? []);
   const deleted: string[] = [];
   for (const info of consumers) {
-    const record: Record<string, unknown> = {};
-    for (let i = 0; i + 1 < info.length; i += 2) record[String(info[i])] = info[i + 1];
+    const record = flatRecord(info);
     const name = String(record.name);
     if (keep.has(name) || Number(record.pending) > 0 || Number(record.idle) < options.idleMs) continue;
     const result = await runScript(
       redis,
-      'chatConsumerDeleteIdle_v1',
+      'delete-idle-consumer-1',
       [options.stream],
       [options.group, name, Math.floor(options.idleMs)],
     );

@@ -1,6 +1,7 @@
+import { entryTimestamp, flatRecord } from '@chat/redis-kit';
 import type { ConsumerState } from './events.js';
 import { Histogram, type HistogramSnapshot } from './histogram.js';
-import { entryTimestamp, errorMessage } from './redis-errors.js';
+import { errorMessage } from './redis-errors.js';
 import type { RedisClient } from './scripts.js';
 
 /** Monotonic counters of one consumer instance since it was created. */
@@ -97,8 +98,7 @@ export async function readGroupFacts(redis: RedisClient, stream: string, group: 
     ]);
     let lag: number | null = null;
     for (const info of groups) {
-      const record: Record<string, unknown> = {};
-      for (let i = 0; i + 1 < info.length; i += 2) record[String(info[i])] = info[i + 1];
+      const record = flatRecord(info);
       if (record.name === group) lag = typeof record.lag === 'number' ? record.lag : null;
     }
     const oldest = summary[1] ? Date.now() - entryTimestamp(summary[1]) : null;

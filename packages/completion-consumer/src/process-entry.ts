@@ -1,9 +1,10 @@
 import { childLogger, decode, type Logger } from '@chat/completion-schema';
+import { entryTimestamp } from '@chat/redis-kit';
 import { backoffDelay } from './backoff.js';
 import type { DeadLetterReason } from './dead-letter.js';
 import { PermanentError, RetryableError } from './errors.js';
 import type { ResolvedConsumerOptions } from './options.js';
-import { entryTimestamp, errorMessage } from './redis-errors.js';
+import { errorMessage } from './redis-errors.js';
 import type { DeliveredEntry } from './stream-entries.js';
 
 /** What {@link processEntry} needs from its consumer; keeps the decision logic apart from the plumbing. */

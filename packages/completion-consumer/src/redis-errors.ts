@@ -17,23 +17,3 @@ export function errorMessage(error: unknown): string {
     return String(error);
   }
 }
-
-/** Milliseconds part of a stream entry id (the time Redis added it). */
-export function entryTimestamp(id: string): number {
-  const ms = Number.parseInt(id, 10);
-  return Number.isFinite(ms) ? ms : Number.NaN;
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}

@@ -34,7 +34,7 @@ export async function autoclaimStep(
 ): Promise<{ next: string; entries: DeliveredEntry[]; deleted: string[] }> {
   const [next, entries, deleted, counts] = (await runScript(
     redis,
-    'chatConsumerAutoclaim_v1',
+    'autoclaim-1',
     [ref.stream],
     [ref.group, ref.consumer, Math.floor(minIdleMs), cursor, count],
   )) as [string, RawEntry[], string[], unknown[]];
@@ -50,7 +50,7 @@ export async function claimEntries(
 ): Promise<{ entries: DeliveredEntry[]; deleted: string[] }> {
   const [entries, counts, deleted] = (await runScript(
     redis,
-    'chatConsumerClaimIds_v1',
+    'claim-ids-1',
     [ref.stream],
     [ref.group, ref.consumer, Math.floor(minIdleMs), ...ids],
   )) as [RawEntry[], unknown[], string[]];
@@ -71,7 +71,7 @@ export async function readOwnPending(
 ): Promise<{ entries: DeliveredEntry[]; deleted: string[]; last: string | null }> {
   const [entries, counts, deleted, last] = (await runScript(
     redis,
-    'chatConsumerOwnPending_v2',
+    'own-pending-1',
     [ref.stream],
     [ref.group, ref.consumer, count, after, ...skip],
   )) as [RawEntry[], unknown[], string[], string | null];
@@ -87,7 +87,7 @@ export async function renewLeases(
   if (ids.length === 0) return [];
   return (await runScript(
     redis,
-    'chatConsumerRenewLease_v1',
+    'renew-lease-1',
     [ref.stream],
     [ref.group, ref.consumer, ...ids],
   )) as string[];
@@ -102,7 +102,7 @@ export async function deferEntry(
 ): Promise<boolean> {
   const result = await runScript(
     redis,
-    'chatConsumerDefer_v1',
+    'defer-1',
     [ref.stream],
     [ref.group, ref.consumer, id, Math.max(0, Math.floor(idleMs))],
   );

@@ -1,5 +1,5 @@
 import type { Logger } from '@chat/completion-schema';
-import type { Cluster, Redis } from 'ioredis';
+import { BlockingReader, isCluster } from '@chat/redis-kit';
 import { errorMessage } from './redis-errors.js';
 import type { RedisClient } from './scripts.js';
 import type { DeliveredEntry, GroupRef } from './stream-entries.js';
@@ -12,10 +12,6 @@ export class ReadWatchdogError extends Error {
   }
 }
 
-function isCluster(redis: RedisClient): redis is Cluster {
-  return (redis as { isCluster?: boolean }).isCluster === true;
-}
-
 /**
  * Blocking XREADGROUP `>` on a dedicated connection (a duplicate of the caller's client, always ours to close)
  * with `maxRetriesPerRequest: null` and a bounded BLOCK. A watchdog replaces the connection when a read outlives
@@ -23,57 +19,34 @@ function isCluster(redis: RedisClient): redis is Cluster {
  * the consumer forever.
  */
 export class StreamReader {
-  private conn: RedisClient | undefined;
-  private clientId: number | undefined;
-  private reading = false;
+  private readonly reader: BlockingReader;
 
   constructor(
-    private readonly source: RedisClient,
+    source: RedisClient,
     private readonly ref: GroupRef,
     private readonly blockMs: number,
     private readonly logger: Logger,
-  ) {}
-
-  private get watchdogMs(): number {
-    return this.blockMs + Math.max(1_000, this.blockMs);
-  }
-
-  private connection(): RedisClient {
-    if (this.conn) return this.conn;
-    const conn = isCluster(this.source)
-      ? this.source.duplicate(undefined, {
-          redisOptions: { ...this.source.options.redisOptions, maxRetriesPerRequest: null },
-        })
-      : (this.source as Redis).duplicate({ maxRetriesPerRequest: null });
-    // ioredis emits connection errors as events; without a listener Node would crash the process.
-    conn.on('error', (error: unknown) =>
-      this.logger.debug({ err: errorMessage(error) }, 'reader connection error'),
-    );
-    conn.on('close', () => {
-      this.clientId = undefined;
+  ) {
+    this.reader = new BlockingReader({
+      connect: () =>
+        isCluster(source)
+          ? source.duplicate(undefined, {
+              redisOptions: { ...source.options.redisOptions, maxRetriesPerRequest: null },
+            })
+          : source.duplicate({ maxRetriesPerRequest: null }),
+      blockMs,
+      // On a cluster CLIENT ID would name some node's connection; there the read ends within BLOCK.
+      unblockVia: isCluster(source) ? undefined : () => source,
+      onConnectionError: (error) =>
+        this.logger.debug({ err: errorMessage(error) }, 'reader connection error'),
+      overdueError: (ms) => new ReadWatchdogError(ms),
     });
-    this.conn = conn;
-    return conn;
   }
 
   /** Reads up to `count` new entries, waiting at most BLOCK; an empty array on timeout. */
   async read(count: number): Promise<DeliveredEntry[]> {
-    const conn = this.connection();
-    this.reading = true;
-    let timer: NodeJS.Timeout | undefined;
-    // The watchdog covers the whole read, CLIENT ID included: with maxRetriesPerRequest null a command queued
-    // while Redis is down would otherwise wait for as long as the outage lasts.
-    const watchdog = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        this.replace();
-        reject(new ReadWatchdogError(this.watchdogMs));
-      }, this.watchdogMs);
-    });
-    const attempt = (async () => {
-      if (!isCluster(conn) && this.clientId === undefined) {
-        this.clientId = Number(await (conn as Redis).client('ID'));
-      }
-      return (await conn.xreadgroup(
+    const result = (await this.reader.read((conn) =>
+      conn.xreadgroup(
         'GROUP',
         this.ref.group,
         this.ref.consumer,
@@ -84,30 +57,15 @@ export class StreamReader {
         'STREAMS',
         this.ref.stream,
         '>',
-      )) as [string, [string, string[]][]][] | null;
-    })();
-    attempt.catch(() => {});
-    try {
-      const result = await Promise.race([attempt, watchdog]);
-      const entries = result?.[0]?.[1] ?? [];
-      return entries.map(([id, fields]) => ({ id, fields, deliveryCount: 1 }));
-    } finally {
-      this.reading = false;
-      clearTimeout(timer);
-    }
+      ),
+    )) as [string, [string, string[]][]][] | null;
+    const entries = result?.[0]?.[1] ?? [];
+    return entries.map(([id, fields]) => ({ id, fields, deliveryCount: 1 }));
   }
 
   /** Upper bound of one {@link StreamReader.read}, watchdog included, in ms. */
   get maxReadMs(): number {
-    return this.watchdogMs;
-  }
-
-  /** Drops the current connection; the next read opens a fresh one. */
-  private replace(): void {
-    const old = this.conn;
-    this.conn = undefined;
-    this.clientId = undefined;
-    old?.disconnect();
+    return this.reader.watchdogMs;
   }
 
   /**
@@ -115,9 +73,8 @@ export class StreamReader {
    * is going away). Single-node clients only; on a cluster the read ends within BLOCK.
    */
   async interrupt(): Promise<void> {
-    if (!this.reading || this.clientId === undefined || isCluster(this.source)) return;
     try {
-      await (this.source as Redis).client('UNBLOCK', this.clientId, 'TIMEOUT');
+      await this.reader.unblock();
     } catch (error) {
       this.logger.debug({ err: errorMessage(error) }, 'could not unblock the reader');
     }
@@ -125,6 +82,6 @@ export class StreamReader {
 
   /** Closes the reader's connection (always ours). */
   close(): void {
-    this.replace();
+    void this.reader.close();
   }
 }

@@ -59,7 +59,7 @@ export async function readTrimFacts(
   stream: string,
   group: string,
 ): Promise<TrimFacts | undefined> {
-  const reply = (await runScript(redis, 'chatConsumerTrimFacts_v1', [stream], [group])) as
+  const reply = (await runScript(redis, 'trim-facts-1', [stream], [group])) as
     | [number, string | null, string, number | null, string, number | null]
     | null;
   if (!reply) return undefined;

@@ -49,7 +49,7 @@ export async function trimStreamSafely(
   const bound = retainMs > 0 ? `${Math.max(0, Date.now() - retainMs)}-0` : '';
   const [threshold, removed] = (await runScript(
     redis,
-    'chatConsumerSafeTrim_v1',
+    'safe-trim-1',
     [stream],
     [acked ? '1' : '0', bound],
   )) as [string | null, number];

@@ -32,7 +32,9 @@ const checks = [
   {
     name: 'own code',
     // 11 KiB: schema_version stamping, cycle/depth refusals and connection-error causes took 9.6 KiB past 10.
-    budget: 11 * 1024,
+    // 12 KiB: the shared script layer (content-named commands, include expansion, key-count checks) and cluster
+    // helpers of the bundled @chat/redis-kit took 11.6 KiB past 11.
+    budget: 12 * 1024,
     options: {
       entryPoints: [entry],
       external: ['ioredis', 'zod', '@chat/completion-schema', '@opentelemetry/api'],

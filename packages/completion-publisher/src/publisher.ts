@@ -1,11 +1,11 @@
 import {
   ChatPipelineError,
   encodeData,
-  keySlot,
   type OperationCompleteInput,
   partitionFor,
   SCHEMA_VERSION,
 } from '@chat/completion-schema';
+import { defineScript, isCluster, luaScript, masterFor, queueScript, runScript } from '@chat/redis-kit';
 import { type Cluster, Redis } from 'ioredis';
 import { withDeadline } from './deadline.js';
 import {
@@ -26,10 +26,9 @@ import {
 } from './options.js';
 import { activeTraceparent } from './trace-context.js';
 
-/** Versioned so two versions of this package on one client never run each other's script. */
-const PUBLISH_ONCE_COMMAND = 'chatPublishOnce_v1';
+/** The publisher's script; its command name comes from its content, so versions never run each other's. */
+const PUBLISH_ONCE = luaScript('chatPublisher', 'publish-once-2', publishOnceScript);
 
-type ScriptCommand = (...args: (string | number)[]) => Promise<string>;
 type Client = Redis | Cluster;
 
 /**
@@ -81,9 +80,8 @@ export class CompletionPublisher {
         });
       this.ownsClient = true;
     }
-    const client = this.client as Client & Record<string, unknown>;
-    if (typeof client[PUBLISH_ONCE_COMMAND] !== 'function')
-      this.client.defineCommand(PUBLISH_ONCE_COMMAND, { numberOfKeys: 2, lua: publishOnceScript });
+    // Defined up front: a pipeline only offers the commands its client had when it was created.
+    defineScript(this.client, PUBLISH_ONCE);
   }
 
   /**
@@ -101,8 +99,8 @@ export class CompletionPublisher {
       if (!this.options.idempotency.enabled) {
         id = (await this.client.xadd(stream, ...this.maxLenArgs, '*', 'data', data)) as string;
       } else {
-        const command = (this.client as unknown as Record<string, ScriptCommand>)[PUBLISH_ONCE_COMMAND]!;
-        id = await command.apply(this.client, this.scriptArgs(stream, message.operation_id, data));
+        const [keys, args] = this.scriptArgs(stream, message.operation_id, data);
+        id = (await runScript(this.client, PUBLISH_ONCE, keys, args)) as string;
       }
       await this.replicate([stream]);
       return id;
@@ -148,7 +146,7 @@ export class CompletionPublisher {
     // A cluster pipeline must stay on one node, so partitions go out as one pipeline each, all at once; a single
     // server takes every partition in one pipeline (one round trip).
     const groups = new Map<string, number[]>();
-    const byStream = (this.client as Cluster).isCluster === true && this.streams.length > 1;
+    const byStream = isCluster(this.client) && this.streams.length > 1;
     streams.forEach((stream, index) => {
       const key = byStream ? stream : '';
       const group = groups.get(key) ?? [];
@@ -159,14 +157,12 @@ export class CompletionPublisher {
       const ids: string[] = new Array(encoded.length);
       await Promise.all(
         [...groups.values()].map(async (indexes) => {
-          const pipeline = this.client.pipeline() as ReturnType<Client['pipeline']> &
-            Record<string, ScriptCommand>;
+          const pipeline = this.client.pipeline();
           for (const index of indexes) {
             const stream = streams[index]!;
             if (this.options.idempotency.enabled) {
-              pipeline[PUBLISH_ONCE_COMMAND]!(
-                ...this.scriptArgs(stream, messages[index]!.operation_id, encoded[index]!),
-              );
+              const [keys, args] = this.scriptArgs(stream, messages[index]!.operation_id, encoded[index]!);
+              queueScript(pipeline, PUBLISH_ONCE, keys, args);
             } else {
               pipeline.xadd(stream, ...this.maxLenArgs, '*', 'data', encoded[index]!);
             }
@@ -192,11 +188,9 @@ export class CompletionPublisher {
     if (replicas === 0) return;
     const connections = new Set<Redis>();
     for (const stream of streams) {
-      const cluster = this.client as Cluster;
-      if (cluster.isCluster !== true) connections.add(this.client as Redis);
+      if (!isCluster(this.client)) connections.add(this.client);
       else {
-        const owner = cluster.slots[keySlot(stream)]?.[0];
-        const node = cluster.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === owner);
+        const node = masterFor(this.client, stream);
         if (!node) throw new RedisUnavailableError(`no known master for ${stream}`);
         connections.add(node);
       }
@@ -256,15 +250,16 @@ export class CompletionPublisher {
     return encodeData(stamped, { maxBytes: this.options.maxMessageBytes });
   }
 
-  private scriptArgs(stream: string, operationId: string, data: string): string[] {
+  private scriptArgs(stream: string, operationId: string, data: string): [[string, string], string[]] {
     const { idempotency, maxLen } = this.options;
     return [
-      stream,
-      publishedMarkerKey(stream, operationId),
-      data,
-      String(idempotency.windowSeconds),
-      maxLen.strategy === 'off' ? '' : maxLen.strategy === 'exact' ? '=' : '~',
-      String(maxLen.count),
+      [stream, publishedMarkerKey(stream, operationId)],
+      [
+        data,
+        String(idempotency.windowSeconds),
+        maxLen.strategy === 'off' ? '' : maxLen.strategy === 'exact' ? '=' : '~',
+        String(maxLen.count),
+      ],
     ];
   }
 
@@ -282,8 +277,8 @@ export class CompletionPublisher {
 
 /** The server a client talks to, for error messages: `host:port`, a socket path, or `Redis Cluster`. */
 function endpointOf(client: Client): string {
-  if ((client as Cluster).isCluster === true) return 'Redis Cluster';
-  const { host, port, path } = (client as Redis).options;
+  if (isCluster(client)) return 'Redis Cluster';
+  const { host, port, path } = client.options;
   return path || `${host}:${port}`;
 }
 

@@ -1,7 +1,9 @@
-import { keySlot, type Logger } from '@chat/completion-schema';
+import type { Logger } from '@chat/completion-schema';
+import { masterAt, masterKeyFor, nodeKeyOf } from '@chat/redis-kit';
 import { type Cluster, Redis } from 'ioredis';
+import { ClusterNodeReader } from './cluster-node-reader.js';
 import type { LiveSink } from './live-sink.js';
-import { type LiveReader, SharedStreamReader } from './shared-reader.js';
+import type { LiveReader } from './shared-reader.js';
 
 /** Settings of {@link ClusterStreamReader}. */
 export interface ClusterStreamReaderOptions {
@@ -14,17 +16,15 @@ export interface ClusterStreamReaderOptions {
   logger: Logger;
 }
 
-const nodeKeyOf = (node: Redis) => `${node.options.host}:${node.options.port}`;
-
 /**
- * The live reader on a Redis Cluster: one {@link SharedStreamReader} (one connection) per master node, each
+ * The live reader on a Redis Cluster: one {@link ClusterNodeReader} (one connection) per master node, each
  * tailing the streams whose slot that node serves. When a slot moves (failover, resharding: a read fails, or
  * the client refreshes its slot map) the affected streams move to the new owner's reader with their position
  * and subscribers, so nobody misses or repeats an entry. Still one blocking reader per node, never one per
  * subscriber.
  */
 export class ClusterStreamReader implements LiveReader {
-  private readonly readers = new Map<string, SharedStreamReader>();
+  private readonly readers = new Map<string, ClusterNodeReader>();
   /** Which node's reader tails each key. */
   private readonly nodeOfKey = new Map<string, string>();
   private readonly onRefresh = () => this.regroup();
@@ -77,18 +77,18 @@ export class ClusterStreamReader implements LiveReader {
 
   /** The master serving `key`'s slot per the client's slot map (a known master if the map has no entry yet). */
   private ownerOf(key: string): string {
-    const owner = this.options.cluster.slots[keySlot(key)]?.[0];
+    const owner = masterKeyFor(this.options.cluster, key);
     if (owner) return owner;
     const master = this.options.cluster.nodes('master')[0];
     return master ? nodeKeyOf(master) : 'unknown:0';
   }
 
-  private readerFor(node: string): SharedStreamReader {
+  private readerFor(node: string): ClusterNodeReader {
     let reader = this.readers.get(node);
     if (reader) return reader;
     const { cluster, blockMs, readCount, pollMs, logger, connectionName } = this.options;
     const at = node.lastIndexOf(':');
-    reader = new SharedStreamReader({
+    reader = new ClusterNodeReader({
       connect: () =>
         new Redis({
           ...cluster.options.redisOptions,
@@ -99,15 +99,11 @@ export class ClusterStreamReader implements LiveReader {
           connectionName,
         }),
       // Wakes the reader through the cluster's own (non-blocked) connection to the same node.
-      unblock: async (id) => {
-        const peer = cluster.nodes('master').find((candidate) => nodeKeyOf(candidate) === node);
-        return peer ? peer.client('UNBLOCK', id) : 0;
-      },
+      unblockVia: () => masterAt(cluster, node),
       blockMs,
       readCount,
       pollMs,
       logger,
-      slotOf: keySlot,
       onFailure: () => this.refreshAndRegroup(),
     });
     this.readers.set(node, reader);

@@ -17,7 +17,7 @@ import {
   type StreamRegistryOptions,
 } from './options.js';
 import { waitForReplicasOf } from './replica-wait.js';
-import { type RegistryCommands, withRegistryCommands } from './scripts.js';
+import { runScript } from './scripts.js';
 import { type LiveReader, SharedStreamReader } from './shared-reader.js';
 import { checkSubscribe } from './subscribe-check.js';
 import { Subscription } from './subscription.js';
@@ -51,7 +51,7 @@ export interface SubscribeOptions {
   signal?: AbortSignal;
 }
 
-type Client = (Redis | Cluster) & RegistryCommands;
+type Client = Redis | Cluster;
 
 /**
  * Active chat tasks and their chunk streams in Redis: what the chat API registers, the completion worker
@@ -80,7 +80,7 @@ export class StreamRegistry {
         option: 'keyLayout',
       });
     }
-    this.redis = withRegistryCommands(client);
+    this.redis = client;
     this.logger = childLogger(this.options.logger, { component: 'stream-registry' });
     if (this.ownsConnection) {
       // ioredis reconnects by itself and reports each failure as an 'error' event; without a listener it prints
@@ -108,7 +108,7 @@ export class StreamRegistry {
               enableAutoPipelining: false,
               connectionName: readerName,
             }),
-          unblock: (id) => client.client('UNBLOCK', id),
+          unblockVia: () => client as Redis,
           blockMs: this.options.blockMs,
           readCount: this.options.readCount,
           logger: this.logger,
@@ -135,22 +135,30 @@ export class StreamRegistry {
     const fields = [taskId, sessionId, userId ?? '', toolCallId, toolName, operationId, createdAt, ttl];
     let created: number;
     if (this.options.keyLayout === 'compat') {
-      created = await this.redis.chatRegCreateTask3_v1(
-        this.keys.meta(taskId),
-        this.keys.operation(operationId),
-        this.keys.session(sessionId),
-        ...fields,
-        now,
-        cutoff,
-      );
+      created = (await runScript(
+        this.redis,
+        'create-task-compat-3',
+        [this.keys.meta(taskId), this.keys.operation(operationId), this.keys.session(sessionId)],
+        [...fields, now, cutoff],
+      )) as number;
     } else {
       // Cluster: the mapping and the index hash to other slots. The task hash goes first, so whoever finds the
       // mapping or the index entry also finds the task; until they land, lookups miss as if not yet created.
-      created = await this.redis.chatRegCreateTask1_v1(this.keys.meta(taskId), ...fields);
+      created = (await runScript(
+        this.redis,
+        'create-task-cluster-1',
+        [this.keys.meta(taskId)],
+        fields,
+      )) as number;
       if (created === 1) {
         await Promise.all([
           this.redis.set(this.keys.operation(operationId), taskId, 'EX', ttl),
-          this.redis.chatRegIndexSession_v1(this.keys.session(sessionId), taskId, now, cutoff, ttl),
+          runScript(
+            this.redis,
+            'index-session-1',
+            [this.keys.session(sessionId)],
+            [taskId, now, cutoff, ttl],
+          ),
         ]);
       }
     }
@@ -253,13 +261,12 @@ export class StreamRegistry {
     if (chunk.type === 'finish') {
       throw new InvalidChunkError('finish is written by completeTask only', { taskId });
     }
-    const [outcome, value] = await this.redis.chatRegPublishChunk_v1(
-      this.keys.meta(taskId),
-      this.keys.stream(taskId),
-      json,
-      this.options.streamMaxLen,
-      this.options.ttlSeconds,
-    );
+    const [outcome, value] = (await runScript(
+      this.redis,
+      'publish-chunk-2',
+      [this.keys.meta(taskId), this.keys.stream(taskId)],
+      [json, this.options.streamMaxLen, this.options.ttlSeconds],
+    )) as [string, string?];
     if (outcome === 'ok' && value) return value;
     if (outcome === 'not_found') {
       throw new TaskNotFoundError(`task ${taskId} not found`, { taskId });
@@ -294,19 +301,22 @@ export class StreamRegistry {
     });
     if (input.result !== undefined) assertFits(input.result, limit, 'the result', taskId);
     if (input.error !== undefined) assertFits(input.error, limit, 'the error', taskId);
-    const done = await this.redis.chatRegComplete_v1(
-      this.keys.meta(taskId),
-      this.keys.stream(taskId),
-      input.status,
-      new Date().toISOString(),
-      this.options.ttlSeconds,
-      this.options.streamMaxLen,
-      input.result === undefined ? '0' : '1',
-      input.result ?? '',
-      input.error === undefined ? '0' : '1',
-      input.error ?? '',
-      JSON.stringify({ type: 'finish' }),
-      ...chunks,
+    const done = await runScript(
+      this.redis,
+      'complete-task-2',
+      [this.keys.meta(taskId), this.keys.stream(taskId)],
+      [
+        input.status,
+        new Date().toISOString(),
+        this.options.ttlSeconds,
+        this.options.streamMaxLen,
+        input.result === undefined ? '0' : '1',
+        input.result ?? '',
+        input.error === undefined ? '0' : '1',
+        input.error ?? '',
+        JSON.stringify({ type: 'finish' }),
+        ...chunks,
+      ],
     );
     return done === 1;
   }

@@ -1,4 +1,4 @@
-import { keySlot } from '@chat/completion-schema';
+import { isCluster, masterFor } from '@chat/redis-kit';
 import type { Cluster, Redis } from 'ioredis';
 
 /**
@@ -7,10 +7,7 @@ import type { Cluster, Redis } from 'ioredis';
  * run there.
  */
 export function writerConnectionFor(client: Redis | Cluster, key: string): Redis | undefined {
-  if ((client as Cluster).isCluster !== true) return client as Redis;
-  const cluster = client as Cluster;
-  const owner = cluster.slots[keySlot(key)]?.[0];
-  return cluster.nodes('master').find((node) => `${node.options.host}:${node.options.port}` === owner);
+  return isCluster(client) ? masterFor(client, key) : client;
 }
 
 /**

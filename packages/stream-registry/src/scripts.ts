@@ -1,37 +1,37 @@
-import type { Cluster, Redis } from 'ioredis';
-import completeTask2 from './lua/complete-task-2.lua';
-import createTask1 from './lua/create-task-1.lua';
-import createTask3 from './lua/create-task-3.lua';
-import indexSession1 from './lua/index-session-1.lua';
-import publishChunk2 from './lua/publish-chunk-2.lua';
+import { luaScripts, type RedisClient, runScript as run, type ScriptKeys } from '@chat/redis-kit';
+import completeTask from './lua/complete-task-2.lua';
+import createTaskCluster from './lua/create-task-cluster-1.lua';
+import createTaskCompat from './lua/create-task-compat-3.lua';
+import createTaskHash from './lua/includes/create-task-hash.lua';
+import indexSession from './lua/index-session-1.lua';
+import publishChunk from './lua/publish-chunk-2.lua';
 
-type Args = (string | number)[];
+/** The registry's Lua scripts, by file name (`lua/<name>-<numKeys>.lua`), with the fragments they include. */
+const SCRIPTS = luaScripts(
+  'chatReg',
+  {
+    'complete-task-2': completeTask,
+    'create-task-cluster-1': createTaskCluster,
+    'create-task-compat-3': createTaskCompat,
+    'index-session-1': indexSession,
+    'publish-chunk-2': publishChunk,
+  },
+  { 'create-task-hash': createTaskHash },
+);
 
-/** The registry's Lua scripts as ioredis custom commands (EVALSHA, falling back to EVAL once per script). */
-export interface RegistryCommands {
-  chatRegCreateTask3_v1(...args: Args): Promise<number>;
-  chatRegCreateTask1_v1(...args: Args): Promise<number>;
-  chatRegIndexSession_v1(...args: Args): Promise<number>;
-  chatRegPublishChunk_v1(...args: Args): Promise<[string, string?]>;
-  chatRegComplete_v1(...args: Args): Promise<number>;
-}
-
-const SCRIPTS: [keyof RegistryCommands, number, string][] = [
-  ['chatRegCreateTask3_v1', 3, createTask3],
-  ['chatRegCreateTask1_v1', 1, createTask1],
-  ['chatRegIndexSession_v1', 1, indexSession1],
-  ['chatRegPublishChunk_v1', 2, publishChunk2],
-  ['chatRegComplete_v1', 2, completeTask2],
-];
+/** File name of one of the registry's scripts. */
+export type ScriptName = keyof typeof SCRIPTS;
 
 /**
- * Registers the scripts on a client. Names carry a version so two copies of this package sharing a caller's
+ * Runs one of the registry's scripts (EVALSHA, falling back to EVAL once per connection), defining it on the
+ * client the first time under a name derived from its content, so two copies of this package sharing a caller's
  * client never run each other's script text.
  */
-export function withRegistryCommands(redis: Redis | Cluster): (Redis | Cluster) & RegistryCommands {
-  const target = redis as (Redis | Cluster) & Partial<RegistryCommands>;
-  for (const [name, numberOfKeys, lua] of SCRIPTS) {
-    if (typeof target[name] !== 'function') redis.defineCommand(name, { numberOfKeys, lua });
-  }
-  return redis as (Redis | Cluster) & RegistryCommands;
+export function runScript<N extends ScriptName>(
+  redis: RedisClient,
+  name: N,
+  keys: ScriptKeys<N>,
+  args: readonly (string | number)[],
+): Promise<unknown> {
+  return run(redis, SCRIPTS[name], keys, args);
 }

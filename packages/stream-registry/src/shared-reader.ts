@@ -1,4 +1,5 @@
 import type { Logger } from '@chat/completion-schema';
+import { BlockingReader, OverdueReadError } from '@chat/redis-kit';
 import type { Redis } from 'ioredis';
 import { type LiveSink, parseEntry } from './live-sink.js';
 import { compareStreamIds } from './stream-id.js';
@@ -26,49 +27,40 @@ export interface LiveReader {
 export interface SharedStreamReaderOptions {
   /** Opens the reader's own connection (always ours to quit). */
   connect: () => Redis;
-  /** Wakes a blocked XREAD early so a new stream joins now rather than after BLOCK (CLIENT UNBLOCK). */
-  unblock: (clientId: number) => Promise<unknown>;
+  /**
+   * A non-blocked connection to the same server, on which a blocked XREAD is woken early (CLIENT UNBLOCK) so a
+   * new stream joins now rather than after BLOCK.
+   */
+  unblockVia: () => Redis | undefined;
   blockMs: number;
   readCount: number;
   logger: Logger;
-  /**
-   * Hash slot of a key, on a cluster node. A node refuses one XREAD over keys of several slots (CROSSSLOT), so
-   * when the tailed streams span slots the reader polls instead: one pipeline of non-blocking XREADs, one per
-   * slot, every `pollMs` while nothing arrives. Absent on a single server, where one blocking XREAD reads all.
-   */
-  slotOf?: (key: string) => number;
-  /** Pause between empty polling rounds (cluster only). */
-  pollMs?: number;
-  /** Told of every failed read, so a cluster reader can check whether the node still owns the slots. */
-  onFailure?: (error: unknown) => void;
 }
 
-type XReadReply = [string, [string, string[]][]][] | null;
+/** XREAD's reply: per stream, its entries as `[id, fields]`. */
+export type XReadReply = [string, [string, string[]][]][] | null;
 
 /**
- * One connection that tails every live-subscribed chunk stream (of a registry, or of one cluster node) and
- * fans entries out to subscribers' bounded buffers, instead of one blocking connection per browser.
+ * One connection that tails every live-subscribed chunk stream of a registry on a single server, with one
+ * blocking XREAD over all of them, and fans entries out to subscribers' bounded buffers, instead of one blocking
+ * connection per browser. The connection, its watchdog and CLIENT UNBLOCK are a {@link BlockingReader}'s.
  */
 export class SharedStreamReader implements LiveReader {
-  private readonly streams = new Map<string, TailedStream>();
-  private connection: Redis | undefined;
-  private clientId: number | undefined;
+  protected readonly streams = new Map<string, TailedStream>();
+  protected readonly reader: BlockingReader;
   private loop: Promise<void> | undefined;
-  private blocked = false;
-  private wakePending = false;
   private wakeSleep: (() => void) | undefined;
-  /** Counts XREAD calls, so a wake-up knows whether the call it targets already ended. */
-  private generation = 0;
   private closed = false;
-  /** Rejects when `close()` must unstick the loop; see {@link SharedStreamReader.untilClosed}. */
-  private readonly closedSignal: Promise<never>;
-  private signalClosed: (reason: Error) => void = () => {};
 
-  constructor(private readonly options: SharedStreamReaderOptions) {
-    this.closedSignal = new Promise<never>((_, reject) => {
-      this.signalClosed = reject;
+  constructor(protected readonly options: SharedStreamReaderOptions) {
+    this.reader = new BlockingReader({
+      connect: options.connect,
+      blockMs: options.blockMs,
+      unblockVia: options.unblockVia,
+      // ioredis reconnects by itself; without a listener it would print every failed attempt to the console.
+      onConnectionError: (error) =>
+        options.logger.debug({ err: error }, 'stream-registry: reader connection error'),
     });
-    this.closedSignal.catch(() => {});
   }
 
   /** Number of streams currently tailed. */
@@ -93,25 +85,11 @@ export class SharedStreamReader implements LiveReader {
     let tailed = this.streams.get(key);
     if (!tailed) {
       tailed = { lastId: seenId, sinks: new Set() };
-      this.attach(key, tailed);
+      this.track(key, tailed);
     }
     tailed.sinks.add(sink);
     this.ensureLoop();
     return tailed.lastId;
-  }
-
-  /** Takes over a tailed stream with its position and sinks (a cluster slot moved to this node). */
-  attach(key: string, tailed: TailedStream): void {
-    this.streams.set(key, tailed);
-    this.wake();
-    this.ensureLoop();
-  }
-
-  /** Gives up a tailed stream, position and sinks included, so another node's reader can continue it. */
-  detach(key: string): TailedStream | undefined {
-    const tailed = this.streams.get(key);
-    this.streams.delete(key);
-    return tailed;
   }
 
   /** Number of live subscribers across all tailed streams. */
@@ -136,149 +114,49 @@ export class SharedStreamReader implements LiveReader {
     for (const tailed of this.streams.values()) for (const sink of tailed.sinks) sink.close();
     this.streams.clear();
     this.wakeSleep?.();
-    const connection = this.connection;
-    this.connection = undefined;
-    // A connected socket closes and its pending XREAD is rejected, which ends the loop; a reconnecting one has no
-    // socket left to close, so its pending commands would never settle (see untilClosed).
-    if (connection?.status === 'reconnecting') this.signalClosed(new Error('the shared reader is closed'));
-    // A blocked XREAD never answers QUIT until BLOCK ends; disconnecting drops it at once.
-    connection?.disconnect();
+    // Cuts the read in flight, even on a connection that is reconnecting (whose commands would never settle).
+    const ended = this.reader.close();
     await this.loop?.catch(() => {});
+    await ended;
+  }
+
+  /** Starts tailing `key` from its position, and wakes the loop so the stream joins the next read now. */
+  protected track(key: string, tailed: TailedStream): void {
+    this.streams.set(key, tailed);
+    this.wake();
+    this.ensureLoop();
   }
 
   /**
-   * `promise`, or a rejection when `close()` finds the connection reconnecting. A command on a connection that
-   * is disconnected while reconnecting never settles (ioredis keeps it to resend after a reconnect that no longer
-   * comes), so without this `close()` would wait forever, while Redis is down, for a loop stuck on it.
+   * One read of every tailed stream: here a single blocking XREAD. Overridden by the cluster node reader, whose
+   * streams may span slots.
    */
-  private untilClosed<T>(promise: Promise<T>): Promise<T> {
-    return Promise.race([promise, this.closedSignal]);
+  protected async round(): Promise<void> {
+    const keys = [...this.streams.keys()];
+    const [, , ...rest] = this.xreadArgs(keys);
+    const reply = (await this.reader.read((connection) =>
+      (connection as Redis).xread(
+        'COUNT',
+        this.options.readCount,
+        'BLOCK',
+        this.options.blockMs,
+        ...(rest as ['STREAMS', ...string[]]),
+      ),
+    )) as XReadReply;
+    if (reply) this.fanOut(reply);
   }
 
-  private ensureLoop(): void {
-    if (this.loop || this.closed || this.streams.size === 0) return;
-    this.loop = this.run().finally(() => {
-      this.loop = undefined;
-      if (!this.closed && this.streams.size > 0) this.ensureLoop();
-    });
-  }
+  /** Told of every failed read (the cluster node reader checks whether its node still owns the slots). */
+  protected onFailure(_error: unknown): void {}
 
-  private wake(): void {
-    this.wakeSleep?.();
-    if (!this.blocked || this.wakePending || this.clientId === undefined) return;
-    this.wakePending = true;
-    const id = this.clientId;
-    const generation = this.generation;
-    // Coalesced: many subscribers joining in one tick cost one CLIENT UNBLOCK. The UNBLOCK travels on another
-    // connection and may overtake the XREAD it targets (answer 0), so it is retried while that call is current.
-    void (async () => {
-      for (let attempt = 0; attempt < 8 && this.generation === generation && !this.closed; attempt += 1) {
-        try {
-          if (Number(await this.options.unblock(id)) === 1) return;
-        } catch (error) {
-          this.options.logger.debug(
-            { err: error },
-            'stream-registry: CLIENT UNBLOCK failed; waiting for BLOCK',
-          );
-          return;
-        }
-        await new Promise((resolve) => setTimeout(resolve, 5 * (attempt + 1)));
-      }
-    })();
-  }
-
-  /** Tailed keys grouped by slot: one group on a single server (no `slotOf`). */
-  private slotGroups(): string[][] {
-    const { slotOf } = this.options;
-    if (!slotOf) return [[...this.streams.keys()]];
-    const groups = new Map<number, string[]>();
-    for (const key of this.streams.keys()) {
-      const slot = slotOf(key);
-      const group = groups.get(slot);
-      if (group) group.push(key);
-      else groups.set(slot, [key]);
-    }
-    return [...groups.values()];
-  }
-
-  private xreadArgs(keys: string[]): string[] {
+  /** XREAD arguments (without BLOCK) for `keys`, each from the position its subscribers have reached. */
+  protected xreadArgs(keys: string[]): string[] {
     const ids = keys.map((key) => this.streams.get(key)?.lastId ?? '$');
     return ['COUNT', String(this.options.readCount), 'STREAMS', ...keys, ...ids];
   }
 
-  private async run(): Promise<void> {
-    let failures = 0;
-    while (!this.closed && this.streams.size > 0) {
-      // Watchdog: a call that outlives BLOCK by this much sits on a dead socket (or a reconnect that re-sent it,
-      // or a node that is gone); drop the connection and let the next turn open a fresh one.
-      const watchdog = setTimeout(() => {
-        if (this.closed) return;
-        this.options.logger.warn(
-          { blockMs: this.options.blockMs },
-          'stream-registry: XREAD overdue; reconnecting',
-        );
-        const stale = this.connection;
-        this.connection = undefined;
-        stale?.disconnect();
-      }, this.options.blockMs + Math.max(1000, this.options.blockMs));
-      try {
-        const connection = await this.untilClosed(this.open());
-        const groups = this.slotGroups();
-        this.generation += 1;
-        let delivered: boolean;
-        if (groups.length === 1) {
-          this.blocked = true;
-          this.wakePending = false;
-          const [, , ...rest] = this.xreadArgs(groups[0]!);
-          const reply = (await this.untilClosed(
-            connection.xread(
-              'COUNT',
-              this.options.readCount,
-              'BLOCK',
-              this.options.blockMs,
-              ...(rest as ['STREAMS', ...string[]]),
-            ),
-          )) as XReadReply;
-          this.blocked = false;
-          if (reply) this.fanOut(reply);
-          delivered = true;
-        } else {
-          delivered = await this.untilClosed(this.poll(connection, groups));
-        }
-        clearTimeout(watchdog);
-        failures = 0;
-        if (!delivered) await this.sleep(this.options.pollMs ?? 100);
-      } catch (error) {
-        clearTimeout(watchdog);
-        this.blocked = false;
-        if (this.closed) return;
-        failures += 1;
-        this.options.logger.warn({ err: error, failures }, 'stream-registry: shared reader XREAD failed');
-        this.options.onFailure?.(error);
-        await this.sleep(Math.min(100 * 2 ** failures, 5000));
-      }
-    }
-  }
-
-  /** One round trip of non-blocking XREADs, one per slot; true when any entry arrived. */
-  private async poll(connection: Redis, groups: string[][]): Promise<boolean> {
-    const pipeline = connection.pipeline();
-    for (const keys of groups) pipeline.xread(...(this.xreadArgs(keys) as ['COUNT', string, 'STREAMS']));
-    const replies = (await pipeline.exec()) ?? [];
-    let any = false;
-    let failure: unknown;
-    for (const [error, reply] of replies) {
-      if (error) failure ??= error;
-      else if (reply) {
-        any = true;
-        this.fanOut(reply as NonNullable<XReadReply>);
-      }
-    }
-    if (failure) throw failure;
-    return any;
-  }
-
-  private sleep(ms: number): Promise<void> {
+  /** Waits `ms`, or less when a stream joins (so it is read now, not after the pause). */
+  protected pause(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
       function done() {
@@ -292,7 +170,47 @@ export class SharedStreamReader implements LiveReader {
     });
   }
 
-  private fanOut(reply: NonNullable<XReadReply>): void {
+  private ensureLoop(): void {
+    if (this.loop || this.closed || this.streams.size === 0) return;
+    this.loop = this.run().finally(() => {
+      this.loop = undefined;
+      if (!this.closed && this.streams.size > 0) this.ensureLoop();
+    });
+  }
+
+  private wake(): void {
+    this.wakeSleep?.();
+    // Coalesced: many subscribers joining in one tick cost one CLIENT UNBLOCK.
+    this.reader.unblock().catch((error: unknown) => {
+      this.options.logger.debug({ err: error }, 'stream-registry: CLIENT UNBLOCK failed; waiting for BLOCK');
+    });
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (!this.closed && this.streams.size > 0) {
+      try {
+        await this.round();
+        failures = 0;
+      } catch (error) {
+        if (this.closed) return;
+        // The watchdog dropped a call that sat on a dead socket (or a reconnect that re-sent it, or a node that
+        // is gone); the next turn opens a fresh connection.
+        if (error instanceof OverdueReadError) {
+          this.options.logger.warn(
+            { blockMs: this.options.blockMs },
+            'stream-registry: XREAD overdue; reconnecting',
+          );
+        }
+        failures += 1;
+        this.options.logger.warn({ err: error, failures }, 'stream-registry: shared reader XREAD failed');
+        this.onFailure(error);
+        await this.pause(Math.min(100 * 2 ** failures, 5000));
+      }
+    }
+  }
+
+  protected fanOut(reply: NonNullable<XReadReply>): void {
     for (const [key, entries] of reply) {
       const tailed = this.streams.get(key);
       if (!tailed) continue;
@@ -307,26 +225,5 @@ export class SharedStreamReader implements LiveReader {
       }
       if (tailed.sinks.size === 0) this.streams.delete(key);
     }
-  }
-
-  private async open(): Promise<Redis> {
-    if (this.connection) return this.connection;
-    const connection = this.options.connect();
-    this.connection = connection;
-    // ioredis reconnects by itself; without a listener it would print every failed attempt to the console.
-    connection.on('error', (error: unknown) => {
-      this.options.logger.debug({ err: error }, 'stream-registry: reader connection error');
-    });
-    // The id lets another connection wake this one with CLIENT UNBLOCK when a stream is added.
-    this.clientId = Number(await connection.client('ID'));
-    connection.on('ready', () => {
-      connection
-        .client('ID')
-        .then((id) => {
-          this.clientId = Number(id);
-        })
-        .catch(() => {});
-    });
-    return connection;
   }
 }

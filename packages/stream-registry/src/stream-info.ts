@@ -1,3 +1,4 @@
+import { flatRecord } from '@chat/redis-kit';
 import { CursorTrimmedError, InvalidCursorError } from './errors.js';
 import { compareStreamIds, ZERO_ID } from './stream-id.js';
 
@@ -14,15 +15,14 @@ export interface StreamInfo {
 
 /** Reads XINFO STREAM's flat reply. */
 export function parseStreamInfo(reply: unknown[]): StreamInfo {
-  const map = new Map<string, unknown>();
-  for (let i = 0; i + 1 < reply.length; i += 2) map.set(String(reply[i]), reply[i + 1]);
-  const first = map.get('first-entry');
-  const maxDeleted = map.get('max-deleted-entry-id');
+  const info = flatRecord(reply);
+  const first = info['first-entry'];
+  const maxDeleted = info['max-deleted-entry-id'];
   return {
-    lastGeneratedId: String(map.get('last-generated-id') ?? ZERO_ID),
+    lastGeneratedId: String(info['last-generated-id'] ?? ZERO_ID),
     maxDeletedId: typeof maxDeleted === 'string' ? maxDeleted : undefined,
-    entriesAdded: map.has('entries-added') ? Number(map.get('entries-added')) : undefined,
-    length: Number(map.get('length') ?? 0),
+    entriesAdded: info['entries-added'] !== undefined ? Number(info['entries-added']) : undefined,
+    length: Number(info.length ?? 0),
     firstId: Array.isArray(first) && typeof first[0] === 'string' ? first[0] : null,
   };
 }

@@ -9,17 +9,13 @@
 -- ARGV[5..] field, value pairs of the dead-letter entry
 -- Returns the dead-letter entry id, or false when the entry is no longer pending for this consumer (another
 -- consumer claimed it, or it was already acknowledged), in which case nothing is written.
+--- @include "add-maxlen"
 if ARGV[3] ~= '' then
   local owned = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1, ARGV[3])
   if #owned == 0 then return false end
 end
 local args = { 'XADD', KEYS[2] }
-local cap = tonumber(ARGV[4])
-if cap and cap > 0 then
-  args[#args + 1] = 'MAXLEN'
-  args[#args + 1] = '~'
-  args[#args + 1] = ARGV[4]
-end
+addMaxLen(args, ARGV[4])
 args[#args + 1] = '*'
 for i = 5, #ARGV do args[#args + 1] = ARGV[i] end
 local id = redis.call(unpack(args))

@@ -5,6 +5,7 @@
 -- ARGV[1] dead-letter entry id
 -- ARGV[2] source MAXLEN ~ cap (0 = uncapped)
 -- Returns the new source entry id, or false when the dead letter does not exist.
+--- @include "add-maxlen"
 local found = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])
 if #found == 0 then return false end
 local fields = found[1][2]
@@ -13,12 +14,7 @@ for i = 1, #fields, 2 do
   if fields[i] == 'data' then data = fields[i + 1] elseif fields[i] == 'fields' then original = fields[i + 1] end
 end
 local args = { 'XADD', KEYS[2] }
-local cap = tonumber(ARGV[2])
-if cap and cap > 0 then
-  args[#args + 1] = 'MAXLEN'
-  args[#args + 1] = '~'
-  args[#args + 1] = ARGV[2]
-end
+addMaxLen(args, ARGV[2])
 args[#args + 1] = '*'
 if data then
   args[#args + 1] = 'data'

@@ -4,13 +4,10 @@
 -- ARGV[5] tool_name, ARGV[6] operation_id, ARGV[7] created_at (ISO), ARGV[8] ttl seconds,
 -- ARGV[9] created_at in ms (index score), ARGV[10] index cutoff in ms (older members are dropped)
 -- Returns 1 when created, 0 when a task with this id already exists (nothing written).
-if redis.call('EXISTS', KEYS[1]) == 1 then
+--- @include "create-task-hash"
+if not createTaskHash(KEYS[1]) then
   return 0
 end
-redis.call('HSET', KEYS[1],
-  'task_id', ARGV[1], 'session_id', ARGV[2], 'user_id', ARGV[3], 'tool_call_id', ARGV[4],
-  'tool_name', ARGV[5], 'operation_id', ARGV[6], 'status', 'running', 'created_at', ARGV[7])
-redis.call('EXPIRE', KEYS[1], ARGV[8])
 redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[8])
 redis.call('ZADD', KEYS[3], ARGV[9], ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[10])

@@ -4,11 +4,8 @@
 -- ARGV[1] task_id, ARGV[2] session_id, ARGV[3] user_id ('' when anonymous), ARGV[4] tool_call_id,
 -- ARGV[5] tool_name, ARGV[6] operation_id, ARGV[7] created_at (ISO), ARGV[8] ttl seconds
 -- Returns 1 when created, 0 when a task with this id already exists (nothing written).
-if redis.call('EXISTS', KEYS[1]) == 1 then
+--- @include "create-task-hash"
+if not createTaskHash(KEYS[1]) then
   return 0
 end
-redis.call('HSET', KEYS[1],
-  'task_id', ARGV[1], 'session_id', ARGV[2], 'user_id', ARGV[3], 'tool_call_id', ARGV[4],
-  'tool_name', ARGV[5], 'operation_id', ARGV[6], 'status', 'running', 'created_at', ARGV[7])
-redis.call('EXPIRE', KEYS[1], ARGV[8])
 return 1

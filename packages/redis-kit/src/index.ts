@@ -1,0 +1,25 @@
+// Internal: the Redis plumbing the pipeline's packages share. Each published package bundles what it uses.
+export {
+  BlockingReader,
+  type BlockingReaderOptions,
+  OverdueReadError,
+  type ReadCallOptions,
+  ReaderClosedError,
+} from './blocking-reader.js';
+export { isCluster, masterAt, masterFor, masterKeyFor, nodeKeyOf, type RedisClient } from './cluster.js';
+export { flatRecord } from './flat-reply.js';
+export {
+  defineScript,
+  evalScript,
+  expandIncludes,
+  type KeyCount,
+  type LuaScript,
+  type LuaScripts,
+  luaScript,
+  luaScripts,
+  queueScript,
+  runScript,
+  type ScriptKeys,
+} from './scripts.js';
+export { sleep } from './sleep.js';
+export { entryTimestamp } from './stream-id.js';
