@@ -1,8 +1,12 @@
 import { defineConfig } from 'tsup';
 
-/** The build of every published package: dual ESM + CJS with type declarations, Lua scripts embedded as text. */
+/**
+ * The build of every published package: dual ESM + CJS with type declarations, Lua scripts embedded as text.
+ * `src/internal.ts`, where a package has one, is its `./internal` entry: what the other workspace packages
+ * import from it but users do not (kept out of the root export).
+ */
 export default defineConfig({
-  entry: ['src/index.ts'],
+  entry: ['src/{index,internal}.ts'],
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,

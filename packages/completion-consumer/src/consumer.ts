@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
-import { childLogger, type Logger } from '@chat/completion-schema';
+import type { Logger } from '@chat/completion-schema';
+import { childLogger } from '@chat/completion-schema/internal';
 import { Redis, ReplyError } from 'ioredis';
 import { AckBatcher } from './ack-batcher.js';
 import { backoffDelay } from './backoff.js';

@@ -1,4 +1,5 @@
-import { childLogger, decode, type Logger } from '@chat/completion-schema';
+import { decode, type Logger } from '@chat/completion-schema';
+import { childLogger } from '@chat/completion-schema/internal';
 import { backoffDelay } from './backoff.js';
 import type { DeadLetterReason } from './dead-letter.js';
 import { PermanentError, RetryableError } from './errors.js';

@@ -1,5 +1,5 @@
 import type { Logger } from '@chat/completion-schema';
-import { silentLogger } from '@chat/completion-schema';
+import { silentLogger } from '@chat/completion-schema/internal';
 import { errorMessage } from './redis-errors.js';
 import { type RedisClient, runScript } from './scripts.js';
 

@@ -1,5 +1,6 @@
 import { type ConsumerState, PermanentError } from '@chat/completion-consumer';
-import { deadLetterStreamFor, decode, silentLogger } from '@chat/completion-schema';
+import { deadLetterStreamFor, decode } from '@chat/completion-schema';
+import { silentLogger } from '@chat/completion-schema/internal';
 import { createWorker, loadConfig } from '@chat/consumer-worker';
 import { StreamRegistry } from '@chat/stream-registry';
 import { uniquePrefix, waitFor } from '@chat/testing';

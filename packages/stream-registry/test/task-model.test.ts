@@ -1,4 +1,4 @@
-import { hashTagOf } from '@chat/completion-schema';
+import { hashTagOf } from '@chat/completion-schema/internal';
 import { afterAll, describe, expect, it } from 'vitest';
 import { StreamRegistry, StreamRegistryError, taskKeys } from '../src/index.js';
 import { makeRegistry, newTask } from './helpers.js';
