@@ -1,3 +1,4 @@
+// What an application embedding the worker imports: the main, createWorker, its configuration, hooks and errors.
 export {
   type CompletionHandlerOptions,
   type CompletionOutcome,
@@ -8,31 +9,14 @@ export {
 export {
   type ClusterConfig,
   ConfigError,
-  consumedStreams,
   loadConfig,
-  parseClusterNodes,
-  redactUrl,
   type WorkerConfig,
   workerEnvSchema,
 } from './config.js';
-export { startEmbeddedRedis } from './embedded-redis.js';
-export { type HealthServerOptions, type ReadinessCheck, startHealthServer } from './http-server.js';
 export { createLogger, type WorkerLogger } from './logger.js';
-export {
-  METRICS_REDIS_DEADLINE_MS,
-  renderConsumerMetrics,
-  type SnapshotFreshness,
-  WorkerMetrics,
-} from './metrics.js';
 export { DEFAULT_SENSITIVE_KEYS, REDACTED, redact } from './redact.js';
-export {
-  missingRedisPermissions,
-  RedisPermissionError,
-  type RequiredCommand,
-  requiredRedisCommands,
-} from './redis-permissions.js';
+export { RedisPermissionError } from './redis-permissions.js';
 export { type RunWorkerMainOptions, runWorkerMain } from './run-main.js';
-export { readSSE, type SSEEvent } from './sse-client.js';
 export type { ToolHook, ToolHookContext, ToolHooks } from './tool-hooks.js';
 export {
   DEFAULT_WEBHOOK_OPTIONS,
@@ -43,10 +27,4 @@ export {
   WebhookNotifier,
   type WebhookOptions,
 } from './webhook.js';
-export { type CreateWorkerOptions, createWorker, redisTlsOptions, type Worker } from './worker.js';
-export {
-  spawnWorker,
-  startWorkerProcess,
-  type WorkerLogLine,
-  type WorkerProcess,
-} from './worker-process.js';
+export { type CreateWorkerOptions, createWorker, type Worker } from './worker.js';
