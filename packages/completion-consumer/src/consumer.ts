@@ -96,32 +96,19 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> {
       listening: (event) => this.listenerCount(event) > 0,
       report: (error, message) => this.report(error, message),
     });
-    this.processor = {
-      options: o,
-      logger: this.logger,
-      succeeded: (entry, durationMs, endToEndMs) => this.outcomes.succeeded(entry, durationMs, endToEndMs),
-      failedRun: (entry, error) => this.outcomes.failedRun(entry, error),
-      deadLetter: (entry, reason, error) => this.outcomes.deadLetter(entry, reason, error),
-      retryLater: (entry, delayMs) => this.claimer.retryLater(entry, delayMs),
-    };
     this.trimmedUnread = new TrimmedUnreadDetector(this.redis, o.stream, o.group);
     this.claimer = new Claimer({
       redis: this.redis,
       ref: this.ref,
       options: o,
-      logger: this.logger,
       stopSignal: this.stopping.signal,
-      freeSlots: () => this.freeSlots,
-      isRunning: (id) => this.running.has(id),
-      leases: () => this.running.values(),
+      outcomes: this.outcomes,
+      running: this.running,
       dispatch: (entry, source) => this.dispatch(entry, source),
-      claimed: (ids) => this.outcomes.claimed(ids),
-      retryScheduled: (entry, delayMs) => this.outcomes.retryScheduled(entry, delayMs),
-      leaseLost: (ids) => this.outcomes.leaseLost(ids),
-      markLost: (ids) => this.outcomes.markLost(ids),
       recreateGroup: () => this.recreateGroup(),
       report: (error, message) => this.report(error, message),
     });
+    this.processor = { options: o, logger: this.logger, outcomes: this.outcomes, retries: this.claimer };
   }
 
   /** Current lifecycle state; `ready` means reading normally, `degraded` means retrying after an error. */
