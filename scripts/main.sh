@@ -7,4 +7,4 @@ source scripts/ensure-tools.sh
 
 pnpm install --frozen-lockfile --reporter=append-only </dev/null
 pnpm exec turbo run build --output-logs=errors-only
-node apps/consumer-worker/dist/demo.js
+node --import tsx apps/consumer-worker/scripts/demo.ts

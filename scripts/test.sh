@@ -29,7 +29,7 @@ echo "[node 24] $("$node24" --version): library projects and the demo" >&2
 "$node24" node_modules/vitest/vitest.mjs run --project completion-schema --project completion-publisher \
   --project completion-consumer --project stream-registry --reporter=default --reporter=json \
   --outputFile.json=test-results/vitest-node24.json || status=$?
-"$node24" apps/consumer-worker/dist/demo.js || status=$?
+"$node24" --import tsx apps/consumer-worker/scripts/demo.ts || status=$?
 reports=(test-results/vitest.json test-results/vitest-ioredis6.json test-results/vitest-ioredis6-worker.json
   test-results/vitest-node24.json)
 # Valkey (what many managed Redis services run): the consumer, registry and fault tests again, on valkey-server

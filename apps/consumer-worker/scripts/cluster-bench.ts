@@ -4,7 +4,7 @@
 //   pnpm --filter @chat/consumer-worker run bench:cluster            # N = 5000, 3 rounds per scenario
 //   BENCH_N=20000 BENCH_ROUNDS=3 pnpm --filter @chat/consumer-worker run bench:cluster
 import { createPublisher } from '@chat/completion-publisher';
-import { silentLogger } from '@chat/completion-schema';
+import { silentLogger } from '@chat/completion-schema/internal';
 import { createStreamRegistry } from '@chat/stream-registry';
 import { startCluster, uniquePrefix, waitFor } from '@chat/testing';
 import { Cluster } from 'ioredis';

@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type RedisServer, startRedis } from '@chat/testing';
+// The one redis-server launcher of the repository (port races, a foreign server on our port, no child left behind
+// on exit), bundled into dist/ at build: the service never imports the private test package at run time.
+import { type RedisServer, startRedis } from '@chat/testing/redis-server';
 
 /**
  * Starts the private redis-server the worker uses when no `REDIS_URL` is given outside production: data under

@@ -1,4 +1,5 @@
-import { ChatPipelineError, silentLogger } from '@chat/completion-schema';
+import { ChatPipelineError } from '@chat/completion-schema';
+import { silentLogger } from '@chat/completion-schema/internal';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from './config.js';
 import { ConfigError, WorkerOptionsError } from './errors.js';

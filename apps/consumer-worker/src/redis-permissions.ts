@@ -1,6 +1,6 @@
 import { ChatPipelineError, deadLetterStreamFor } from '@chat/completion-schema';
 import { evalScript, luaScript } from '@chat/redis-kit';
-import { taskKeys } from '@chat/stream-registry';
+import { taskKeys } from '@chat/stream-registry/internal';
 import type { Cluster, Redis } from 'ioredis';
 import type { WorkerConfig } from './config.js';
 import checkPermissionsScript from './lua/check-permissions-0.lua';

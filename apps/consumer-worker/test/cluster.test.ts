@@ -1,5 +1,6 @@
 import { createPublisher, publishedMarkerKey } from '@chat/completion-publisher';
-import { keySlot, silentLogger } from '@chat/completion-schema';
+import { keySlot } from '@chat/completion-schema';
+import { silentLogger } from '@chat/completion-schema/internal';
 import { createStreamRegistry, type StreamRegistry, toSSEResponse } from '@chat/stream-registry';
 import { type RedisCluster, startCluster, uniquePrefix, waitFor } from '@chat/testing';
 import { Cluster } from 'ioredis';

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { listDeadLetters, PermanentError } from '@chat/completion-consumer';
 import { createPublisher } from '@chat/completion-publisher';
-import { silentLogger } from '@chat/completion-schema';
+import { silentLogger } from '@chat/completion-schema/internal';
 import { createStreamRegistry } from '@chat/stream-registry';
 import { waitFor } from '@chat/testing';
 import { Redis } from 'ioredis';

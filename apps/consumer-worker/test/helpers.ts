@@ -1,9 +1,19 @@
-import { fileURLToPath } from 'node:url';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { StreamRegistry } from '@chat/stream-registry';
+import { writeSSE } from '@chat/stream-registry';
 import { uniquePrefix } from '@chat/testing';
-import { startWorkerProcess as startProcess } from '../src/worker-process.js';
 
-/** The built worker entry point; `npm test` builds it before the tests run. */
-export const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+// The worker's test helpers, also what other workspace packages import as `@chat/consumer-worker/test` (the
+// fault tests, the demo): none of it is part of the service's `dist/`.
+export { readSSE, type SSEEvent } from './sse-client.js';
+export {
+  spawnWorker,
+  startWorkerProcess,
+  WORKER_MAIN,
+  type WorkerLogLine,
+  type WorkerProcess,
+} from './worker-process.js';
 
 /** Environment for a worker isolated from other tests on a shared Redis: its own stream, group and key prefix. */
 export function isolatedEnv(redisUrl: string, label: string, extra: Record<string, string | undefined> = {}) {
@@ -28,7 +38,39 @@ export function isolatedEnv(redisUrl: string, label: string, extra: Record<strin
   };
 }
 
-/** Starts the built worker and waits until it reports ready; returns its HTTP base URL too. */
-export function startWorkerProcess(env: Record<string, string | undefined>) {
-  return startProcess(env, MAIN);
+/** A chat API on a loopback port, as started by {@link startChatApi}. */
+export interface ChatApi {
+  readonly server: Server;
+  /** Base URL, `http://127.0.0.1:<port>`. */
+  readonly url: string;
+  /** The SSE URL of a task: `<url>/tasks/<taskId>/stream`. */
+  streamUrl(taskId: string): string;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves tasks over SSE as the application's chat API would: `GET /tasks/<taskId>/stream` streams the task to the
+ * user named by the `x-user-id` header (resuming after `Last-Event-ID`); any other path is 404.
+ */
+export async function startChatApi(registry: StreamRegistry): Promise<ChatApi> {
+  const server = createServer((req, res) => {
+    const match = /^\/tasks\/([^/?]+)\/stream/.exec(req.url ?? '');
+    if (!match) return void res.writeHead(404).end();
+    void writeSSE(registry, decodeURIComponent(match[1]!), req, res, {
+      userId: String(req.headers['x-user-id'] ?? ''),
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    server,
+    url,
+    streamUrl: (taskId) => `${url}/tasks/${encodeURIComponent(taskId)}/stream`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // A subscriber still connected would hold close() open until its stream ends.
+        server.closeAllConnections();
+      }),
+  };
 }

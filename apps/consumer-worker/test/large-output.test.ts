@@ -1,6 +1,7 @@
 import { listDeadLetters } from '@chat/completion-consumer';
 import { createPublisher } from '@chat/completion-publisher';
-import { MAX_MESSAGE_BYTES, silentLogger } from '@chat/completion-schema';
+import { MAX_MESSAGE_BYTES } from '@chat/completion-schema';
+import { silentLogger } from '@chat/completion-schema/internal';
 import { createStreamRegistry, MAX_CHUNK_BYTES, type UIMessageChunk } from '@chat/stream-registry';
 import { waitFor } from '@chat/testing';
 import { Redis } from 'ioredis';

@@ -2,8 +2,7 @@ import { createPublisher } from '@chat/completion-publisher';
 import { createStreamRegistry } from '@chat/stream-registry';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { spawnWorker } from '../src/worker-process.js';
-import { isolatedEnv } from './helpers.js';
+import { isolatedEnv, spawnWorker } from './helpers.js';
 
 const FIXTURE = new URL('./fixtures/slow-hook-worker.mjs', import.meta.url).pathname;
 

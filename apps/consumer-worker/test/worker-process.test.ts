@@ -1,12 +1,9 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createPublisher } from '@chat/completion-publisher';
-import { createStreamRegistry, writeSSE } from '@chat/stream-registry';
+import { createStreamRegistry } from '@chat/stream-registry';
 import { waitFor } from '@chat/testing';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { readSSE } from '../src/sse-client.js';
-import { isolatedEnv, startWorkerProcess } from './helpers.js';
+import { isolatedEnv, readSSE, spawnWorker, startChatApi, startWorkerProcess } from './helpers.js';
 
 describe('the worker as a real child process', () => {
   const url = inject('redisUrl');
@@ -17,8 +14,7 @@ describe('the worker as a real child process', () => {
     const { env, stream, keyPrefix } = isolatedEnv(url, 'e2e');
     const { worker } = await startWorkerProcess(env);
     const registry = createStreamRegistry({ redis, keyPrefix });
-    const api = createServer((req, res) => void writeSSE(registry, 'task-1', req, res, { userId: 'u1' }));
-    await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
+    const api = await startChatApi(registry);
     const publisher = createPublisher({ redis, stream });
     try {
       await registry.createTask({
@@ -29,7 +25,7 @@ describe('the worker as a real child process', () => {
         toolName: 'create_agent',
         operationId: 'op-1',
       });
-      const sse = readSSE(`http://127.0.0.1:${(api.address() as AddressInfo).port}/`);
+      const sse = readSSE(api.streamUrl('task-1'), { headers: { 'x-user-id': 'u1' } });
       const entryId = await publisher.publish({
         operation_id: 'op-1',
         task_id: 'task-1',
@@ -66,7 +62,7 @@ describe('the worker as a real child process', () => {
     } finally {
       await publisher.close();
       await registry.close();
-      api.close();
+      await api.close();
       worker.child.kill('SIGTERM');
       expect(await worker.exited).toBe(0);
     }
@@ -113,9 +109,7 @@ describe('the worker as a real child process', () => {
       KEY_LAYOUT: 'diagonal',
       REDIS_URL: 'http://not-redis',
     });
-    const { spawnWorker } = await import('../src/worker-process.js');
-    const { MAIN } = await import('./helpers.js');
-    const worker = spawnWorker(env, MAIN);
+    const worker = spawnWorker(env);
     expect(await worker.exited).toBe(2);
     for (const name of ['CONCURRENCY', 'HTTP_PORT', 'KEY_LAYOUT', 'REDIS_URL'])
       expect(worker.output()).toContain(name);
@@ -123,9 +117,7 @@ describe('the worker as a real child process', () => {
 
   it('a misspelt variable and crossed retry bounds → exit code 2 reporting both, with "did you mean"', async () => {
     const { env } = isolatedEnv(url, 'typo', { CONCURENCY: '4', RETRY_BASE_MS: '5000', RETRY_MAX_MS: '100' });
-    const { spawnWorker } = await import('../src/worker-process.js');
-    const { MAIN } = await import('./helpers.js');
-    const worker = spawnWorker(env, MAIN);
+    const worker = spawnWorker(env);
     expect(await worker.exited).toBe(2);
     expect(worker.output()).toContain(
       'CONCURENCY: not a variable the worker reads; did you mean CONCURRENCY?',

@@ -1,6 +1,6 @@
-import type { Logger } from '@chat/completion-schema';
 import type { EntrySource } from './events.js';
 import type { ResolvedConsumerOptions } from './options.js';
+import type { Outcomes } from './outcomes.js';
 import { isNoGroupError } from './redis-errors.js';
 import type { RedisClient } from './scripts.js';
 import {
@@ -21,21 +21,18 @@ export interface Lease {
   leaseAt: number;
 }
 
-/** What the {@link Claimer} needs from its consumer. */
+/** What the {@link Claimer} works with: its consumer's collaborators, and the three things only the consumer does. */
 export interface ClaimerHost {
   readonly redis: RedisClient;
   readonly ref: GroupRef;
   readonly options: ResolvedConsumerOptions;
-  readonly logger: Logger;
   readonly stopSignal: AbortSignal;
-  freeSlots(): number;
-  isRunning(id: string): boolean;
-  leases(): Iterable<Lease>;
+  /** Where claims, scheduled retries, lost leases and entries deleted unread are recorded. */
+  readonly outcomes: Pick<Outcomes, 'claimed' | 'retryScheduled' | 'leaseLost' | 'markLost'>;
+  /** The consumer's running handlers by entry id: what is busy, the free slots, the leases to renew. */
+  readonly running: ReadonlyMap<string, Lease>;
+  /** Starts a handler for a claimed entry. */
   dispatch(entry: DeliveredEntry, source: EntrySource): void;
-  claimed(ids: string[]): void;
-  retryScheduled(entry: DeliveredEntry, delayMs: number): void;
-  leaseLost(ids: string[]): void;
-  markLost(ids: readonly string[]): void;
   recreateGroup(): Promise<void>;
   report(error: unknown, message: string): void;
 }
@@ -78,6 +75,10 @@ export class Claimer {
     this.retryTimers.delete(id);
   }
 
+  private get freeSlots(): number {
+    return this.host.options.concurrency - this.host.running.size;
+  }
+
   /** Stops every local retry timer (close); the entries stay pending for any claim loop. */
   stop(): void {
     for (const timer of this.retryTimers.values()) clearTimeout(timer);
@@ -95,14 +96,14 @@ export class Claimer {
     try {
       // Only while connected: a claim queued during an outage would run the moment Redis is back, before the owners
       // of the entries it takes could renew their leases.
-      while (host.freeSlots() > 0 && !host.stopSignal.aborted && host.redis.status === 'ready') {
-        const count = Math.min(host.freeSlots(), MAX_CLAIM_COUNT);
+      while (this.freeSlots > 0 && !host.stopSignal.aborted && host.redis.status === 'ready') {
+        const count = Math.min(this.freeSlots, MAX_CLAIM_COUNT);
         const step = await autoclaimStep(host.redis, host.ref, host.options.claimIdleMs, this.cursor, count);
         this.cursor = step.next;
-        host.markLost(step.deleted);
-        const fresh = step.entries.filter((e) => !host.isRunning(e.id));
+        host.outcomes.markLost(step.deleted);
+        const fresh = step.entries.filter((e) => !host.running.has(e.id));
         if (fresh.length) {
-          host.claimed(fresh.map((e) => e.id));
+          host.outcomes.claimed(fresh.map((e) => e.id));
           for (const entry of fresh) host.dispatch(entry, 'claimed');
         }
         if (step.next === '0-0') break;
@@ -132,7 +133,7 @@ export class Claimer {
       host.report(error, `could not schedule the retry of ${entry.id}; it is retried after claimIdleMs`);
       return;
     }
-    host.retryScheduled(entry, effective);
+    host.outcomes.retryScheduled(entry, effective);
     if (host.stopSignal.aborted) return;
     const timer = setTimeout(() => void this.retryNow(entry.id), effective + 5);
     timer.unref?.();
@@ -142,14 +143,14 @@ export class Claimer {
   private async retryNow(id: string): Promise<void> {
     const host = this.host;
     const fired = this.retryTimers.get(id);
-    if (host.stopSignal.aborted || host.freeSlots() <= 0 || host.isRunning(id)) {
+    if (host.stopSignal.aborted || this.freeSlots <= 0 || host.running.has(id)) {
       this.retryTimers.delete(id);
       return;
     }
     try {
       // Claims only if still idle past claimIdleMs, so if another consumer took it first nothing happens.
       const { entries, deleted } = await claimEntries(host.redis, host.ref, host.options.claimIdleMs, [id]);
-      host.markLost(deleted);
+      host.outcomes.markLost(deleted);
       for (const entry of entries) host.dispatch(entry, 'retry');
     } catch (error) {
       host.report(error, `could not claim ${id} for its retry; the claim loop will`);
@@ -166,7 +167,7 @@ export class Claimer {
   async renewLeases(all = false): Promise<void> {
     const host = this.host;
     const now = Date.now();
-    const due = [...host.leases()].filter((l) => all || now - l.leaseAt >= host.options.claimIdleMs / 2);
+    const due = [...host.running.values()].filter((l) => all || now - l.leaseAt >= host.options.claimIdleMs / 2);
     if (due.length === 0) return;
     for (const lease of due) lease.leaseAt = now;
     try {
@@ -175,7 +176,7 @@ export class Claimer {
         host.ref,
         due.map((l) => l.id),
       );
-      if (lost.length) host.leaseLost(lost);
+      if (lost.length) host.outcomes.leaseLost(lost);
     } catch (error) {
       // Retry on the next tick rather than waiting another half window.
       for (const lease of due) lease.leaseAt = 0;

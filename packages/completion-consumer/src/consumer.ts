@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
-import { childLogger, type Logger } from '@chat/completion-schema';
+import type { Logger } from '@chat/completion-schema';
+import { childLogger } from '@chat/completion-schema/internal';
 import { sleep } from '@chat/redis-kit';
 import { Redis, ReplyError } from 'ioredis';
 import { AckBatcher } from './ack-batcher.js';
@@ -96,32 +97,19 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> {
       listening: (event) => this.listenerCount(event) > 0,
       report: (error, message) => this.report(error, message),
     });
-    this.processor = {
-      options: o,
-      logger: this.logger,
-      succeeded: (entry, durationMs, endToEndMs) => this.outcomes.succeeded(entry, durationMs, endToEndMs),
-      failedRun: (entry, error) => this.outcomes.failedRun(entry, error),
-      deadLetter: (entry, reason, error) => this.outcomes.deadLetter(entry, reason, error),
-      retryLater: (entry, delayMs) => this.claimer.retryLater(entry, delayMs),
-    };
     this.trimmedUnread = new TrimmedUnreadDetector(this.redis, o.stream, o.group);
     this.claimer = new Claimer({
       redis: this.redis,
       ref: this.ref,
       options: o,
-      logger: this.logger,
       stopSignal: this.stopping.signal,
-      freeSlots: () => this.freeSlots,
-      isRunning: (id) => this.running.has(id),
-      leases: () => this.running.values(),
+      outcomes: this.outcomes,
+      running: this.running,
       dispatch: (entry, source) => this.dispatch(entry, source),
-      claimed: (ids) => this.outcomes.claimed(ids),
-      retryScheduled: (entry, delayMs) => this.outcomes.retryScheduled(entry, delayMs),
-      leaseLost: (ids) => this.outcomes.leaseLost(ids),
-      markLost: (ids) => this.outcomes.markLost(ids),
       recreateGroup: () => this.recreateGroup(),
       report: (error, message) => this.report(error, message),
     });
+    this.processor = { options: o, logger: this.logger, outcomes: this.outcomes, retries: this.claimer };
   }
 
   /** Current lifecycle state; `ready` means reading normally, `degraded` means retrying after an error. */

@@ -1,6 +1,6 @@
-export { type BackoffOptions, backoffDelay } from './backoff.js';
+export type { BackoffOptions } from './backoff.js';
 export { CompletionConsumer, createConsumer } from './consumer.js';
-export { type DeadLetterInput, type DeadLetterReason, deadLetterFields } from './dead-letter.js';
+export type { DeadLetterReason } from './dead-letter.js';
 export {
   type DeadLetter,
   type DeadLetterTarget,
@@ -29,12 +29,10 @@ export type { RedisClient } from './scripts.js';
 export {
   DEFAULT_TRIMMER_OPTIONS,
   type ResolvedStreamTrimmerOptions,
-  redisVersion,
   resolveStreamTrimmerOptions,
   type SafeTrimOptions,
   StreamTrimmer,
   type StreamTrimmerOptions,
-  supportsAckedTrim,
   type TrimResult,
   trimStreamSafely,
 } from './trimmer.js';

@@ -3,12 +3,11 @@ import {
   DEFAULT_COMPLETION_STREAM,
   DEFAULT_CONSUMER_GROUP,
   deadLetterStreamFor,
-  hashTagOf,
   type Logger,
   MAX_MESSAGE_BYTES,
   type OperationCompleteMessage,
-  silentLogger,
 } from '@chat/completion-schema';
+import { hashTagOf, silentLogger } from '@chat/completion-schema/internal';
 import type { BackoffOptions } from './backoff.js';
 import { ConsumerOptionsError } from './errors.js';
 import type { RedisClient } from './scripts.js';

@@ -1,24 +1,22 @@
-import { childLogger, decode, type Logger } from '@chat/completion-schema';
+import { decode, type Logger } from '@chat/completion-schema';
+import { childLogger } from '@chat/completion-schema/internal';
 import { entryTimestamp } from '@chat/redis-kit';
 import { backoffDelay } from './backoff.js';
-import type { DeadLetterReason } from './dead-letter.js';
+import type { Claimer } from './claimer.js';
 import { PermanentError, RetryableError } from './errors.js';
 import type { ResolvedConsumerOptions } from './options.js';
+import type { Outcomes } from './outcomes.js';
 import { errorMessage } from './redis-errors.js';
 import type { DeliveredEntry } from './stream-entries.js';
 
-/** What {@link processEntry} needs from its consumer; keeps the decision logic apart from the plumbing. */
+/** What {@link processEntry} works with; keeps the decision logic apart from the plumbing. */
 export interface EntryProcessorHost {
   readonly options: ResolvedConsumerOptions;
   readonly logger: Logger;
-  /** The entry succeeded: queue its acknowledgement and record metrics. */
-  succeeded(entry: DeliveredEntry, durationMs: number, endToEndMs: number): void;
-  /** A handler run threw. */
-  failedRun(entry: DeliveredEntry, error: unknown): void;
-  /** Dead-letter the entry (XADD to the DLQ + XACK, atomically). */
-  deadLetter(entry: DeliveredEntry, reason: DeadLetterReason, error: string): Promise<void>;
-  /** Leave the entry pending and make it claimable again after `delayMs`. */
-  retryLater(entry: DeliveredEntry, delayMs: number): Promise<void>;
+  /** Where the outcome goes: acknowledgement and metrics, a failed run, the dead-letter stream. */
+  readonly outcomes: Pick<Outcomes, 'succeeded' | 'failedRun' | 'deadLetter'>;
+  /** Leaves a failed entry pending and makes it claimable again after its backoff. */
+  readonly retries: Pick<Claimer, 'retryLater'>;
 }
 
 /**
@@ -34,7 +32,7 @@ export async function processEntry(
 ): Promise<void> {
   const { options } = host;
   if (entry.deliveryCount > options.maxDeliveries) {
-    await host.deadLetter(
+    await host.outcomes.deadLetter(
       entry,
       'max_deliveries',
       `delivered ${entry.deliveryCount} times; the limit is ${options.maxDeliveries}`,
@@ -43,7 +41,7 @@ export async function processEntry(
   }
   const decoded = decode(entry.fields, { maxBytes: options.maxMessageBytes });
   if (!decoded.ok) {
-    await host.deadLetter(entry, decoded.error.code, decoded.error.detail);
+    await host.outcomes.deadLetter(entry, decoded.error.code, decoded.error.detail);
     return;
   }
   let logger: Logger | undefined;
@@ -62,20 +60,20 @@ export async function processEntry(
   try {
     await options.handler(decoded.message, context);
   } catch (error) {
-    host.failedRun(entry, error);
+    host.outcomes.failedRun(entry, error);
     if (PermanentError.isInstance(error)) {
-      await host.deadLetter(entry, error.reason, errorMessage(error));
+      await host.outcomes.deadLetter(entry, error.reason, errorMessage(error));
     } else if (signal.aborted) {
       // Shutdown cut the handler short: not the message's fault, so no retry is charged; it stays pending.
       host.logger.warn({ entryId: entry.id }, 'handler aborted by shutdown; entry left pending');
     } else if (entry.deliveryCount >= options.maxDeliveries) {
       const reason = RetryableError.isInstance(error) ? error.reason : 'max_deliveries';
-      await host.deadLetter(entry, reason, errorMessage(error));
+      await host.outcomes.deadLetter(entry, reason, errorMessage(error));
     } else {
-      await host.retryLater(entry, backoffDelay(entry.deliveryCount, options.backoff));
+      await host.retries.retryLater(entry, backoffDelay(entry.deliveryCount, options.backoff));
     }
     return;
   }
   const durationMs = performance.now() - started;
-  host.succeeded(entry, durationMs, Date.now() - entryTimestamp(entry.id));
+  host.outcomes.succeeded(entry, durationMs, Date.now() - entryTimestamp(entry.id));
 }

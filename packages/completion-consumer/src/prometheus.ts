@@ -1,9 +1,9 @@
+import { entryTimestamp } from '@chat/redis-kit';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { CompletionConsumer } from './consumer.js';
 import type { ConsumerState } from './events.js';
 import { DEFAULT_HISTOGRAM_BOUNDS_MS } from './histogram.js';
 import type { ConsumerCounters, ConsumerMetricsSnapshot } from './metrics.js';
-import { entryTimestamp } from './redis-errors.js';
 
 /** What a scrape knows about one consumer's snapshot; see {@link ConsumerMetricsCollectors.add}. */
 export interface ConsumerMetricsReading {

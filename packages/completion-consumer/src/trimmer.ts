@@ -1,5 +1,5 @@
 import type { Logger } from '@chat/completion-schema';
-import { silentLogger } from '@chat/completion-schema';
+import { silentLogger } from '@chat/completion-schema/internal';
 import { ConsumerOptionsError } from './errors.js';
 import { MAX_TIMER_MS } from './options.js';
 import { errorMessage } from './redis-errors.js';

@@ -69,7 +69,7 @@ export function spawnFixture(
   env: Record<string, string>,
 ): { child: ChildProcess; lines: string[] } {
   const tsx = require.resolve('tsx');
-  const register = fileURLToPath(new URL('./fixtures/register-lua.mjs', import.meta.url));
+  const register = require.resolve('@chat/testing/register-lua');
   const script = fileURLToPath(new URL(`./fixtures/${name}.ts`, import.meta.url));
   const child = spawn(process.execPath, ['--import', register, '--import', tsx, script], {
     env: { ...process.env, ...env },

@@ -5,13 +5,12 @@ import {
   deleteIdleConsumers,
   listDeadLetters,
   purgeDeadLetters,
-  redisVersion,
   replayAllDeadLetters,
   replayDeadLetter,
   StreamTrimmer,
-  supportsAckedTrim,
   trimStreamSafely,
 } from '../src/index.js';
+import { redisVersion, supportsAckedTrim } from '../src/trimmer.js';
 import { names, publish } from './helpers.js';
 
 describe('safe trimming', () => {

@@ -1,12 +1,12 @@
 import { DEFAULT_COMPLETION_STREAM, DEFAULT_CONSUMER_GROUP } from '@chat/completion-schema';
 import { describe, expect, it } from 'vitest';
+import { backoffDelay } from '../src/backoff.js';
+import { deadLetterFields } from '../src/dead-letter.js';
 import { Histogram } from '../src/histogram.js';
 import {
-  backoffDelay,
   type ConsumerOptions,
   ConsumerOptionsError,
   DEFAULT_CONSUMER_OPTIONS,
-  deadLetterFields,
   MAX_TIMER_MS,
   PermanentError,
   RetryableError,

@@ -1,4 +1,4 @@
-import { hashTagOf } from '@chat/completion-schema';
+import { hashTagOf } from '@chat/completion-schema/internal';
 import { PublisherOptionsError } from './errors.js';
 
 /**

@@ -1,4 +1,4 @@
-import { hashTagOf } from '@chat/completion-schema';
+import { hashTagOf } from '@chat/completion-schema/internal';
 import { uniquePrefix } from '@chat/testing';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';

@@ -7,20 +7,17 @@ export {
   encode,
   encodeData,
   parseMessage,
-  summarizeIssues,
 } from './codec.js';
 export {
   DATA_FIELD,
   DEFAULT_COMPLETION_STREAM,
   DEFAULT_CONSUMER_GROUP,
-  DEFAULT_DEAD_LETTER_STREAM,
-  deadLetterStreamFor,
-  hashTagOf,
   MAX_MESSAGE_BYTES,
   MAX_RESULT_DEPTH,
   SCHEMA_MAJOR_VERSION,
   SCHEMA_VERSION,
 } from './constants.js';
+export { DEFAULT_DEAD_LETTER_STREAM, deadLetterStreamFor } from './dead-letter-stream.js';
 export {
   ChatPipelineError,
   MessageTooDeepError,
@@ -29,7 +26,7 @@ export {
 } from './errors.js';
 export { buildOperationCompleteJsonSchema, JSON_SCHEMA_V1_ID, jsonSchemaFileName } from './json-schema.js';
 export { CLUSTER_SLOT_COUNT, crc16, keySlot } from './key-slot.js';
-export { childLogger, type LogFn, type Logger, silentLogger } from './logger.js';
+export type { LogFn, Logger } from './logger.js';
 export {
   type OperationCompleteInput,
   type OperationCompleteMessage,

@@ -1,4 +1,4 @@
-import { hashTagOf } from './constants.js';
+import { hashTagOf } from './hash-tag.js';
 
 /** Number of hash slots in a Redis Cluster. */
 export const CLUSTER_SLOT_COUNT = 16_384;

@@ -1,5 +1,5 @@
-import { hashTagOf } from './constants.js';
 import { ChatPipelineError } from './errors.js';
+import { hashTagOf } from './hash-tag.js';
 import { CLUSTER_SLOT_COUNT, keySlot } from './key-slot.js';
 
 /** Most partitions a completion stream may be split into. */

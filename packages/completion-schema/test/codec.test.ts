@@ -5,11 +5,11 @@ import {
   deadLetterStreamFor,
   decode,
   encode,
-  hashTagOf,
   MAX_MESSAGE_BYTES,
   MessageTooLargeError,
   MessageValidationError,
 } from '../src/index.js';
+import { hashTagOf } from '../src/internal.js';
 
 const base = { operation_id: 'op-1', task_id: 't-1', success: true } as const;
 const data = (value: unknown) => ['data', typeof value === 'string' ? value : JSON.stringify(value)];

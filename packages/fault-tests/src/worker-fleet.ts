@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { spawnWorker, type WorkerLogLine, type WorkerProcess } from '@chat/consumer-worker';
+import { spawnWorker, type WorkerLogLine, type WorkerProcess } from '@chat/consumer-worker/test';
 
 /** The built worker entry point with the `poison_tool` hook (`pnpm build` makes it). */
 export const POISON_WORKER = fileURLToPath(new URL('../dist/poison-worker.js', import.meta.url));

@@ -4,7 +4,7 @@ import {
   DEFAULT_CONSUMER_GROUP,
   deadLetterStreamFor,
 } from '@chat/completion-schema';
-import { spawnWorker, startWorkerProcess } from '@chat/consumer-worker';
+import { spawnWorker, startWorkerProcess } from '@chat/consumer-worker/test';
 import { StreamRegistry } from '@chat/stream-registry';
 import { type RedisServer, startRedis, waitFor } from '@chat/testing';
 import { Redis } from 'ioredis';

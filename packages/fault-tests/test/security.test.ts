@@ -1,10 +1,10 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { listDeadLetters } from '@chat/completion-consumer';
 import { createPublisher } from '@chat/completion-publisher';
-import { encodeData, MAX_MESSAGE_BYTES, MessageTooLargeError, silentLogger } from '@chat/completion-schema';
+import { encodeData, MAX_MESSAGE_BYTES, MessageTooLargeError } from '@chat/completion-schema';
+import { silentLogger } from '@chat/completion-schema/internal';
 import { createWorker, loadConfig } from '@chat/consumer-worker';
-import { StreamRegistry, StreamRegistryError, writeSSE } from '@chat/stream-registry';
+import { startChatApi } from '@chat/consumer-worker/test';
+import { StreamRegistry, StreamRegistryError } from '@chat/stream-registry';
 import { uniquePrefix, waitFor } from '@chat/testing';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -63,22 +63,18 @@ describe('security at the edges', () => {
     await expect(registry.subscribe('private-task', { userId: 'mallory' })).rejects.toSatisfy(
       (e) => StreamRegistryError.isInstance(e) && e.code === 'forbidden',
     );
-    const api = createServer((req, res) => {
-      const user = req.headers['x-user'] as string;
-      void writeSSE(registry, 'private-task', req, res, { userId: user });
-    });
-    await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
-    const url = `http://127.0.0.1:${(api.address() as AddressInfo).port}/`;
+    const api = await startChatApi(registry);
+    const url = api.streamUrl('private-task');
     try {
-      const refused = await fetch(url, { headers: { 'x-user': 'mallory' } });
+      const refused = await fetch(url, { headers: { 'x-user-id': 'mallory' } });
       expect(refused.status).toBe(403);
       expect(await refused.json()).toMatchObject({ error: 'forbidden' });
       const owner = new AbortController();
-      const allowed = await fetch(url, { headers: { 'x-user': 'alice' }, signal: owner.signal });
+      const allowed = await fetch(url, { headers: { 'x-user-id': 'alice' }, signal: owner.signal });
       expect(allowed.status).toBe(200);
       owner.abort();
     } finally {
-      api.close();
+      await api.close();
       await registry.close();
     }
   });

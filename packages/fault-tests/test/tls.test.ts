@@ -1,8 +1,6 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createPublisher } from '@chat/completion-publisher';
-import { readSSE, startWorkerProcess } from '@chat/consumer-worker';
-import { StreamRegistry, writeSSE } from '@chat/stream-registry';
+import { readSSE, startChatApi, startWorkerProcess } from '@chat/consumer-worker/test';
+import { StreamRegistry } from '@chat/stream-registry';
 import { waitFor } from '@chat/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -47,8 +45,7 @@ describe('TLS: a rediss:// URL end to end', () => {
       },
       POISON_WORKER,
     );
-    const api = createServer((req, res) => void writeSSE(registry, 'tls-task', req, res, { userId: 'u1' }));
-    await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
+    const api = await startChatApi(registry);
     try {
       await registry.createTask({
         taskId: 'tls-task',
@@ -58,7 +55,7 @@ describe('TLS: a rediss:// URL end to end', () => {
         toolName: 'create_agent',
         operationId: 'tls-op',
       });
-      const sse = readSSE(`http://127.0.0.1:${(api.address() as AddressInfo).port}/`);
+      const sse = readSSE(api.streamUrl('tls-task'), { headers: { 'x-user-id': 'u1' } });
       await publisher.publish({
         operation_id: 'tls-op',
         task_id: 'tls-task',
@@ -74,7 +71,7 @@ describe('TLS: a rediss:// URL end to end', () => {
       await waitFor(async () => (await registry.getTask('tls-task'))?.status === 'completed');
       expect(worker.output()).toContain('rediss://127.0.0.1');
     } finally {
-      api.close();
+      await api.close();
       worker.child.kill('SIGTERM');
       expect(await worker.exited).toBe(0);
       await publisher.close();

@@ -1,6 +1,7 @@
 // The chat-API side of the registry: register a task when a long-running tool is called, and serve its chunks
 // to browsers over SSE (resumable with Last-Event-ID). An application imports from '@chat/stream-registry';
-// the example imports the source so it runs without a build (register-lua.mjs loads the Lua scripts as text).
+// the example imports the source so it runs without a build (`@chat/testing/register-lua` loads the Lua
+// scripts as text).
 //
 //   REDIS_URL=redis://127.0.0.1:6379 pnpm --filter @chat/stream-registry run example
 //

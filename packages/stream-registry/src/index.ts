@@ -1,6 +1,5 @@
 export {
   dataChunkSchema,
-  encodeChunk,
   errorChunkSchema,
   finishChunkSchema,
   finishStepChunkSchema,
@@ -35,7 +34,6 @@ export {
   TaskNotFoundError,
   TaskNotRunningError,
 } from './errors.js';
-export type { StreamEntry } from './live-sink.js';
 export {
   DEFAULT_STREAM_REGISTRY_OPTIONS,
   type KeyLayout,
@@ -58,7 +56,6 @@ export {
   toSSEResponse,
   writeSSE,
 } from './sse.js';
-export { compareStreamIds, isStreamId } from './stream-id.js';
-export { Subscription, type SubscriptionEndReason } from './subscription.js';
+export type { StreamEntry } from './stream-entry.js';
+export type { Subscription, SubscriptionEndReason } from './subscription.js';
 export type { ActiveTask, CreateTaskInput, TaskLookup, TaskStatus } from './task.js';
-export { type TaskKeys, taskKeys } from './task-keys.js';

@@ -1,4 +1,5 @@
-import { type Logger, silentLogger } from '@chat/completion-schema';
+import type { Logger } from '@chat/completion-schema';
+import { silentLogger } from '@chat/completion-schema/internal';
 import type { Cluster, Redis } from 'ioredis';
 import { MAX_CHUNK_BYTES } from './chunk-schema.js';
 import { StreamRegistryOptionsError } from './errors.js';

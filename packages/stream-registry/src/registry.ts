@@ -1,4 +1,5 @@
-import { childLogger, type Logger } from '@chat/completion-schema';
+import type { Logger } from '@chat/completion-schema';
+import { childLogger } from '@chat/completion-schema/internal';
 import { type Cluster, Redis } from 'ioredis';
 import { assertFits, encodeChunk, type UIMessageChunk } from './chunk-schema.js';
 import { ClusterStreamReader } from './cluster-reader.js';

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StreamRegistryError } from './errors.js';
-import type { StreamEntry } from './live-sink.js';
 import type { StreamRegistry } from './registry.js';
+import type { StreamEntry } from './stream-entry.js';
 import type { Subscription } from './subscription.js';
 
 /** Headers of every SSE answer: the AI SDK's UI message stream protocol v1, unbuffered by proxies. */

@@ -1,6 +1,7 @@
 import { encodeData, MAX_MESSAGE_BYTES } from '@chat/completion-schema';
 import { afterAll, describe, expect, it } from 'vitest';
-import { encodeChunk, MAX_CHUNK_BYTES, StreamRegistryError, type UIMessageChunk } from '../src/index.js';
+import { encodeChunk } from '../src/chunk-schema.js';
+import { MAX_CHUNK_BYTES, StreamRegistryError, type UIMessageChunk } from '../src/index.js';
 import { makeRegistry, newTask, openingChunks } from './helpers.js';
 
 function chunksOf(entries: [string, string[]][]): UIMessageChunk[] {

@@ -9,7 +9,7 @@ describe('examples/chat-api-server.ts', () => {
   it('runs as a script: creates a task, serves its SSE and prints the completed stream', async () => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', '--import', './examples/register-lua.mjs', 'examples/chat-api-server.ts'],
+      ['--import', 'tsx', '--import', '@chat/testing/register-lua', 'examples/chat-api-server.ts'],
       {
         cwd: packageDir,
         env: { ...process.env, REDIS_URL: inject('redisUrl'), KEY_PREFIX: uniquePrefix('example') },

@@ -1,4 +1,4 @@
-import { hashTagOf } from '@chat/completion-schema';
+import { hashTagOf } from '@chat/completion-schema/internal';
 import { commandCalls, type RedisServer, startRedis } from '@chat/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,6 +1,7 @@
-import { hashTagOf } from '@chat/completion-schema';
+import { hashTagOf } from '@chat/completion-schema/internal';
 import { afterAll, describe, expect, it } from 'vitest';
-import { StreamRegistry, StreamRegistryError, taskKeys } from '../src/index.js';
+import { StreamRegistry, StreamRegistryError } from '../src/index.js';
+import { taskKeys } from '../src/internal.js';
 import { makeRegistry, newTask } from './helpers.js';
 
 describe.each(['compat', 'cluster'] as const)('task model (%s layout)', (layout) => {

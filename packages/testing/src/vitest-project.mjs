@@ -1,7 +1,7 @@
 // Plain JavaScript so vitest can load it from any package's config without a TypeScript loader.
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineProject } from 'vitest/config';
+import { luaModuleSource } from './lua-loader.mjs';
 
 /** Loads `*.lua` files as strings, as tsup's `loader: { '.lua': 'text' }` does in the build. */
 export function luaAsText() {
@@ -9,8 +9,7 @@ export function luaAsText() {
     name: 'chat-lua-as-text',
     enforce: 'pre',
     load(id) {
-      if (!id.endsWith('.lua')) return null;
-      return `export default ${JSON.stringify(readFileSync(id, 'utf8'))};`;
+      return id.endsWith('.lua') ? luaModuleSource(id) : null;
     },
   };
 }

@@ -1,16 +1,14 @@
 // The project's main job as a runnable demo: the worker on its embedded redis-server, a chat API serving SSE,
 // and an Agent Generator publishing completions. Exits 0 only when every browser saw what it should.
+// It runs from source (`pnpm demo`: tsx) against the built worker, so the service's dist/ holds no demo.
 import { rmSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { listDeadLetters } from '@chat/completion-consumer';
 import { createPublisher } from '@chat/completion-publisher';
 import { DEFAULT_COMPLETION_STREAM, deadLetterStreamFor } from '@chat/completion-schema';
-import { createStreamRegistry, writeSSE } from '@chat/stream-registry';
+import { createStreamRegistry } from '@chat/stream-registry';
 import { Redis } from 'ioredis';
-import { readSSE, type SSEEvent } from './sse-client.js';
-import { spawnWorker } from './worker-process.js';
+import { readSSE, type SSEEvent, spawnWorker, startChatApi } from '../test/helpers.js';
 
 const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 const say = (s = '') => process.stdout.write(`${s}\n`);
@@ -53,15 +51,7 @@ try {
   const redis = new Redis(redisUrl);
   redis.on('error', () => {});
   const registry = createStreamRegistry({ redis });
-  const api = createServer((req, res) => {
-    const match = /^\/tasks\/([^/?]+)\/stream/.exec(req.url ?? '');
-    if (!match) return void res.writeHead(404).end();
-    void writeSSE(registry, decodeURIComponent(match[1]!), req, res, {
-      userId: String(req.headers['x-user-id'] ?? ''),
-    });
-  });
-  await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
-  const apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+  const api = await startChatApi(registry);
   const run = Date.now().toString(36);
   const tasks = [
     { key: 'object', toolName: 'create_agent', label: 'success, object result' },
@@ -83,12 +73,9 @@ try {
   say(bold('\n3. Browsers subscribe over SSE'));
   const seen = new Map<string, Promise<Awaited<ReturnType<typeof readSSE>>>>();
   for (const task of tasks) {
-    seen.set(
-      task.taskId,
-      readSSE(`${apiUrl}/tasks/${task.taskId}/stream`, { headers: { 'x-user-id': task.userId } }),
-    );
+    seen.set(task.taskId, readSSE(api.streamUrl(task.taskId), { headers: { 'x-user-id': task.userId } }));
   }
-  const outsider = await readSSE(`${apiUrl}/tasks/${tasks[0]!.taskId}/stream`, {
+  const outsider = await readSSE(api.streamUrl(tasks[0]!.taskId), {
     headers: { 'x-user-id': 'mallory' },
   });
   expect(outsider.status === 403, `another user is refused (HTTP ${outsider.status})`);
@@ -174,7 +161,7 @@ try {
 
   say(bold('\n6. A browser reconnects with Last-Event-ID'));
   const firstId = streams.get(objectTask.taskId)?.[0]?.id ?? '';
-  const resumed = await readSSE(`${apiUrl}/tasks/${objectTask.taskId}/stream`, {
+  const resumed = await readSSE(api.streamUrl(objectTask.taskId), {
     headers: { 'x-user-id': objectTask.userId, 'last-event-id': firstId },
   });
   say(
@@ -248,7 +235,7 @@ try {
   // Our clients go first: the embedded Redis stops with the worker.
   await publisher.close();
   await registry.close();
-  api.close();
+  await api.close();
   redis.disconnect();
 
   say(bold('\n10. SIGTERM: the worker drains and exits'));

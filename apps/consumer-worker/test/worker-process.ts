@@ -23,12 +23,15 @@ export interface WorkerProcess {
   exited: Promise<number | NodeJS.Signals>;
 }
 
+/** The built worker entry point (`pnpm build` writes it; the test command builds first). */
+export const WORKER_MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+
 /**
  * Starts `dist/main.js` (the built worker) with `env` on top of the current environment (a key set to
  * `undefined` is removed), collecting its JSON log lines. Used by the demo and by the tests.
  */
 export function spawnWorker(env: Record<string, string | undefined>, mainPath?: string): WorkerProcess {
-  const script = mainPath ?? fileURLToPath(new URL('./main.js', import.meta.url));
+  const script = mainPath ?? WORKER_MAIN;
   const merged: NodeJS.ProcessEnv = { ...process.env };
   for (const [key, value] of Object.entries(env)) {
     if (value === undefined) delete merged[key];
@@ -106,9 +109,9 @@ export async function startWorkerProcess(
   mainPath?: string,
   timeoutMs = 30_000,
 ): Promise<{ worker: WorkerProcess; http: string }> {
-  if (mainPath && !existsSync(mainPath))
-    throw new Error(`${mainPath} is missing: build it first (pnpm build)`);
-  const worker = spawnWorker(env, mainPath);
+  const script = mainPath ?? WORKER_MAIN;
+  if (!existsSync(script)) throw new Error(`${script} is missing: build it first (pnpm build)`);
+  const worker = spawnWorker(env, script);
   const ready = await worker.waitForLog((line) => line.msg === 'consumer-worker ready', timeoutMs);
   return { worker, http: `http://127.0.0.1:${ready.httpPort}` };
 }
