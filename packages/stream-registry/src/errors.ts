@@ -8,6 +8,7 @@ export type StreamRegistryErrorCode =
   | 'forbidden'
   | 'cursor_trimmed'
   | 'invalid_cursor'
+  | 'invalid_token'
   | 'task_not_running'
   | 'invalid_chunk'
   | 'too_large'

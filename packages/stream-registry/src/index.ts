@@ -42,11 +42,20 @@ export {
   SSE_HEADERS,
   type SSEErrorAnswer,
   type SSEOptions,
+  STREAM_TOKEN_PARAM,
   sseErrorAnswer,
   toSSEResponse,
   writeSSE,
 } from './sse.js';
+export { DEFAULT_SSE_CORS_OPTIONS, type SSECorsOptions } from './sse-cors.js';
 export { compareStreamIds, isStreamId } from './stream-id.js';
+export {
+  type CreateStreamTokenOptions,
+  createStreamToken,
+  DEFAULT_STREAM_TOKEN_TTL_SECONDS,
+  type StreamTokenClaims,
+  verifyStreamToken,
+} from './stream-token.js';
 export { Subscription, type SubscriptionEndReason } from './subscription.js';
 export type { ActiveTask, CreateTaskInput, TaskLookup, TaskStatus } from './task.js';
 export { type TaskKeys, taskKeys } from './task-keys.js';

@@ -63,7 +63,7 @@ describe('SSE adapter', () => {
     expect(frames.at(-1)).toEqual({ data: '[DONE]' });
   });
 
-  it('resumes from Last-Event-ID, or from ?cursor=, and answers 204 when nothing is left', async () => {
+  it('resumes from Last-Event-ID, or from ?cursor=, and ends cleanly (200, [DONE], no 204) when nothing is left', async () => {
     const task = await newTask(t.registry);
     const ids: string[] = [];
     for (const chunk of openingChunks(task.toolCallId))
@@ -94,7 +94,10 @@ describe('SSE adapter', () => {
         userId: 'user-1',
       },
     );
-    expect(nothingLeft.status).toBe(204);
+    // A 204 is what EventSource reports as a bare error: a finished stream answers an empty stream instead.
+    expect(nothingLeft.status).toBe(200);
+    expect(nothingLeft.headers.get('content-type')).toBe('text/event-stream');
+    expect(parseFrames(await nothingLeft.text())).toEqual([{ retry: '3000' }, { data: '[DONE]' }]);
   });
 
   it('answers 404, 403, 410 and 400 with small JSON bodies', async () => {
