@@ -55,6 +55,8 @@ describe('browser entry: streamTaskChunks', () => {
     await waitFor(() => seen.length === 3, 20_000, 'the opening chunks');
     for (let round = 0; round < 3; round += 1) {
       await t.registry.publishChunk(taskId, { type: 'data-n', data: { round } } as never);
+      // Received over a live connection, so the drop below cuts that connection (not a retry's sleep).
+      await waitFor(() => seen.length === 4 + round, 20_000, `chunk of round ${round}`);
       api.dropConnections();
       await waitFor(() => reconnects > round, 20_000, 'a reconnect');
     }
