@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the project's commands need on a fresh machine: pnpm at the pinned version and redis-server.
+# Installs what the project's commands need on a fresh machine: pnpm at the pinned version, redis-server and
+# (for the registry's browser tests) Debian's chromium.
 # Sourced by scripts/test.sh and scripts/main.sh. Never prompts, never hangs on input.
 set -euo pipefail
 
@@ -21,5 +22,18 @@ if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/nul
   else
     echo "redis-server not found: install Redis >= 7.0 (e.g. 'apt-get install redis-server' or 'brew install redis') and retry." >&2
     exit 1
+  fi
+fi
+
+# The registry's browser tests drive Debian's chromium through playwright-core (never a downloaded browser). Where
+# it cannot be installed they skip with one printed line, so this is not fatal.
+if [ ! -x /usr/bin/chromium ]; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
+    echo "[setup] installing chromium with apt-get" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq </dev/null >&2
+    apt-get install -y -qq --no-install-recommends chromium </dev/null >&2
+  else
+    echo "[setup] /usr/bin/chromium not found: the browser tests will be skipped (apt-get install chromium)" >&2
   fi
 fi

@@ -7,9 +7,15 @@
 //
 // runs a demo: it starts the server, creates a task, lets a stand-in worker complete it, and prints the SSE.
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { pathToFileURL } from 'node:url';
-import { StreamRegistry, StreamRegistryError, writeSSE } from '../src/index.js';
+import {
+  createStreamToken,
+  type SSECorsOptions,
+  StreamRegistry,
+  StreamRegistryError,
+  writeSSE,
+} from '../src/index.js';
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
   let body = '';
@@ -17,15 +23,28 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
   return body ? (JSON.parse(body) as Record<string, unknown>) : {};
 }
 
+/** Options of {@link createChatApiServer}. */
+export interface ChatApiServerOptions {
+  /** Issue stream tokens (`streamUrl` in the task answer) and accept them on the stream endpoint. */
+  tokenSecret?: string;
+  /** CORS of the stream endpoint, for a page on another origin. */
+  cors?: SSECorsOptions;
+  /** Serves other routes (the browser example's page); returns false to fall through to the chat API. */
+  extraRoutes?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> | boolean;
+}
+
 /**
  * `POST /tasks` registers a task for a tool call; `GET /tasks/<id>/stream` streams its chunks. The user comes
- * from `x-user-id` here; a real API takes it from its session.
+ * from `x-user-id` here; a real API takes it from its session. With `tokenSecret`, the task answer carries a
+ * `streamUrl` with a short-lived stream token, which a browser's EventSource or fetch can open without headers.
  */
-export function createChatApiServer(registry: StreamRegistry): Server {
+export function createChatApiServer(registry: StreamRegistry, options: ChatApiServerOptions = {}): Server {
+  const { tokenSecret, cors } = options;
   return createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const userId = (req.headers['x-user-id'] as string | undefined) ?? null;
     try {
+      if (options.extraRoutes && (await options.extraRoutes(req, res, url))) return;
       if (req.method === 'POST' && url.pathname === '/tasks') {
         const body = await readJson(req);
         const task = await registry.createTask({
@@ -45,12 +64,23 @@ export function createChatApiServer(registry: StreamRegistry): Server {
           toolName: task.toolName,
           input: body.input ?? {},
         });
-        res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify(task));
+        const streamUrl = tokenSecret
+          ? `/tasks/${encodeURIComponent(task.taskId)}/stream?token=${await createStreamToken({
+              secret: tokenSecret,
+              taskId: task.taskId,
+              userId,
+            })}`
+          : `/tasks/${encodeURIComponent(task.taskId)}/stream`;
+        res
+          .writeHead(201, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ ...task, streamUrl }));
         return;
       }
       const match = /^\/tasks\/([^/]+)\/stream$/.exec(url.pathname);
-      if (req.method === 'GET' && match?.[1]) {
-        await writeSSE(registry, decodeURIComponent(match[1]), req, res, { userId });
+      if ((req.method === 'GET' || req.method === 'OPTIONS') && match?.[1]) {
+        // A browser presents its stream token; a server-side caller its user header.
+        const auth = tokenSecret && url.searchParams.has('token') ? { tokenSecret } : { userId };
+        await writeSSE(registry, decodeURIComponent(match[1]), req, res, { ...auth, cors });
         return;
       }
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not_found"}');

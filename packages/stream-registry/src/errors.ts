@@ -8,6 +8,7 @@ export type StreamRegistryErrorCode =
   | 'forbidden'
   | 'cursor_trimmed'
   | 'invalid_cursor'
+  | 'invalid_token'
   | 'task_not_running'
   | 'invalid_chunk'
   | 'too_large'
@@ -126,6 +127,21 @@ export class ForbiddenError extends StreamRegistryError<'forbidden'> {
   /** True for a ForbiddenError from any installed copy of this package. */
   static override isInstance(error: unknown): error is ForbiddenError {
     return ChatPipelineError.hasMarker(error, FORBIDDEN_MARKER);
+  }
+}
+
+const INVALID_TOKEN_MARKER = 'chat.pipeline.error.stream_registry.invalid_token';
+
+/** `invalid_token`: a stream token is missing, malformed, forged, expired or for another task. */
+export class InvalidTokenError extends StreamRegistryError<'invalid_token'> {
+  constructor(message: string, details: StreamRegistryErrorDetails = {}) {
+    super('invalid_token', message, details);
+    ChatPipelineError.mark(this, INVALID_TOKEN_MARKER);
+  }
+
+  /** True for an InvalidTokenError from any installed copy of this package. */
+  static override isInstance(error: unknown): error is InvalidTokenError {
+    return ChatPipelineError.hasMarker(error, INVALID_TOKEN_MARKER);
   }
 }
 

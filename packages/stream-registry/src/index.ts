@@ -24,6 +24,7 @@ export {
   InvalidChunkError,
   InvalidCursorError,
   InvalidInputError,
+  InvalidTokenError,
   RegistryClosedError,
   StreamRegistryError,
   type StreamRegistryErrorCode,
@@ -52,10 +53,19 @@ export {
   SSE_HEADERS,
   type SSEErrorAnswer,
   type SSEOptions,
+  STREAM_TOKEN_PARAM,
   sseErrorAnswer,
   toSSEResponse,
   writeSSE,
 } from './sse.js';
+export { DEFAULT_SSE_CORS_OPTIONS, type SSECorsOptions } from './sse-cors.js';
 export type { StreamEntry } from './stream-entry.js';
+export {
+  type CreateStreamTokenOptions,
+  createStreamToken,
+  DEFAULT_STREAM_TOKEN_TTL_SECONDS,
+  type StreamTokenClaims,
+  verifyStreamToken,
+} from './stream-token.js';
 export type { Subscription, SubscriptionEndReason } from './subscription.js';
 export type { ActiveTask, CreateTaskInput, TaskLookup, TaskStatus } from './task.js';

@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { StreamRegistryError } from './errors.js';
+import { InvalidTokenError, StreamRegistryError } from './errors.js';
 import type { StreamRegistry } from './registry.js';
+import { corsHeaders, type SSECorsOptions } from './sse-cors.js';
 import type { StreamEntry } from './stream-entry.js';
+import { verifyStreamToken } from './stream-token.js';
 import type { Subscription } from './subscription.js';
 
 /** Headers of every SSE answer: the AI SDK's UI message stream protocol v1, unbuffered by proxies. */
@@ -24,6 +26,15 @@ export interface SSEOptions {
   retryMs?: number;
   /** Ends the stream early (the web adapter also ends when the body is cancelled). */
   signal?: AbortSignal;
+  /**
+   * Require a stream token (see `createStreamToken`) in the request's `?token=` parameter, signed with this secret
+   * (or one of these, while rotating): the user is then the token's, `userId` is ignored, and a missing, forged,
+   * expired or other task's token is answered 401 `invalid_token`. For browsers, whose EventSource cannot send
+   * headers. @defaultValue undefined (no token; the caller passes `userId`)
+   */
+  tokenSecret?: string | readonly string[];
+  /** CORS headers on every answer, and the answer to an `OPTIONS` preflight. @defaultValue undefined (no CORS) */
+  cors?: SSECorsOptions;
 }
 
 /** A request-like value to read a resume cursor from: a web `Request` or a Node `IncomingMessage`. */
@@ -49,9 +60,22 @@ export function parseResumeCursor(request: CursorSource): string | undefined {
   return cursor ? cursor.trim() : undefined;
 }
 
+/** The query parameter a stream token travels in. */
+export const STREAM_TOKEN_PARAM = 'token';
+
+function headerOf(request: CursorSource | undefined, name: string): string | undefined {
+  if (!request) return undefined;
+  const headers = request.headers;
+  const value =
+    typeof (headers as Headers).get === 'function'
+      ? (headers as Headers).get(name)
+      : (headers as IncomingMessage['headers'])[name];
+  return (Array.isArray(value) ? value[0] : value) ?? undefined;
+}
+
 /** An answer that is not a stream: status and a small JSON body `{ error, message, ... }`. */
 export interface SSEErrorAnswer {
-  status: 204 | 400 | 403 | 404 | 410;
+  status: 400 | 401 | 403 | 404 | 410;
   body: Record<string, unknown> | null;
 }
 
@@ -64,6 +88,8 @@ export function sseErrorAnswer(error: unknown): SSEErrorAnswer {
       return { status: 404, body };
     case 'forbidden':
       return { status: 403, body };
+    case 'invalid_token':
+      return { status: 401, body };
     case 'task_expired':
       return { status: 410, body };
     case 'cursor_trimmed':
@@ -88,66 +114,91 @@ type Opened =
       subscription: Subscription;
     };
 
-/** Subscribes and decides between an error answer, 204 (a finished task with nothing after the cursor) and a stream. */
+/**
+ * Authenticates, subscribes, and decides between an error answer and a stream. A finished task with nothing after
+ * the cursor is a stream too (it ends at once with `[DONE]`): a 204 is what EventSource reports as a bare error.
+ */
 async function open(
   registry: StreamRegistry,
   taskId: string,
   options: SSEOptions,
-  cursor: string | undefined,
+  request: CursorSource | undefined,
   signal: AbortSignal,
 ): Promise<Opened> {
+  const cursor = options.lastEventId ?? (request ? parseResumeCursor(request) : undefined);
   let subscription: Subscription;
   try {
-    subscription = await registry.subscribe(taskId, {
-      userId: options.userId ?? null,
-      lastEventId: cursor,
-      signal,
-    });
+    let userId = options.userId ?? null;
+    if (options.tokenSecret !== undefined) {
+      const url = request?.url ? new URL(request.url, 'http://localhost') : undefined;
+      const token = url?.searchParams.get(STREAM_TOKEN_PARAM);
+      if (!token) throw new InvalidTokenError('a stream token is required', { taskId });
+      userId = (await verifyStreamToken(token, taskId, options.tokenSecret)).userId;
+    }
+    subscription = await registry.subscribe(taskId, { userId, lastEventId: cursor, signal });
   } catch (error) {
     return { kind: 'answer', answer: sseErrorAnswer(error) };
   }
   const iterator = subscription[Symbol.asyncIterator]();
   if (subscription.task.status === 'running')
     return { kind: 'stream', iterator, first: undefined, subscription };
-  // A finished task answers at once: peeking costs no waiting, and an empty remainder is a 204.
-  const first = await iterator.next();
-  if (first.done) return { kind: 'answer', answer: { status: 204, body: null } };
-  return { kind: 'stream', iterator, first, subscription };
+  // A finished task answers at once: peeking costs no waiting.
+  return { kind: 'stream', iterator, first: await iterator.next(), subscription };
+}
+
+const KEEP_ALIVE = Symbol('keep-alive');
+
+/** `pending`, or KEEP_ALIVE if it takes longer than `ms`. */
+function orKeepAlive<T>(pending: Promise<T>, ms: number): Promise<T | typeof KEEP_ALIVE> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const tick = new Promise<typeof KEEP_ALIVE>((resolve) => {
+    timer = setTimeout(() => resolve(KEEP_ALIVE), ms);
+  });
+  return Promise.race([pending, tick]).finally(() => clearTimeout(timer));
 }
 
 /**
- * Writes the frames of a subscription: `retry:` first, an `id:`+`data:` event per chunk, keep-alive comments
- * while idle, `data: [DONE]` after `finish`. Without a finish (overflow, abort) it stops without [DONE], so an
- * EventSource reconnects with the last id.
+ * The frames of a subscription, produced only as fast as they are consumed (pull-based, so a slow client holds
+ * back the reading instead of growing a buffer): `retry:` first, an `id:`+`data:` event per chunk, keep-alive
+ * comments while idle, `data: [DONE]` after `finish`. Without a finish (overflow, abort) it stops without
+ * [DONE], so an EventSource reconnects with the last id.
  */
-async function pump(
+async function* frames(
   opened: Extract<Opened, { kind: 'stream' }>,
-  write: (text: string) => unknown,
   keepAliveMs: number,
   retryMs: number,
-): Promise<void> {
-  const timer = setInterval(() => write(': keep-alive\n\n'), keepAliveMs);
+): AsyncGenerator<string, void, undefined> {
+  const { iterator, subscription } = opened;
   try {
-    await write(`retry: ${retryMs}\n\n`);
-    let next = opened.first ?? (await opened.iterator.next());
-    while (!next.done) {
-      await write(eventFrame(next.value));
-      next = await opened.iterator.next();
+    yield `retry: ${retryMs}\n\n`;
+    let pending: Promise<IteratorResult<StreamEntry>> = opened.first
+      ? Promise.resolve(opened.first)
+      : iterator.next();
+    for (;;) {
+      const next = await orKeepAlive(pending, keepAliveMs);
+      if (next === KEEP_ALIVE) {
+        yield ': keep-alive\n\n';
+        continue;
+      }
+      if (next.done) break;
+      yield eventFrame(next.value);
+      pending = iterator.next();
     }
-    if (opened.subscription.endReason === 'finish' || opened.subscription.endReason === 'task_ended') {
-      await write('data: [DONE]\n\n');
+    if (subscription.endReason === 'finish' || subscription.endReason === 'task_ended') {
+      yield 'data: [DONE]\n\n';
     }
   } catch (error) {
     const errorText = StreamRegistryError.isInstance(error) ? error.code : 'stream failed';
-    await write(`data: ${JSON.stringify({ type: 'error', errorText })}\n\n`);
+    yield `data: ${JSON.stringify({ type: 'error', errorText })}\n\n`;
   } finally {
-    clearInterval(timer);
+    // Leaves the shared reader even when the consumer stopped pulling mid-stream.
+    await iterator.return?.();
   }
 }
 
 /**
  * Serves a task's chunks as a web `Response` (fetch handlers, Next.js route handlers): an SSE stream, or
- * 204/400/403/404/410 with a small JSON body.
+ * 400/401/403/404/410 with a small JSON body; with `cors`, an `OPTIONS` preflight is answered 204.
  */
 export async function toSSEResponse(
   registry: StreamRegistry,
@@ -155,44 +206,43 @@ export async function toSSEResponse(
   request?: Request,
   options: SSEOptions = {},
 ): Promise<Response> {
+  const origin = request?.headers.get('origin');
+  if (request?.method === 'OPTIONS' && options.cors) {
+    return new Response(null, { status: 204, headers: corsHeaders(options.cors, origin, true) });
+  }
+  const cors = corsHeaders(options.cors, origin, false);
   const controller = new AbortController();
   const signals = [controller.signal, options.signal, request?.signal].filter((s): s is AbortSignal => !!s);
   const signal = AbortSignal.any(signals);
-  const cursor = options.lastEventId ?? (request ? parseResumeCursor(request) : undefined);
-  const opened = await open(registry, taskId, options, cursor, signal);
+  const opened = await open(registry, taskId, options, request, signal);
   if (opened.kind === 'answer') {
     const { status, body } = opened.answer;
     return new Response(body === null ? null : JSON.stringify(body), {
       status,
-      headers: body === null ? {} : { 'content-type': 'application/json' },
+      headers: body === null ? cors : { ...cors, 'content-type': 'application/json' },
     });
   }
   const encoder = new TextEncoder();
-  const keepAliveMs = options.keepAliveMs ?? registry.options.keepAliveMs;
-  const retryMs = options.retryMs ?? registry.options.retryMs;
-  const body = new ReadableStream<Uint8Array>({
-    start(stream) {
-      let open = true;
-      const write = (text: string) => {
-        if (open) stream.enqueue(encoder.encode(text));
-      };
-      const finish = () => {
-        if (!open) return;
-        open = false;
-        try {
-          stream.close();
-        } catch {
-          // Already cancelled by the reader.
-        }
-      };
-      void pump(opened, write, keepAliveMs, retryMs).finally(finish);
-      signal.addEventListener('abort', finish, { once: true });
+  const source = frames(
+    opened,
+    options.keepAliveMs ?? registry.options.keepAliveMs,
+    options.retryMs ?? registry.options.retryMs,
+  );
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async pull(stream) {
+        const next = await source.next();
+        if (next.done) stream.close();
+        else stream.enqueue(encoder.encode(next.value));
+      },
+      async cancel() {
+        controller.abort();
+        await source.return();
+      },
     },
-    cancel() {
-      controller.abort();
-    },
-  });
-  return new Response(body, { status: 200, headers: SSE_HEADERS });
+    { highWaterMark: 1 },
+  );
+  return new Response(body, { status: 200, headers: { ...SSE_HEADERS, ...cors } });
 }
 
 /**
@@ -206,20 +256,25 @@ export async function writeSSE(
   res: ServerResponse,
   options: SSEOptions = {},
 ): Promise<void> {
+  const origin = headerOf(req, 'origin');
+  if (req.method === 'OPTIONS' && options.cors) {
+    res.writeHead(204, corsHeaders(options.cors, origin, true)).end();
+    return;
+  }
+  const cors = corsHeaders(options.cors, origin, false);
   const controller = new AbortController();
   const onClose = () => controller.abort();
   res.once('close', onClose);
   const signal = options.signal ? AbortSignal.any([controller.signal, options.signal]) : controller.signal;
-  const cursor = options.lastEventId ?? parseResumeCursor(req);
   try {
-    const opened = await open(registry, taskId, options, cursor, signal);
+    const opened = await open(registry, taskId, options, req, signal);
     if (opened.kind === 'answer') {
       const { status, body } = opened.answer;
-      res.writeHead(status, body === null ? {} : { 'content-type': 'application/json' });
+      res.writeHead(status, body === null ? cors : { ...cors, 'content-type': 'application/json' });
       res.end(body === null ? undefined : JSON.stringify(body));
       return;
     }
-    res.writeHead(200, { ...SSE_HEADERS, connection: 'keep-alive' });
+    res.writeHead(200, { ...SSE_HEADERS, ...cors, connection: 'keep-alive' });
     res.flushHeaders();
     const write = (text: string): Promise<void> | undefined => {
       if (res.destroyed || res.writableEnded) return undefined;
@@ -234,12 +289,14 @@ export async function writeSSE(
         res.once('close', done);
       });
     };
-    await pump(
+    for await (const frame of frames(
       opened,
-      write,
       options.keepAliveMs ?? registry.options.keepAliveMs,
       options.retryMs ?? registry.options.retryMs,
-    );
+    )) {
+      await write(frame);
+      if (res.destroyed) break;
+    }
     if (!res.writableEnded) res.end();
   } finally {
     res.off('close', onClose);

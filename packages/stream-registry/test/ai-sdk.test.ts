@@ -1,44 +1,58 @@
-import {
-  DefaultChatTransport,
-  parseJsonEventStream,
-  readUIMessageStream,
-  type UIMessage,
-  type UIMessageChunk,
-  uiMessageChunkSchema,
-} from 'ai';
-import { describe, expect, it } from 'vitest';
+import type { ChatTransport as ChatTransport5, UIMessage, UIMessageChunk } from 'ai';
+import * as ai5 from 'ai';
+import type {
+  ChatTransport as ChatTransport7,
+  UIMessage as UIMessage7,
+  UIMessageChunk as UIMessageChunk7,
+} from 'ai-v7';
+import * as ai7 from 'ai-v7';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { createResumableChatTransport } from '../src/browser/index.js';
 import { toSSEResponse } from '../src/index.js';
 import { makeRegistry, newTask, openingChunks, serveChatApi } from './helpers.js';
 
-/** What the AI SDK's own chat transport does with a response body. */
-function chunksOf(body: ReadableStream<Uint8Array>): ReadableStream<UIMessageChunk> {
-  return parseJsonEventStream({ stream: body, schema: uiMessageChunkSchema }).pipeThrough(
-    new TransformStream({
-      transform(result, controller) {
-        if (!result.success) throw result.error;
-        controller.enqueue(result.value);
-      },
-    }),
-  );
-}
+/**
+ * The part of the AI SDK these tests use, typed with ai@5's types; ai@7's functions have the same runtime
+ * contract (that is what the tests check), their types differ in generics only.
+ */
+type Sdk = Pick<
+  typeof ai5,
+  'DefaultChatTransport' | 'parseJsonEventStream' | 'readUIMessageStream' | 'uiMessageChunkSchema'
+>;
 
-async function assemble(stream: ReadableStream<UIMessageChunk>, message?: UIMessage): Promise<UIMessage> {
-  let last: UIMessage | undefined;
-  for await (const m of readUIMessageStream({ stream, message, terminateOnError: true })) last = m;
-  if (!last) throw new Error('no message assembled');
-  return last;
-}
+// The transport fits both majors' ChatTransport contract as the app passes it to useChat / new Chat.
+expectTypeOf(createResumableChatTransport<UIMessageChunk, UIMessage>).returns.toExtend<
+  ChatTransport5<UIMessage>
+>();
+expectTypeOf(createResumableChatTransport<UIMessageChunk7, UIMessage7>).returns.toExtend<
+  ChatTransport7<UIMessage7>
+>();
 
-function toolParts(message: UIMessage) {
-  return message.parts.filter((part) => part.type === 'tool-create_agent') as {
-    type: string;
-    toolCallId: string;
-    state: string;
-    output?: unknown;
-  }[];
-}
+describe.each([
+  { major: 5, sdk: ai5 as Sdk },
+  { major: 7, sdk: ai7 as unknown as Sdk },
+])('AI SDK compatibility (ai@$major readUIMessageStream)', ({ sdk }) => {
+  const { DefaultChatTransport, parseJsonEventStream, readUIMessageStream, uiMessageChunkSchema } = sdk;
 
-describe('AI SDK compatibility (ai@5 readUIMessageStream)', () => {
+  /** What the AI SDK's own chat transport does with a response body. */
+  function chunksOf(body: ReadableStream<Uint8Array>): ReadableStream<UIMessageChunk> {
+    return parseJsonEventStream({ stream: body, schema: uiMessageChunkSchema }).pipeThrough(
+      new TransformStream({
+        transform(result, controller) {
+          if (!result.success) throw result.error;
+          controller.enqueue(result.value);
+        },
+      }),
+    );
+  }
+
+  async function assemble(stream: ReadableStream<UIMessageChunk>, message?: UIMessage): Promise<UIMessage> {
+    let last: UIMessage | undefined;
+    for await (const m of readUIMessageStream({ stream, message, terminateOnError: true })) last = m;
+    if (!last) throw new Error('no message assembled');
+    return last;
+  }
+
   const t = makeRegistry('compat');
   const api = serveChatApi(t);
 
@@ -132,12 +146,53 @@ describe('AI SDK compatibility (ai@5 readUIMessageStream)', () => {
     ]);
     expect(message.id).toBe(partial.id);
 
-    // Reconnecting after the finish: 204, which the SDK reads as "no active stream".
+    // Reconnecting after the finish: a stream that ends at once, no chunk repeated (not a 204, which an
+    // EventSource reports as an error).
     const finishId = (await t.redis.xrevrange(t.registry.keys.stream(taskId), '+', '-', 'COUNT', 1))[0]?.[0];
     const after = await transportFor(taskId, { 'last-event-id': finishId as string }).reconnectToStream({
       chatId: taskId,
     });
-    expect(after).toBeNull();
+    const rest: UIMessageChunk[] = [];
+    const tail = (after as ReadableStream<UIMessageChunk>).getReader();
+    for (let next = await tail.read(); !next.done; next = await tail.read()) rest.push(next.value);
+    expect(rest).toEqual([]);
+  });
+
+  it('the resumable transport: reconnectToStream replays the task, sendMessages follows it to the finish', async () => {
+    const taskId = await createOverHttp('call-r');
+    const created = await fetch(`${api.url()}/tasks/${taskId}/stream`, { headers: { 'x-user-id': 'u1' } });
+    await created.body?.cancel();
+    const transport = createResumableChatTransport<UIMessageChunk, UIMessage>({
+      start: async () => ({ url: `${api.url()}/tasks/${taskId}/stream`, headers: { 'x-user-id': 'u1' } }),
+      locate: async ({ chatId }) =>
+        chatId === taskId
+          ? { url: `${api.url()}/tasks/${taskId}/stream`, headers: { 'x-user-id': 'u1' } }
+          : null,
+    });
+    expect(await transport.reconnectToStream({ chatId: 'other' })).toBeNull();
+    const live = assemble(
+      await transport.sendMessages({
+        trigger: 'submit-message',
+        chatId: taskId,
+        messageId: undefined,
+        messages: [],
+        abortSignal: undefined,
+      }),
+    );
+    await t.registry.completeTask(taskId, {
+      status: 'completed',
+      chunks: [{ type: 'tool-output-available', toolCallId: 'call-r', output: { agentId: 'agent-r' } }],
+    });
+    const expected = [
+      expect.objectContaining({
+        toolCallId: 'call-r',
+        state: 'output-available',
+        output: { agentId: 'agent-r' },
+      }),
+    ];
+    expect(toolParts(await live)).toEqual(expected);
+    const replayed = await transport.reconnectToStream({ chatId: taskId });
+    expect(toolParts(await assemble(replayed as ReadableStream<UIMessageChunk>))).toEqual(expected);
   });
 
   it('a toSSEResponse body parses with the SDK schema too', async () => {
@@ -159,3 +214,12 @@ describe('AI SDK compatibility (ai@5 readUIMessageStream)', () => {
     ]);
   });
 });
+
+function toolParts(message: UIMessage) {
+  return message.parts.filter((part) => part.type === 'tool-create_agent') as {
+    type: string;
+    toolCallId: string;
+    state: string;
+    output?: unknown;
+  }[];
+}

@@ -79,9 +79,9 @@ export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
 
 /**
  * Serves the example chat API for the tests of one `describe` block: listens before them, closes the server and
- * the registry after them. `url()` is the base URL once listening.
+ * the registry after them. `url()` is the base URL once listening; `dropConnections()` cuts every open connection.
  */
-export function serveChatApi(t: TestRegistry): { url: () => string } {
+export function serveChatApi(t: TestRegistry): { url: () => string; dropConnections: () => void } {
   const server = createChatApiServer(t.registry);
   let base = '';
   beforeAll(async () => {
@@ -93,5 +93,5 @@ export function serveChatApi(t: TestRegistry): { url: () => string } {
     await new Promise((resolve) => server.close(resolve));
     await t.close();
   });
-  return { url: () => base };
+  return { url: () => base, dropConnections: () => server.closeAllConnections() };
 }

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseResumeCursor, SSE_HEADERS, toSSEResponse } from '../src/index.js';
+import { parseResumeCursor, SSE_HEADERS, type StreamEntry, toSSEResponse } from '../src/index.js';
 import { makeRegistry, newTask, openingChunks, serveChatApi, waitFor } from './helpers.js';
 
 interface Frame {
@@ -63,7 +63,7 @@ describe('SSE adapter', () => {
     expect(frames.at(-1)).toEqual({ data: '[DONE]' });
   });
 
-  it('resumes from Last-Event-ID, or from ?cursor=, and answers 204 when nothing is left', async () => {
+  it('resumes from Last-Event-ID, or from ?cursor=, and ends cleanly (200, [DONE], no 204) when nothing is left', async () => {
     const task = await newTask(t.registry);
     const ids: string[] = [];
     for (const chunk of openingChunks(task.toolCallId))
@@ -94,7 +94,52 @@ describe('SSE adapter', () => {
         userId: 'user-1',
       },
     );
-    expect(nothingLeft.status).toBe(204);
+    // A 204 is what EventSource reports as a bare error: a finished stream answers an empty stream instead.
+    expect(nothingLeft.status).toBe(200);
+    expect(nothingLeft.headers.get('content-type')).toBe('text/event-stream');
+    expect(parseFrames(await nothingLeft.text())).toEqual([{ retry: '3000' }, { data: '[DONE]' }]);
+  });
+
+  it('toSSEResponse is pull-based: a client that does not read holds back the subscription', async () => {
+    const task = await newTask(t.registry);
+    const total = 300;
+    for (let i = 0; i < total; i += 1)
+      await t.registry.publishChunk(task.taskId, { type: 'data-n', data: { i } } as never);
+    await t.registry.completeTask(task.taskId, { status: 'completed', chunks: [] });
+    // Counts the entries the SSE body takes from the subscription.
+    let pulled = 0;
+    const counting = {
+      options: t.registry.options,
+      async subscribe(...args: Parameters<typeof t.registry.subscribe>) {
+        const subscription = await t.registry.subscribe(...args);
+        const iterate = subscription[Symbol.asyncIterator].bind(subscription);
+        subscription[Symbol.asyncIterator] = () => {
+          const inner = iterate();
+          return {
+            next: async () => {
+              const next = await inner.next();
+              if (!next.done) pulled += 1;
+              return next;
+            },
+            return: async () => (await inner.return?.()) ?? { done: true, value: undefined },
+          } as AsyncIterator<StreamEntry>;
+        };
+        return subscription;
+      },
+    } as unknown as typeof t.registry;
+    const response = await toSSEResponse(counting, task.taskId, undefined, { userId: 'user-1' });
+    const reader = response.body?.getReader() as ReadableStreamDefaultReader<Uint8Array>;
+    await reader.read();
+    await reader.read();
+    // Give an eager producer every chance to run ahead: many macrotasks, each long enough for replay pages.
+    for (let i = 0; i < 20; i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(pulled).toBeLessThanOrEqual(4);
+    let text = '';
+    const decoder = new TextDecoder();
+    for (let next = await reader.read(); !next.done; next = await reader.read())
+      text += decoder.decode(next.value);
+    expect(pulled).toBe(total + 1);
+    expect(text.trim().endsWith('data: [DONE]')).toBe(true);
   });
 
   it('answers 404, 403, 410 and 400 with small JSON bodies', async () => {
