@@ -167,7 +167,9 @@ export class Claimer {
   async renewLeases(all = false): Promise<void> {
     const host = this.host;
     const now = Date.now();
-    const due = [...host.running.values()].filter((l) => all || now - l.leaseAt >= host.options.claimIdleMs / 2);
+    const due = [...host.running.values()].filter(
+      (l) => all || now - l.leaseAt >= host.options.claimIdleMs / 2,
+    );
     if (due.length === 0) return;
     for (const lease of due) lease.leaseAt = now;
     try {
