@@ -1,4 +1,4 @@
-import { luaScripts, runScript as run, type ScriptKeys } from '@chat/redis-kit';
+import { luaScripts, scriptRunner } from '@chat/redis-kit';
 import type { Cluster, Redis } from 'ioredis';
 import autoclaim from './lua/autoclaim-1.lua';
 import claimIds from './lua/claim-ids-1.lua';
@@ -33,18 +33,8 @@ const SCRIPTS = luaScripts(
   { 'add-maxlen': addMaxLen },
 );
 
-/** File name of one of this package's scripts. */
-export type ScriptName = keyof typeof SCRIPTS;
-
 /**
  * Runs a script (EVALSHA, falling back to EVAL once per connection), defining it on the client the first time
  * under a name derived from its content. Keys come first, as many as the file name says, then arguments.
  */
-export function runScript<N extends ScriptName>(
-  redis: RedisClient,
-  name: N,
-  keys: ScriptKeys<N>,
-  args: readonly (string | number)[],
-): Promise<unknown> {
-  return run(redis, SCRIPTS[name], keys, args);
-}
+export const runScript = scriptRunner(SCRIPTS);

@@ -20,6 +20,8 @@ export {
   queueScript,
   runScript,
   type ScriptKeys,
+  type ScriptRunner,
+  scriptRunner,
 } from './scripts.js';
 export { sleep } from './sleep.js';
 export { entryTimestamp } from './stream-id.js';

@@ -133,6 +133,22 @@ export function runScript<F extends string>(
   return fn.call(redis, ...keys, ...args);
 }
 
+/** {@link runScript} bound to one package's scripts: `run(redis, fileName, keys, args)`, typed by file name. */
+export type ScriptRunner<F extends string> = <N extends F>(
+  redis: RedisClient,
+  name: N,
+  keys: ScriptKeys<N>,
+  args?: readonly (string | number)[],
+) => Promise<unknown>;
+
+/**
+ * Binds {@link runScript} to a package's scripts, so each package runs its scripts by file name (EVALSHA under a
+ * content-derived name, keys counted from the file name) without writing the same wrapper again.
+ */
+export function scriptRunner<F extends string>(scripts: LuaScripts<F>): ScriptRunner<F> {
+  return (redis, name, keys, args = []) => runScript(redis, scripts[name], keys, args);
+}
+
 /** Queues `script` on `pipeline`, whose client must have it defined ({@link defineScript}) before the pipeline was made. */
 export function queueScript<F extends string>(
   pipeline: ChainableCommander,

@@ -1,4 +1,4 @@
-import { luaScripts, type RedisClient, runScript as run, type ScriptKeys } from '@chat/redis-kit';
+import { luaScripts, scriptRunner } from '@chat/redis-kit';
 import completeTask from './lua/complete-task-2.lua';
 import createTaskCluster from './lua/create-task-cluster-1.lua';
 import createTaskCompat from './lua/create-task-compat-3.lua';
@@ -19,19 +19,9 @@ const SCRIPTS = luaScripts(
   { 'create-task-hash': createTaskHash },
 );
 
-/** File name of one of the registry's scripts. */
-export type ScriptName = keyof typeof SCRIPTS;
-
 /**
  * Runs one of the registry's scripts (EVALSHA, falling back to EVAL once per connection), defining it on the
  * client the first time under a name derived from its content, so two copies of this package sharing a caller's
  * client never run each other's script text.
  */
-export function runScript<N extends ScriptName>(
-  redis: RedisClient,
-  name: N,
-  keys: ScriptKeys<N>,
-  args: readonly (string | number)[],
-): Promise<unknown> {
-  return run(redis, SCRIPTS[name], keys, args);
-}
+export const runScript = scriptRunner(SCRIPTS);
