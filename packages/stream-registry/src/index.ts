@@ -25,6 +25,7 @@ export {
   InvalidCursorError,
   InvalidInputError,
   InvalidTokenError,
+  NotOwnerError,
   RegistryClosedError,
   StreamRegistryError,
   type StreamRegistryErrorCode,
@@ -68,4 +69,11 @@ export {
   verifyStreamToken,
 } from './stream-token.js';
 export type { Subscription, SubscriptionEndReason } from './subscription.js';
+export type {
+  CompletionPhase,
+  FinishTaskInput,
+  SettleOutcome,
+  SettleTaskInput,
+  TaskCompletion,
+} from './task-completion.js';
 export type { ActiveTask, CreateTaskInput, TaskLookup, TaskStatus } from './task.js';

@@ -52,6 +52,13 @@ export interface StreamRegistryOptions {
   idleCheckMs?: number;
   /** Newest tasks of a session looked at by `getActiveTaskForSession`. @defaultValue 20 */
   sessionIndexLimit?: number;
+  /**
+   * How long a worker owns a settled task's completion without writing to it, in ms (every step renews it). Once
+   * it has run out, `settleTask` hands the completion to the next caller, whose writes then fence the old owner
+   * out. Keep it at the consumer's `claimIdleMs`, so an entry claimed from a dead worker finds its lease expired.
+   * @defaultValue 60000
+   */
+  completionLeaseMs?: number;
 }
 
 /** The defaults of {@link StreamRegistryOptions}, in one place. */
@@ -70,6 +77,7 @@ export const DEFAULT_STREAM_REGISTRY_OPTIONS = Object.freeze({
   replayPageSize: 500,
   idleCheckMs: 30_000,
   sessionIndexLimit: 20,
+  completionLeaseMs: 60_000,
 } as const) satisfies Omit<Required<StreamRegistryOptions>, 'redis' | 'url' | 'logger'>;
 
 /**
@@ -94,6 +102,7 @@ const POSITIVE_INTEGERS = [
   'replayPageSize',
   'idleCheckMs',
   'sessionIndexLimit',
+  'completionLeaseMs',
 ] as const;
 
 /**
