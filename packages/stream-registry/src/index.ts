@@ -69,6 +69,7 @@ export {
   verifyStreamToken,
 } from './stream-token.js';
 export type { Subscription, SubscriptionEndReason } from './subscription.js';
+export type { ActiveTask, CreateTaskInput, TaskLookup, TaskStatus } from './task.js';
 export type {
   CompletionPhase,
   FinishTaskInput,
@@ -76,4 +77,3 @@ export type {
   SettleTaskInput,
   TaskCompletion,
 } from './task-completion.js';
-export type { ActiveTask, CreateTaskInput, TaskLookup, TaskStatus } from './task.js';

@@ -1,6 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '@chat/completion-schema';
 import { childLogger } from '@chat/completion-schema/internal';
-import { randomUUID } from 'node:crypto';
 import { type Cluster, Redis } from 'ioredis';
 import { assertFits, encodeChunk, type UIMessageChunk } from './chunk-schema.js';
 import { ClusterStreamReader } from './cluster-reader.js';
@@ -23,7 +23,6 @@ import { runScript } from './scripts.js';
 import { type LiveReader, SharedStreamReader } from './shared-reader.js';
 import { checkSubscribe } from './subscribe-check.js';
 import { Subscription } from './subscription.js';
-import { type SettleOutcome, type SettleTaskInput, settleOutcome } from './task-completion.js';
 import {
   type ActiveTask,
   type CreateTaskInput,
@@ -31,6 +30,7 @@ import {
   type TaskLookup,
   taskFromHash,
 } from './task.js';
+import { type SettleOutcome, type SettleTaskInput, settleOutcome } from './task-completion.js';
 import { type TaskKeys, taskKeys } from './task-keys.js';
 
 /** How `completeTask` ends a task. */

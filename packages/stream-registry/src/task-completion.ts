@@ -116,6 +116,19 @@ export class TaskCompletion {
     await this.step('persisted', '', undefined, []);
   }
 
+  /** Renews this owner's lease without writing anything (a long hook keeps the completion this way). */
+  async renew(): Promise<void> {
+    await this.step('', '', undefined, []);
+  }
+
+  /**
+   * Gives the completion up at once (its lease ends now), so the next delivery takes it over without waiting
+   * for the lease to run out; used before a message is retried.
+   */
+  async release(): Promise<void> {
+    await this.step('', '', undefined, [], 0);
+  }
+
   /**
    * Appends one continuation chunk (validated against the chunk schema; `finish` is refused, `finish()` writes
    * it) and returns its entry id. The first one records the `continuing` phase.
@@ -149,11 +162,10 @@ export class TaskCompletion {
 
   /** The chunks after the tool chunk (what earlier owners streamed of the continuation), in order. */
   async readContinuation(): Promise<UIMessageChunk[]> {
-    const entries = (await this.host.redis.xrange(
-      this.host.streamKey,
-      `(${this.toolEntryId}`,
-      '+',
-    )) as [string, string[]][];
+    const entries = (await this.host.redis.xrange(this.host.streamKey, `(${this.toolEntryId}`, '+')) as [
+      string,
+      string[],
+    ][];
     return entries.flatMap(([id, fields]) => parseEntry(id, fields)?.chunk ?? []);
   }
 
@@ -162,6 +174,7 @@ export class TaskCompletion {
     finish: string,
     error: string | undefined,
     chunks: readonly string[],
+    leaseMs = this.host.leaseMs,
   ): Promise<string> {
     const { host } = this;
     const [outcome, value] = (await runScript(
@@ -170,7 +183,7 @@ export class TaskCompletion {
       [host.metaKey, host.streamKey],
       [
         this.owner,
-        host.leaseMs,
+        leaseMs,
         host.ttlSeconds,
         host.streamMaxLen,
         phase,

@@ -56,9 +56,9 @@ describe.each(['compat', 'cluster'] as const)('phased completion (%s layout)', (
       completion.write({ type: 'text-delta', id: 't1' } as unknown as UIMessageChunk),
     ).rejects.toMatchObject({ code: 'invalid_chunk' });
     expect((await t.redis.hgetall(t.registry.keys.meta(task.taskId))).completion_phase).toBe('continuing');
-    expect(await completion.finish({ chunks: [{ type: 'text-end', id: 't1' }, { type: 'finish-step' }] })).toBe(
-      'completed',
-    );
+    expect(
+      await completion.finish({ chunks: [{ type: 'text-end', id: 't1' }, { type: 'finish-step' }] }),
+    ).toBe('completed');
     expect((await chunksOf(t, task.taskId)).map((chunk) => chunk.type)).toEqual([
       'tool-output-available',
       'start-step',
@@ -89,8 +89,9 @@ describe.each(['compat', 'cluster'] as const)('phased completion (%s layout)', (
     await first.write({ type: 'start-step' });
     let outcome: SettleOutcome | undefined;
     await waitFor(
-      async () => (outcome = await t.registry.settleTask(task.taskId, settleInput(task.toolCallId, 'other')))
-        .state !== 'busy',
+      async () =>
+        (outcome = await t.registry.settleTask(task.taskId, settleInput(task.toolCallId, 'other'))).state !==
+        'busy',
       10_000,
       'the first owner lease to run out',
     );
