@@ -87,16 +87,16 @@ describe.each(['compat', 'cluster'] as const)('phased completion (%s layout)', (
     const first = owned(await t.registry.settleTask(task.taskId, settleInput(task.toolCallId)));
     await first.markPersisted();
     await first.write({ type: 'start-step' });
-    let outcome: SettleOutcome | undefined;
-    await waitFor(
-      async () =>
-        (outcome = await t.registry.settleTask(task.taskId, settleInput(task.toolCallId, 'other'))).state !==
-        'busy',
+    const outcome = await waitFor(
+      async () => {
+        const next = await t.registry.settleTask(task.taskId, settleInput(task.toolCallId, 'other'));
+        return next.state !== 'busy' && next;
+      },
       10_000,
       'the first owner lease to run out',
     );
-    expect(outcome?.state).toBe('resumed');
-    const second = owned(outcome!);
+    expect(outcome.state).toBe('resumed');
+    const second = owned(outcome);
     // The takeover carries the settled outcome and where the dead owner stopped, not the new input.
     expect(second).toMatchObject({ phase: 'continuing', status: 'completed', result: '{"ok":true}' });
     expect(second.owner).not.toBe(first.owner);
