@@ -4,6 +4,7 @@ import { DEFAULT_TRIMMER_OPTIONS } from '@chat/completion-consumer';
 import {
   DEFAULT_COMPLETION_STREAM,
   DEFAULT_CONSUMER_GROUP,
+  MAX_MESSAGE_BYTES,
   MAX_PARTITIONS,
   partitionStream,
 } from '@chat/completion-schema';
@@ -57,6 +58,8 @@ export const workerEnvSchema = z.object({
   DATA_DIR: z.string().min(1).default('.data'),
   WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
   WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  COMPLETION_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  COMPLETION_MAX_BODY_BYTES: int(1).default(MAX_MESSAGE_BYTES),
 });
 
 /** How to reach a Redis Cluster: seed nodes, plus credentials and TLS taken from `redis(s)://` seeds. */
@@ -110,6 +113,11 @@ export interface WorkerConfig {
   taskTtlSeconds: number;
   dataDir: string;
   webhook: { url: string; secret: string } | undefined;
+  /**
+   * The HTTP completion endpoint (`POST /operations/{operation_id}/complete`): on when `COMPLETION_API_KEY` is
+   * set, with the body cap `COMPLETION_MAX_BODY_BYTES`.
+   */
+  completionApi: { apiKey: string; maxBodyBytes: number } | undefined;
 }
 
 /** The variables {@link workerEnvSchema} reads; a close misspelling of one is refused (see {@link likelyMeant}). */
@@ -200,6 +208,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
       values.WEBHOOK_URL && values.WEBHOOK_SECRET
         ? { url: values.WEBHOOK_URL, secret: values.WEBHOOK_SECRET }
         : undefined,
+    completionApi: values.COMPLETION_API_KEY
+      ? { apiKey: values.COMPLETION_API_KEY, maxBodyBytes: values.COMPLETION_MAX_BODY_BYTES }
+      : undefined,
   };
 }
 

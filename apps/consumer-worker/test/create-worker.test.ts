@@ -34,7 +34,7 @@ describe('createWorker (in process)', () => {
     operationId: `op-${id}`,
   });
 
-  it('runs a per-tool hook with the unredacted result before completing, and none for other tools', async () => {
+  it("runs a tool's transform with the unredacted result before completing, and none for other tools", async () => {
     const { config, registry, publisher } = setup('hooks');
     const saved: unknown[] = [];
     const worker = createWorker({
@@ -42,7 +42,16 @@ describe('createWorker (in process)', () => {
       redis,
       logger: silentLogger,
       http: false,
-      hooks: { create_agent: { onSuccess: async ({ result }) => void saved.push(result) } },
+      hooks: {
+        tools: {
+          create_agent: {
+            transform: async ({ result }) => {
+              saved.push(result);
+              return undefined;
+            },
+          },
+        },
+      },
     });
     await worker.start();
     try {
@@ -74,9 +83,11 @@ describe('createWorker (in process)', () => {
       logger: silentLogger,
       http: false,
       hooks: {
-        create_agent: {
-          onSuccess: async () => {
-            throw new PermanentError('agent JSON rejected by the store', { reason: 'agent_rejected' });
+        tools: {
+          create_agent: {
+            transform: async () => {
+              throw new PermanentError('agent JSON rejected by the store', { reason: 'agent_rejected' });
+            },
           },
         },
       },

@@ -44,9 +44,12 @@ describe('large results (in process, real consumer, registry and redis-server)',
       logger: silentLogger,
       http: false,
       hooks: {
-        create_agent: {
-          onSuccess: async () => {
-            deliveries += 1;
+        tools: {
+          create_agent: {
+            transform: async () => {
+              deliveries += 1;
+              return undefined;
+            },
           },
         },
       },
