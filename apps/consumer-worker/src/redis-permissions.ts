@@ -1,3 +1,4 @@
+import { publishedMarkerKey } from '@chat/completion-publisher';
 import { ChatPipelineError, deadLetterStreamFor } from '@chat/completion-schema';
 import { evalScript, luaScript } from '@chat/redis-kit';
 import { taskKeys } from '@chat/stream-registry/internal';
@@ -34,7 +35,8 @@ export interface RequiredCommand {
 
 /** Every command the worker sends, with the keys of its configuration: what the README's ACL line grants. */
 export function requiredRedisCommands(
-  config: Pick<WorkerConfig, 'stream' | 'group' | 'consumerName' | 'keyLayout' | 'keyPrefix'>,
+  config: Pick<WorkerConfig, 'stream' | 'group' | 'consumerName' | 'keyLayout' | 'keyPrefix'> &
+    Partial<Pick<WorkerConfig, 'completionApi'>>,
 ): RequiredCommand[] {
   const { stream, group, consumerName: consumer } = config;
   const keys = taskKeys(config.keyLayout, config.keyPrefix);
@@ -42,6 +44,8 @@ export function requiredRedisCommands(
   const meta = keys.meta('permission-probe');
   const chunks = keys.stream('permission-probe');
   const operation = keys.operation('permission-probe');
+  const marker = keys.runningOperation('permission-probe');
+  const published = publishedMarkerKey(stream, 'permission-probe');
   const c = (command: string[], ...named: string[]): RequiredCommand => ({ command, keys: named });
   return [
     c(['ping']),
@@ -72,9 +76,24 @@ export function requiredRedisCommands(
     c(['hgetall', meta], meta),
     c(['hget', meta, 'status'], meta),
     c(['hset', meta, 'status', 'x'], meta),
+    // The phased completion's bookkeeping (settle, fenced steps) and the server clock its leases use.
+    c(['hmget', meta, 'status'], meta),
+    c(['hdel', meta, 'completion_owner'], meta),
+    c(['time']),
     c(['expire', meta, '1'], meta),
     c(['xadd', chunks, '*', 'data', 'x'], chunks),
+    c(['xrange', chunks, '-', '+'], chunks),
     c(['expire', chunks, '1'], chunks),
+    // The original's running-operation marker, cleared when a task settles.
+    c(['del', marker], marker),
+    // The HTTP completion endpoint publishes through the publisher's retry-safe script.
+    ...(config.completionApi
+      ? [
+          c(['get', published], published),
+          c(['set', published, 'x'], published),
+          c(['xadd', stream, '*', 'data', 'x'], stream),
+        ]
+      : []),
   ];
 }
 
