@@ -308,7 +308,9 @@ export function createCompletionHandler(handlerOptions: CompletionHandlerOptions
     } catch (error) {
       if (isFencedOrAborted(error, p.signal)) throw error;
       p.logger.error({ taskId: p.task.taskId, err: error }, 'the continuation failed');
-      return [continuationError(errorText(error)), ...closingChunks(writer.written)];
+      // The stream, not the writer, says what is open: a write that failed in the client may have landed.
+      const streamed = await completion.readContinuation();
+      return [continuationError(errorText(error)), ...closingChunks(streamed)];
     }
     return closingChunks(writer.written);
   }

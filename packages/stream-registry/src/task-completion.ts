@@ -96,6 +96,8 @@ export class TaskCompletion {
   /** The stored error. */
   readonly error: string | undefined;
   private continuing: boolean;
+  /** Number of this owner's last step that must run once (see `completion-step-2.lua`). */
+  private steps = 0;
 
   constructor(
     private readonly host: TaskCompletionHost,
@@ -118,7 +120,7 @@ export class TaskCompletion {
 
   /** Renews this owner's lease without writing anything (a long hook keeps the completion this way). */
   async renew(): Promise<void> {
-    await this.step('', '', undefined, []);
+    await this.step('', '', undefined, [], { once: false });
   }
 
   /**
@@ -126,7 +128,7 @@ export class TaskCompletion {
    * for the lease to run out; used before a message is retried.
    */
   async release(): Promise<void> {
-    await this.step('', '', undefined, [], 0);
+    await this.step('', '', undefined, [], { once: false, leaseMs: 0 });
   }
 
   /**
@@ -174,9 +176,12 @@ export class TaskCompletion {
     finish: string,
     error: string | undefined,
     chunks: readonly string[],
-    leaseMs = this.host.leaseMs,
+    { once = true, leaseMs = this.host.leaseMs }: { once?: boolean; leaseMs?: number } = {},
   ): Promise<string> {
     const { host } = this;
+    // ioredis re-sends a command whose reply a dropped connection lost; the number lets the script tell a re-sent
+    // step (already applied) from a new one, so no chunk is ever appended twice.
+    const step = once ? String(++this.steps) : '';
     const [outcome, value] = (await runScript(
       host.redis,
       'completion-step-2',
@@ -186,6 +191,7 @@ export class TaskCompletion {
         leaseMs,
         host.ttlSeconds,
         host.streamMaxLen,
+        step,
         phase,
         finish,
         finish ? new Date().toISOString() : '',

@@ -7,6 +7,7 @@ import {
   TaskNotRunningError,
   type UIMessageChunk,
 } from '../src/index.js';
+import { runScript } from '../src/scripts.js';
 import { makeRegistry, newTask, waitFor } from './helpers.js';
 
 async function chunksOf(t: { redis: import('ioredis').Redis; registry: StreamRegistry }, taskId: string) {
@@ -135,6 +136,45 @@ describe.each(['compat', 'cluster'] as const)('phased completion (%s layout)', (
       'error',
       'finish',
     ]);
+  });
+
+  it('a step or a settle the client re-sends after a lost reply runs once', async () => {
+    const task = await newTask(t.registry);
+    const completion = owned(await t.registry.settleTask(task.taskId, settleInput(task.toolCallId)));
+    await completion.write({ type: 'text-start', id: 'a' });
+    // What ioredis does after a reconnect: the same command again, here the same step number of the same owner.
+    Reflect.set(completion, 'steps', Reflect.get(completion, 'steps') - 1);
+    await completion.write({ type: 'text-start', id: 'a' });
+    await completion.finish();
+    Reflect.set(completion, 'steps', Reflect.get(completion, 'steps') - 1);
+    expect(await completion.finish()).toBe('completed');
+    expect((await chunksOf(t, task.taskId)).map((chunk) => chunk.type)).toEqual([
+      'tool-output-available',
+      'text-start',
+      'finish',
+    ]);
+
+    // The settle script run twice with one owner token: the second run resumes, appending nothing.
+    const other = await newTask(t.registry);
+    const keys = [t.registry.keys.meta(other.taskId), t.registry.keys.stream(other.taskId)] as const;
+    const chunk = JSON.stringify({
+      type: 'tool-output-available',
+      toolCallId: other.toolCallId,
+      output: 'x',
+    });
+    const args = ['owner-1', 60_000, 'completed', chunk, '1', 'x', '0', '', 300, 10_000];
+    const run = () =>
+      layout === 'compat'
+        ? runScript(
+            t.redis,
+            'settle-task-compat-3',
+            [...keys, t.registry.keys.runningOperation(other.toolCallId)],
+            args,
+          )
+        : runScript(t.redis, 'settle-task-cluster-2', keys, args);
+    expect(((await run()) as string[])[0]).toBe('settled');
+    expect(((await run()) as string[])[0]).toBe('resumed');
+    expect(await chunksOf(t, other.taskId)).toHaveLength(1);
   });
 
   it('refuses a missing task', async () => {

@@ -1,7 +1,8 @@
 -- settleTask(hash, stream): the settle phase of a phased completion (ARGV below). Only a 'running' task is
 -- settled, once: the tool chunk is appended and the outcome, result/error and owner are stored in fields the
 -- Python original does not read (status stays 'running' until the finish). A task settled by an owner whose
--- lease ran out is taken over: the new owner gets the stored outcome and phase and nothing is appended.
+-- lease ran out is taken over: the new owner gets the stored outcome and phase and nothing is appended (so does
+-- the same call re-sent after a lost reply).
 -- ARGV[1] owner token, ARGV[2] owner lease in ms, ARGV[3] status the finish will set ('completed'|'failed'),
 -- ARGV[4] tool chunk JSON, ARGV[5] '1' to store ARGV[6] as result, ARGV[7] '1' to store ARGV[8] as error,
 -- ARGV[9] ttl seconds, ARGV[10] approximate MAXLEN
@@ -21,7 +22,8 @@ local function settleTask(hash, stream)
   local phase = redis.call('HGET', hash, 'completion_phase')
   if phase then
     local untilMs = tonumber(redis.call('HGET', hash, 'completion_owner_until') or '0')
-    if untilMs > now then
+    -- The same owner token again is this call re-sent by the client after a lost reply: not someone else's lease.
+    if untilMs > now and redis.call('HGET', hash, 'completion_owner') ~= ARGV[1] then
       return {'busy', string.format('%d', untilMs - now)}
     end
     redis.call('HSET', hash, 'completion_owner', ARGV[1], 'completion_owner_until', leaseUntil)
