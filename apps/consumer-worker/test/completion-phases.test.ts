@@ -1,14 +1,14 @@
 import { RetryableError } from '@chat/completion-consumer';
 import { createPublisher } from '@chat/completion-publisher';
 import { silentLogger } from '@chat/completion-schema/internal';
-import { createStreamRegistry, type UIMessageChunk } from '@chat/stream-registry';
+import { createStreamRegistry } from '@chat/stream-registry';
 import { waitFor } from '@chat/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { CompletionHookRegistry } from '../src/completion-hooks.js';
 import { loadConfig } from '../src/config.js';
 import { createWorker, type Worker } from '../src/worker.js';
-import { isolatedEnv } from './helpers.js';
+import { isolatedEnv, readChunks } from './helpers.js';
 
 /** What the hooks saw, by task id. */
 const seen = {
@@ -111,10 +111,7 @@ describe('a completion in phases (in process, compat layout, original chunk dial
     await redis.set(registry.keys.runningOperation(`call-${id}`), id, 'EX', 600);
   }
 
-  async function chunks(id: string): Promise<UIMessageChunk[]> {
-    const entries = (await redis.xrange(registry.keys.stream(id), '-', '+')) as [string, string[]][];
-    return entries.map(([, fields]) => JSON.parse(fields[1] as string) as UIMessageChunk);
-  }
+  const chunks = (id: string) => readChunks(redis, registry, id);
 
   async function finished(id: string) {
     await waitFor(

@@ -1,9 +1,9 @@
 import { createPublisher } from '@chat/completion-publisher';
-import { createStreamRegistry, type UIMessageChunk } from '@chat/stream-registry';
+import { createStreamRegistry } from '@chat/stream-registry';
 import { waitFor } from '@chat/testing';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { isolatedEnv, spawnWorker } from './helpers.js';
+import { isolatedEnv, readChunks, spawnWorker } from './helpers.js';
 
 const FIXTURE = new URL('./fixtures/phase-hooks-worker.mjs', import.meta.url).pathname;
 
@@ -61,7 +61,7 @@ describe('a worker SIGKILLed inside a completion phase', () => {
         success: true,
       };
       // Killed in persist: the new owner persists and streams the whole continuation.
-      expect(await chunks(registry.keys.stream('persist'))).toEqual([
+      expect(await readChunks(redis, registry, 'persist')).toEqual([
         { ...output, toolCallId: 'call-persist' },
         { type: 'start-step' },
         { type: 'text-start', id: 'text-persist' },
@@ -73,7 +73,7 @@ describe('a worker SIGKILLed inside a completion phase', () => {
       ]);
       expect(second.logs.some((line) => line.msg === 'persisted' && line.taskId === 'persist')).toBe(true);
       // Killed in the continuation: not repeated; what the dead owner left open is closed after an error chunk.
-      expect(await chunks(registry.keys.stream('continue'))).toEqual([
+      expect(await readChunks(redis, registry, 'continue')).toEqual([
         { ...output, toolCallId: 'call-continue', toolName: 'hang_continue' },
         { type: 'start-step' },
         { type: 'text-start', id: 'text-continue' },
@@ -99,13 +99,3 @@ describe('a worker SIGKILLed inside a completion phase', () => {
     }
   });
 });
-
-async function chunks(key: string): Promise<UIMessageChunk[]> {
-  const redis = new Redis(inject('redisUrl'));
-  try {
-    const entries = (await redis.xrange(key, '-', '+')) as [string, string[]][];
-    return entries.map(([, fields]) => JSON.parse(fields[1] as string) as UIMessageChunk);
-  } finally {
-    await redis.quit();
-  }
-}

@@ -1,8 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { StreamRegistry } from '@chat/stream-registry';
+import type { StreamRegistry, UIMessageChunk } from '@chat/stream-registry';
 import { writeSSE } from '@chat/stream-registry';
 import { uniquePrefix } from '@chat/testing';
+import type { Cluster, Redis } from 'ioredis';
 
 // The worker's test helpers, also what other workspace packages import as `@chat/consumer-worker/test` (the
 // fault tests, the demo): none of it is part of the service's `dist/`.
@@ -14,6 +15,18 @@ export {
   type WorkerLogLine,
   type WorkerProcess,
 } from './worker-process.js';
+
+/** The chunks of a task's stream, in order, as stored. */
+export async function readChunks(
+  redis: Redis | Cluster,
+  registry: Pick<StreamRegistry, 'keys'>,
+  taskId: string,
+): Promise<UIMessageChunk[]> {
+  const entries = (await redis.xrange(registry.keys.stream(taskId), '-', '+')) as [string, string[]][];
+  return entries.map(
+    ([, fields]) => JSON.parse(fields[fields.indexOf('data') + 1] as string) as UIMessageChunk,
+  );
+}
 
 /** Environment for a worker isolated from other tests on a shared Redis: its own stream, group and key prefix. */
 export function isolatedEnv(redisUrl: string, label: string, extra: Record<string, string | undefined> = {}) {
