@@ -113,7 +113,7 @@ interface PhaseContext {
 }
 
 /** The outcome settled into the task: the tool chunk and what is stored. */
-type Settlement = Omit<SettleTaskInput, 'toolCallId'> & { output?: string };
+type Settlement = Omit<SettleTaskInput, 'toolCallId'>;
 
 /**
  * The worker's handling of one operation-complete message, in phases (see "Handling one completion" in the
@@ -170,12 +170,7 @@ export function createCompletionHandler(handlerOptions: CompletionHandlerOptions
       return { status: 'failed', chunk: toolFailureChunk(dialect, { ...task, errorText: error }), error };
     }
     const output = toolOutputOf(redact(result, sensitiveKeys));
-    return {
-      status: 'completed',
-      chunk: toolOutputChunk(dialect, { ...task, output }),
-      result: output,
-      output,
-    };
+    return { status: 'completed', chunk: toolOutputChunk(dialect, { ...task, output }), result: output };
   }
 
   /**
@@ -188,9 +183,10 @@ export function createCompletionHandler(handlerOptions: CompletionHandlerOptions
       const outcome = await settleOrFailTooLarge(p, settlement);
       if (outcome.state === 'settled' || outcome.state === 'resumed') {
         if (outcome.state === 'resumed') {
+          // A takeover from a dead owner, or this worker's own retry after a transient persist error.
           p.logger.info(
             { taskId: p.task.taskId, phase: outcome.completion.phase },
-            'taking over a completion whose owner stopped',
+            'resuming a completion settled earlier',
           );
         }
         return outcome.completion;

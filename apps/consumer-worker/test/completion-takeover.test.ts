@@ -47,9 +47,7 @@ describe('a worker SIGKILLed inside a completion phase', () => {
       for (const taskId of ['persist', 'continue'])
         await waitFor(async () => (await registry.getTask(taskId))?.status === 'completed', 20_000, taskId);
 
-      const takeovers = second.logs.filter(
-        (line) => line.msg === 'taking over a completion whose owner stopped',
-      );
+      const takeovers = second.logs.filter((line) => line.msg === 'resuming a completion settled earlier');
       expect(Object.fromEntries(takeovers.map((line) => [line.taskId, line.phase]))).toEqual({
         persist: 'settled',
         continue: 'continuing',

@@ -200,7 +200,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     let continuationTakeovers = 0;
     for (const line of fleet.allLogs()) {
       if (line.msg === 'completion settled' && line.outcome === 'duplicate') duplicateDeliveries++;
-      if (line.msg === 'taking over a completion whose owner stopped') {
+      if (line.msg === 'resuming a completion settled earlier') {
         takeovers++;
         if (line.phase === 'continuing') continuationTakeovers++;
       }
