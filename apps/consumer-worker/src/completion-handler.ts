@@ -92,6 +92,10 @@ export const OUTPUT_TOO_LARGE = 'output_too_large';
 /** Error text when a failed operation carries none, as in the original. */
 export const DEFAULT_FAILURE_TEXT = 'Operation failed';
 
+/** First and longest pause between settle attempts while another worker owns the completion. */
+const BUSY_POLL_FIRST_MS = 25;
+const BUSY_POLL_MAX_MS = 1000;
+
 /** The `error` chunk text when `persist` fails on the success path, as in the original. */
 export const PERSIST_FAILURE_TEXT = 'Failed to save operation result to database';
 
@@ -179,6 +183,7 @@ export function createCompletionHandler(handlerOptions: CompletionHandlerOptions
    * either takes over a dead owner's completion or finds the task finished. Null when finished already.
    */
   async function settlePhase(p: PhaseContext, settlement: Settlement): Promise<TaskCompletion | null> {
+    let busyPollMs = BUSY_POLL_FIRST_MS;
     for (;;) {
       const outcome = await settleOrFailTooLarge(p, settlement);
       if (outcome.state === 'settled' || outcome.state === 'resumed') {
@@ -197,8 +202,10 @@ export function createCompletionHandler(handlerOptions: CompletionHandlerOptions
           reason: 'task_not_found',
         });
       }
-      await sleep(Math.min(outcome.retryInMs + 5, leaseMs), p.signal);
+      // The owner usually finishes long before its lease would run out: poll, backing off up to a second.
+      await sleep(Math.min(outcome.retryInMs + 5, busyPollMs), p.signal);
       p.signal.throwIfAborted();
+      busyPollMs = Math.min(busyPollMs * 2, BUSY_POLL_MAX_MS);
     }
   }
 
