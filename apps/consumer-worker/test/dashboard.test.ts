@@ -149,7 +149,7 @@ describe('dashboard', () => {
           const data = (
             window as unknown as { dashboard: { charts: { dead?: { names: string[]; data: number[][] } } } }
           ).dashboard.charts.dead;
-          return data !== undefined && data.names.includes('task_not_found');
+          return data?.names.includes('task_not_found');
         });
         mkdirSync(OUTPUT_DIR, { recursive: true });
         await page.screenshot({ path: join(OUTPUT_DIR, 'dashboard.png'), fullPage: true });
