@@ -12,7 +12,7 @@ import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { createWorker, type Worker } from '../src/worker.js';
-import { isolatedEnv } from './helpers.js';
+import { isolatedEnv, testTask } from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
@@ -48,14 +48,6 @@ describe('dashboard', () => {
     await redis.quit();
   });
 
-  const task = (id: string) => ({
-    taskId: id,
-    sessionId: 's',
-    userId: 'u',
-    toolCallId: `call-${id}`,
-    toolName: 'create_agent',
-    operationId: `op-${id}`,
-  });
   const bearer = { authorization: `Bearer ${TOKEN}` };
 
   it('without the token the page and its API answer 401; replay refuses cross-site requests', async () => {
@@ -114,7 +106,7 @@ describe('dashboard', () => {
         expect(await page.locator('#chart-rate canvas').count()).toBeGreaterThan(0);
 
         for (let i = 0; i < 6; i++) {
-          await registry.createTask(task(`ok-${i}`));
+          await registry.createTask(testTask(`ok-${i}`));
           await publisher.publish({
             operation_id: `op-ok-${i}`,
             task_id: `ok-${i}`,
@@ -154,7 +146,7 @@ describe('dashboard', () => {
         mkdirSync(OUTPUT_DIR, { recursive: true });
         await page.screenshot({ path: join(OUTPUT_DIR, 'dashboard.png'), fullPage: true });
 
-        await registry.createTask(task('late'));
+        await registry.createTask(testTask('late'));
         await row.locator('button.replay').click();
         await waitFor(
           async () => (await registry.getTask('late'))?.status === 'completed',
