@@ -4,6 +4,18 @@ import { UsageError } from './errors.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
+/** What a flag the command line leaves out means: the CLI's defaults, in one place (the README lists them). */
+export const CLI_DEFAULTS = Object.freeze({
+  /** `status --watch`: ms between refreshes. @defaultValue 2000 */
+  statusIntervalMs: 2000,
+  /** `dlq list`: dead letters a page. @defaultValue 50 */
+  deadLetterPage: 50,
+  /** `pending`: entries per partition. @defaultValue 100 */
+  pendingLimit: 100,
+  /** `task show`: chunks shown. @defaultValue 1000 */
+  taskChunks: 1000,
+} as const);
+
 /** The parsed flags and positionals of one command line. */
 export interface ParsedArgs {
   values: Record<string, string | boolean | undefined>;

@@ -38,6 +38,9 @@ const STATE_DEADLINE_MS = 2000;
 
 const BODY_LIMIT_BYTES = 4096;
 
+/** Dead letters a page of the API answers by default, and at most. */
+const DEAD_LETTER_PAGE = { default: 50, max: 200 } as const;
+
 const require = createRequire(import.meta.url);
 /** uPlot from node_modules, read once: the page loads no code from anywhere else. */
 const assets = new Map<string, { type: string; load: () => string }>([
@@ -166,7 +169,11 @@ export function createDashboard(
       return true;
     }
     if (route === 'GET api/dead-letters') {
-      const limit = Math.min(200, Math.max(1, Number(url.searchParams.get('limit') ?? 50) || 50));
+      const asked = Number(url.searchParams.get('limit'));
+      const limit =
+        Number.isInteger(asked) && asked > 0
+          ? Math.min(asked, DEAD_LETTER_PAGE.max)
+          : DEAD_LETTER_PAGE.default;
       listDeadLetterViews(
         redis,
         config,

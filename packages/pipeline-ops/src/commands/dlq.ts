@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline/promises';
-import { FILTER_OPTIONS, filterOf, hasFilter, intFlag, type ParsedArgs } from '../cli-args.js';
+import { CLI_DEFAULTS, FILTER_OPTIONS, filterOf, hasFilter, intFlag, type ParsedArgs } from '../cli-args.js';
 import type { CliContext, Command } from '../cli-context.js';
 import {
   type BulkResult,
@@ -61,7 +61,7 @@ function letterRows(letters: DeadLetterView[]): string {
 }
 
 async function list(ctx: CliContext, args: ParsedArgs): Promise<void> {
-  const limit = intFlag('limit', args.values.limit, 50, 1, 10_000);
+  const limit = intFlag('limit', args.values.limit, CLI_DEFAULTS.deadLetterPage, 1, 10_000);
   const page = await listDeadLetterViews(ctx.redis, ctx.config, filterOf(args.values), {
     after: args.values.after as string | undefined,
     limit,

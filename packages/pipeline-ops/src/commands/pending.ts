@@ -1,11 +1,11 @@
-import { intFlag, type ParsedArgs } from '../cli-args.js';
+import { CLI_DEFAULTS, intFlag, type ParsedArgs } from '../cli-args.js';
 import type { CliContext, Command } from '../cli-context.js';
 import { listPending } from '../pending.js';
 import { cell, formatDuration, renderTable } from '../table.js';
 
 async function pendingCommand(ctx: CliContext, args: ParsedArgs): Promise<void> {
   const entries = await listPending(ctx.redis, ctx.config, {
-    limit: intFlag('limit', args.values.limit, 100, 1, 10_000),
+    limit: intFlag('limit', args.values.limit, CLI_DEFAULTS.pendingLimit, 1, 10_000),
     consumer: args.values.consumer as string | undefined,
     minIdleMs:
       args.values['min-idle'] === undefined ? undefined : intFlag('min-idle', args.values['min-idle'], 0),

@@ -1,5 +1,5 @@
 import { sleep } from '@chat/redis-kit';
-import { intFlag, type ParsedArgs } from '../cli-args.js';
+import { CLI_DEFAULTS, intFlag, type ParsedArgs } from '../cli-args.js';
 import type { CliContext, Command } from '../cli-context.js';
 import { type PipelineStatus, readPipelineStatus } from '../status.js';
 import { cell, formatDuration, renderTable } from '../table.js';
@@ -78,7 +78,7 @@ async function statusCommand(ctx: CliContext, args: ParsedArgs): Promise<void> {
     else ctx.print(renderStatus(status));
   };
   if (!args.values.watch) return show();
-  const intervalMs = intFlag('interval', args.values.interval, 2000, 100);
+  const intervalMs = intFlag('interval', args.values.interval, CLI_DEFAULTS.statusIntervalMs, 100);
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   process.once('SIGINT', onSignal);

@@ -1,4 +1,4 @@
-import { intFlag, type ParsedArgs } from '../cli-args.js';
+import { CLI_DEFAULTS, intFlag, type ParsedArgs } from '../cli-args.js';
 import type { CliContext, Command } from '../cli-context.js';
 import { UsageError } from '../errors.js';
 import { cell, renderTable } from '../table.js';
@@ -23,7 +23,7 @@ async function show(ctx: CliContext, args: ParsedArgs): Promise<void> {
     ctx.redis,
     ctx.registry(),
     taskId,
-    intFlag('limit', args.values.limit, 1000, 1, 100_000),
+    intFlag('limit', args.values.limit, CLI_DEFAULTS.taskChunks, 1, 100_000),
   );
   if (ctx.json) return ctx.printJson(view);
   const { result, ...fields } = view.hash;
