@@ -88,6 +88,8 @@ async function partitionStatus(
   ]);
   const exists = length > 0 || (await redis.exists(partition.stream)) === 1;
   const groupFacts = facts ? await readGroupFacts(redis, partition.stream, group) : undefined;
+  // The reader reports a failure in the result (a scrape must not throw); an operator's status must not hide it.
+  if (groupFacts?.redisError !== undefined) throw new Error(`${partition.stream}: ${groupFacts.redisError}`);
   const consumers = facts ? await consumerList(redis, partition.stream, group) : [];
   const position = facts ? trimPosition(facts) : { gap: false, deficit: null };
   return {
