@@ -44,6 +44,7 @@ export const workerEnvSchema = connectionEnvSchema.extend({
   HTTP_PORT: int(0, 65_535).default(8080),
   HTTP_HOST: z.string().default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  CHUNK_DIALECT: z.enum(['original', 'ai-sdk']).optional(),
   TASK_TTL_SECONDS: int(1).default(3600),
   DATA_DIR: z.string().min(1).default('.data'),
   WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
@@ -76,6 +77,8 @@ export interface WorkerConfig extends ConnectionConfig {
   httpPort: number;
   httpHost: string;
   logLevel: z.infer<typeof workerEnvSchema>['LOG_LEVEL'];
+  /** How tool outcomes are written into chunk streams; unset = the registry's default for the key layout. */
+  chunkDialect: 'original' | 'ai-sdk' | undefined;
   taskTtlSeconds: number;
   dataDir: string;
   webhook: { url: string; secret: string } | undefined;
@@ -137,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
     httpPort: values.HTTP_PORT,
     httpHost: values.HTTP_HOST,
     logLevel: values.LOG_LEVEL,
+    chunkDialect: values.CHUNK_DIALECT,
     taskTtlSeconds: values.TASK_TTL_SECONDS,
     dataDir: values.DATA_DIR,
     webhook:
