@@ -52,6 +52,7 @@ export const workerEnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   KEY_LAYOUT: z.enum(['compat', 'cluster']).default('compat'),
   KEY_PREFIX: z.string().default('chat:'),
+  CHUNK_DIALECT: z.enum(['original', 'ai-sdk']).optional(),
   TASK_TTL_SECONDS: int(1).default(3600),
   DATA_DIR: z.string().min(1).default('.data'),
   WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
@@ -103,6 +104,8 @@ export interface WorkerConfig {
   httpHost: string;
   logLevel: z.infer<typeof workerEnvSchema>['LOG_LEVEL'];
   keyLayout: 'compat' | 'cluster';
+  /** How tool outcomes are written into chunk streams; unset = the registry's default for the key layout. */
+  chunkDialect: 'original' | 'ai-sdk' | undefined;
   keyPrefix: string;
   taskTtlSeconds: number;
   dataDir: string;
@@ -189,6 +192,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
     httpHost: values.HTTP_HOST,
     logLevel: values.LOG_LEVEL,
     keyLayout: values.KEY_LAYOUT,
+    chunkDialect: values.CHUNK_DIALECT,
     keyPrefix: values.KEY_PREFIX,
     taskTtlSeconds: values.TASK_TTL_SECONDS,
     dataDir: values.DATA_DIR,

@@ -114,6 +114,7 @@ export function createWorker(workerOptions: CreateWorkerOptions): Worker {
   const registry = new StreamRegistry({
     redis,
     keyLayout: config.keyLayout,
+    chunkDialect: config.chunkDialect,
     keyPrefix: config.keyPrefix,
     ttlSeconds: config.taskTtlSeconds,
     logger,

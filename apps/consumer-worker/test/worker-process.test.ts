@@ -40,7 +40,9 @@ describe('the worker as a real child process', () => {
         JSON.stringify({
           type: 'tool-output-available',
           toolCallId: 'call-1',
+          toolName: 'create_agent',
           output: '{"agent":"a-1","password":"[REDACTED]"}',
+          success: true,
         }),
         JSON.stringify({ type: 'finish' }),
         '[DONE]',

@@ -53,10 +53,14 @@ const protocolSchemas = [
 
 type ChunkSchema = (typeof protocolSchemas)[number] | typeof dataChunkSchema;
 
-// The protocol's fields of each type are the keys of its schema: one source for what is stored and what is sent.
+// The protocol's fields of each type are the keys of its schema (one source for what is stored and what is
+// sent), except the fields the `original` chunk dialect stores beside them.
 const schemaByType = new Map<string, ChunkSchema>(
   protocolSchemas.map((schema) => [schema.shape.type.value, schema]),
 );
+const STORAGE_ONLY_FIELDS: Readonly<Record<string, readonly string[]>> = Object.freeze({
+  'tool-output-available': ['toolName', 'success'],
+});
 
 function schemaOf(type: string): ChunkSchema | undefined {
   return type.startsWith('data-') ? dataChunkSchema : schemaByType.get(type);
@@ -78,8 +82,9 @@ export function toWireChunk(stored: unknown): WireChunk {
   if (!schema) return { kind: 'dropped', type, reason: 'unknown_type' };
   const source = stored as Record<string, unknown>;
   const picked: Record<string, unknown> = {};
+  const storageOnly = STORAGE_ONLY_FIELDS[type];
   for (const field of Object.keys(schema.shape)) {
-    if (source[field] !== undefined) picked[field] = source[field];
+    if (source[field] !== undefined && !storageOnly?.includes(field)) picked[field] = source[field];
   }
   const parsed = schema.safeParse(picked);
   if (!parsed.success) return { kind: 'dropped', type, reason: 'invalid' };

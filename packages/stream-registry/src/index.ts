@@ -1,4 +1,11 @@
 export {
+  CHUNK_DIALECTS,
+  type ChunkDialect,
+  type ToolChunkTarget,
+  toolFailureChunk,
+  toolOutputChunk,
+} from './chunk-dialect.js';
+export {
   dataChunkSchema,
   errorChunkSchema,
   finishChunkSchema,
@@ -42,6 +49,7 @@ export {
   TaskNotRunningError,
 } from './errors.js';
 export {
+  DEFAULT_CHUNK_DIALECT,
   DEFAULT_STREAM_REGISTRY_OPTIONS,
   type KeyLayout,
   type ResolvedStreamRegistryOptions,
