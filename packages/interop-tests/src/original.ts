@@ -1,34 +1,16 @@
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
+import { PYTHON } from './python.js';
 
-/**
- * Debian's python3, where `apt-get install python3-redis python3-pydantic` puts the libraries the original's side
- * needs (not a pyenv or virtualenv python that may be first on PATH).
- */
-export const PYTHON = '/usr/bin/python3';
+export { PYTHON };
 
 /** The Python module that re-states the original's Redis behaviour. */
 export const ORIGINAL_PY = fileURLToPath(new URL('../python/original.py', import.meta.url));
 
-let skipReason: string | null | undefined;
-
-/**
- * Why the interop tests cannot run here (no /usr/bin/python3, or it lacks redis or pydantic 1.x), or null when
- * they can. Printed once, as one line, by the suites that skip.
- */
+/** Why the interop tests cannot run here (checked and printed once, by `python-setup.ts`), or null when they can. */
 export function pythonSkipReason(): string | null {
-  if (skipReason !== undefined) return skipReason;
-  const probe = spawnSync(
-    PYTHON,
-    ['-c', 'import redis, pydantic; assert pydantic.VERSION.startswith("1."), pydantic.VERSION'],
-    { encoding: 'utf8' },
-  );
-  skipReason =
-    probe.status === 0
-      ? null
-      : `[interop] skipped: ${PYTHON} lacks python3-redis or python3-pydantic 1.x (apt-get install python3-redis python3-pydantic): ${(probe.stderr || String(probe.error)).trim().split('\n').at(-1)}`;
-  if (skipReason) console.log(skipReason);
-  return skipReason;
+  return inject('pythonSkipReason');
 }
 
 /** Where the original's side works: one Redis, the key prefix both systems share. */
