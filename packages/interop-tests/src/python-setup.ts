@@ -24,6 +24,6 @@ export default function setup(project: TestProject): void {
     probe.status === 0
       ? null
       : `[interop] skipped: ${PYTHON} lacks python3-redis or python3-pydantic 1.x (apt-get install python3-redis python3-pydantic): ${detail}`;
-  if (reason) console.log(reason);
+  if (reason) process.stdout.write(`${reason}\n`);
   project.provide('pythonSkipReason', reason);
 }
