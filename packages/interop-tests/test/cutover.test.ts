@@ -1,5 +1,5 @@
-import { startWorkerProcess } from '@chat/consumer-worker/test';
-import { uniquePrefix, waitFor } from '@chat/testing';
+import { isolatedEnv, startWorkerProcess } from '@chat/consumer-worker/test';
+import { waitFor } from '@chat/testing';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import {
@@ -20,8 +20,12 @@ describe.skipIf(skip)('cutover: Python consumers stopped with entries pending in
   afterAll(() => redis.quit());
 
   it('our workers, same group, claim and complete them; nothing has a visible effect twice; the worker warned', async () => {
-    const side: OriginalSide = { url, prefix: uniquePrefix('interop-cutover') };
-    const stream = `${side.prefix}completions`;
+    const { env, stream, keyPrefix } = isolatedEnv(url, 'interop-cutover', {
+      CONSUMER_GROUP: GROUP,
+      CONSUMER_NAME: 'ts-worker-1',
+      CLAIM_IDLE_MS: '500',
+    });
+    const side: OriginalSide = { url, prefix: keyPrefix };
     const ids = ['t0', 't1', 't2', 't3', 't4', 't5'];
     const failing = new Set(['t4']);
     await Promise.all(
@@ -64,19 +68,7 @@ describe.skipIf(skip)('cutover: Python consumers stopped with entries pending in
     ]);
     expect((await redis.xpending(stream, GROUP))[0]).toBe(4);
 
-    const { worker, http } = await startWorkerProcess({
-      REDIS_URL: url,
-      NODE_ENV: 'test',
-      COMPLETION_STREAM: stream,
-      KEY_PREFIX: side.prefix,
-      CONSUMER_GROUP: GROUP,
-      CONSUMER_NAME: 'ts-worker-1',
-      CLAIM_IDLE_MS: '500',
-      CLAIM_INTERVAL_MS: '200',
-      HTTP_PORT: '0',
-      HTTP_HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-    });
+    const { worker, http } = await startWorkerProcess(env);
     try {
       // Checked at start, before our consumer claimed anything.
       const warning = await worker.waitForLog((line) => line.consumer === PYTHON_CONSUMER);

@@ -1,5 +1,5 @@
 import { createPublisher } from '@chat/completion-publisher';
-import { startWorkerProcess, type WorkerProcess } from '@chat/consumer-worker/test';
+import { isolatedEnv, startWorkerProcess, type WorkerProcess } from '@chat/consumer-worker/test';
 import { StreamRegistry } from '@chat/stream-registry';
 import { uniquePrefix, waitFor } from '@chat/testing';
 import { Redis } from 'ioredis';
@@ -105,20 +105,11 @@ describe.skipIf(skip)('the Python original reads what our packages write', () =>
   ] as const)(
     'tasks the Python API registered, completed by our worker (CHUNK_DIALECT=$dialect)',
     ({ dialect, failure }) => {
-      const side: OriginalSide = { url, prefix: uniquePrefix(`interop-${dialect}`) };
-      const stream = `${side.prefix}completions`;
+      const { env, stream, keyPrefix } = isolatedEnv(url, `interop-${dialect}`, { CHUNK_DIALECT: dialect });
+      const side: OriginalSide = { url, prefix: keyPrefix };
       let worker: WorkerProcess;
       beforeAll(async () => {
-        ({ worker } = await startWorkerProcess({
-          REDIS_URL: url,
-          NODE_ENV: 'test',
-          COMPLETION_STREAM: stream,
-          KEY_PREFIX: side.prefix,
-          CHUNK_DIALECT: dialect,
-          HTTP_PORT: '0',
-          HTTP_HOST: '127.0.0.1',
-          LOG_LEVEL: 'info',
-        }));
+        ({ worker } = await startWorkerProcess(env));
       });
       afterAll(async () => {
         worker.child.kill('SIGTERM');

@@ -1,20 +1,4 @@
-import {
-  dataChunkSchema,
-  errorChunkSchema,
-  finishChunkSchema,
-  finishStepChunkSchema,
-  startChunkSchema,
-  startStepChunkSchema,
-  textDeltaChunkSchema,
-  textEndChunkSchema,
-  textStartChunkSchema,
-  toolInputAvailableChunkSchema,
-  toolInputDeltaChunkSchema,
-  toolInputStartChunkSchema,
-  toolOutputAvailableChunkSchema,
-  toolOutputErrorChunkSchema,
-  type UIMessageChunk,
-} from './chunk-schema.js';
+import { dataChunkSchema, type UIMessageChunk, uiMessageChunkSchema } from './chunk-schema.js';
 
 /**
  * What a stored chunk becomes on the wire: a protocol chunk (an SSE `data:` event), an SSE comment (a stored
@@ -35,21 +19,11 @@ export const HEARTBEAT_COMMENT = 'heartbeat';
  */
 export const NON_PROTOCOL_CHUNK_TYPES: readonly string[] = Object.freeze(['usage', HEARTBEAT_COMMENT]);
 
-const protocolSchemas = [
-  startChunkSchema,
-  startStepChunkSchema,
-  finishStepChunkSchema,
-  finishChunkSchema,
-  textStartChunkSchema,
-  textDeltaChunkSchema,
-  textEndChunkSchema,
-  toolInputStartChunkSchema,
-  toolInputDeltaChunkSchema,
-  toolInputAvailableChunkSchema,
-  toolOutputAvailableChunkSchema,
-  toolOutputErrorChunkSchema,
-  errorChunkSchema,
-];
+// Every member of the union but `data-*`, whose type is a template rather than one literal.
+const protocolSchemas = uiMessageChunkSchema.options.filter(
+  (schema): schema is Exclude<(typeof uiMessageChunkSchema.options)[number], typeof dataChunkSchema> =>
+    schema !== dataChunkSchema,
+);
 
 type ChunkSchema = (typeof protocolSchemas)[number] | typeof dataChunkSchema;
 
