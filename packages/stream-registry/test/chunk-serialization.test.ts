@@ -1,10 +1,18 @@
+import { createRequire } from 'node:module';
 import type { UIMessageChunk as UIMessageChunk5 } from 'ai';
 import * as ai5 from 'ai';
+import * as ai5Strict from 'ai-v5-strict';
 import type { UIMessageChunk as UIMessageChunk7 } from 'ai-v7';
 import * as ai7 from 'ai-v7';
 import { afterAll, describe, expect, it } from 'vitest';
 import { toSSEResponse, toWireChunk } from '../src/index.js';
 import { makeRegistry, newTask } from './helpers.js';
+
+const require = createRequire(import.meta.url);
+const versionOf = (name: string) => (require(`${name}/package.json`) as { version: string }).version;
+const ai5Version = versionOf('ai');
+const ai5StrictVersion = versionOf('ai-v5-strict');
+const ai7Version = versionOf('ai-v7');
 
 type Fields<C, T> = keyof Extract<C, { type: T }>;
 /** The names the UI message chunk type of both majors declares for `type` T (checked by the compiler). */
@@ -86,9 +94,9 @@ const STORED: Record<string, unknown>[] = [
 ];
 
 describe.each([
-  { major: 5, schema: ai5.uiMessageChunkSchema },
-  { major: 7, schema: ai7.uiMessageChunkSchema as unknown as typeof ai5.uiMessageChunkSchema },
-])('every stored chunk type against the AI SDK (ai@$major uiMessageChunkSchema)', ({ schema }) => {
+  { version: ai5Version, schema: ai5.uiMessageChunkSchema },
+  { version: ai7Version, schema: ai7.uiMessageChunkSchema as unknown as typeof ai5.uiMessageChunkSchema },
+])('every stored chunk type against the AI SDK (ai@$version uiMessageChunkSchema)', ({ schema }) => {
   const validator = schema();
 
   it.each(STORED.map((chunk) => [chunk.type as string, chunk]))(
@@ -106,6 +114,30 @@ describe.each([
       expect(result).toMatchObject({ success: true, value: wire.chunk });
     },
   );
+});
+
+// ai@5 releases up to 5.0.216 validate every chunk type with z.strictObject: one field they do not declare and the
+// AI SDK's transport fails the stream. The serializer's output must pass there; what is stored does not.
+describe(`every stored chunk type against a strict AI SDK (ai@${ai5StrictVersion})`, () => {
+  const validator = ai5Strict.uiMessageChunkSchema();
+  const withExtras = STORED.filter((chunk) =>
+    ['start', 'tool-output-available', 'error'].includes(chunk.type as string),
+  );
+
+  it.each(STORED.map((chunk) => [chunk.type as string, chunk]))(
+    '%s is accepted once serialized',
+    async (type, stored) => {
+      const wire = toWireChunk(stored);
+      if (wire.kind !== 'chunk') throw new Error(`${type} was not sent: ${JSON.stringify(wire)}`);
+      expect(await validator.validate!(wire.chunk)).toMatchObject({ success: true });
+    },
+  );
+
+  it("the original's chunks as stored are refused by it (so the check above can fail)", async () => {
+    expect(withExtras).toHaveLength(3);
+    for (const stored of withExtras)
+      expect(await validator.validate!(stored)).toMatchObject({ success: false });
+  });
 });
 
 describe('what the protocol has no chunk for', () => {
