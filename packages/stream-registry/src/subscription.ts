@@ -126,7 +126,7 @@ export class Subscription implements AsyncIterable<StreamEntry> {
 
   /**
    * A live tail must not wait forever on a task that will write nothing more: one whose hash expired (thrown as
-   * `task_expired`), or whose status moved on without a `finish` chunk (true). The Python original writes its
+   * `task_expired`), or whose status is final without a `finish` chunk (true). The Python original writes its
    * `finish` in a separate, best-effort step after the status, so a crash in between leaves exactly that.
    */
   private async taskEnded(): Promise<boolean> {
@@ -137,7 +137,8 @@ export class Subscription implements AsyncIterable<StreamEntry> {
         cursor: this.lastId,
       });
     }
-    return status !== 'running';
+    // Only a final status: a task in any other state may still be writing.
+    return status === 'completed' || status === 'failed';
   }
 
   private end(reason: SubscriptionEndReason): void {
