@@ -38,6 +38,7 @@ export const workerEnvSchema = connectionEnvSchema.extend({
   MAX_DELIVERIES: int(1, 1000).default(5),
   CLAIM_IDLE_MS: int(100).default(60_000),
   CLAIM_INTERVAL_MS: int(10).default(5_000),
+  FOREIGN_CONSUMER_CHECK_MS: int(0).default(60_000),
   RETRY_BASE_MS: int(1).default(1_000),
   RETRY_MAX_MS: int(1).default(30_000),
   SHUTDOWN_TIMEOUT_MS: int(0).default(10_000),
@@ -71,6 +72,8 @@ export interface WorkerConfig extends ConnectionConfig {
   maxDeliveries: number;
   claimIdleMs: number;
   claimIntervalMs: number;
+  /** Checks for consumers of the Python original holding pending entries in the group, every this many ms; 0 = at start only. */
+  foreignConsumerCheckMs: number;
   /** Backoff of failed messages: first delay and cap, in ms. */
   retry: { baseMs: number; maxMs: number };
   shutdownTimeoutMs: number;
@@ -135,6 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
     maxDeliveries: values.MAX_DELIVERIES,
     claimIdleMs: values.CLAIM_IDLE_MS,
     claimIntervalMs: values.CLAIM_INTERVAL_MS,
+    foreignConsumerCheckMs: values.FOREIGN_CONSUMER_CHECK_MS,
     retry: { baseMs: values.RETRY_BASE_MS, maxMs: values.RETRY_MAX_MS },
     shutdownTimeoutMs: values.SHUTDOWN_TIMEOUT_MS,
     httpPort: values.HTTP_PORT,

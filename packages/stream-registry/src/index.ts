@@ -25,6 +25,12 @@ export {
   uiMessageChunkSchema,
 } from './chunk-schema.js';
 export {
+  HEARTBEAT_COMMENT,
+  NON_PROTOCOL_CHUNK_TYPES,
+  toWireChunk,
+  type WireChunk,
+} from './chunk-serialization.js';
+export {
   ChunkTooLargeError,
   CursorTrimmedError,
   ForbiddenError,
@@ -77,3 +83,4 @@ export {
 } from './stream-token.js';
 export type { Subscription, SubscriptionEndReason } from './subscription.js';
 export type { ActiveTask, CreateTaskInput, TaskLookup, TaskStatus } from './task.js';
+export { parseTaskTimestamp } from './task-timestamp.js';
