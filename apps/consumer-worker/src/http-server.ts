@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   COMPLETION_PATH,
@@ -21,6 +21,8 @@ export interface HealthServerOptions {
   metrics: () => Promise<{ contentType: string; body: string }>;
   /** Serve `POST /operations/{operation_id}/complete` (off when absent: the path is then 404). */
   completions?: CompletionEndpointOptions | undefined;
+  /** More routes (the dashboard), asked first: true when it answered the request. */
+  routes?: ((request: IncomingMessage, response: ServerResponse) => boolean) | undefined;
 }
 
 /**
@@ -32,6 +34,7 @@ export async function startHealthServer(
   options: HealthServerOptions,
 ): Promise<{ server: Server; port: number }> {
   const server = createServer((request, response) => {
+    if (options.routes?.(request, response)) return;
     const path = (request.url ?? '/').split('?')[0];
     const send = (status: number, contentType: string, body: string) => {
       response.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' });

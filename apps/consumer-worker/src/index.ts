@@ -23,6 +23,7 @@ export {
 } from './config.js';
 export { CONTINUATION_ERROR_PREFIX, CONTINUATION_INTERRUPTED } from './continuation.js';
 export { ConfigError, type WorkerErrorCode, WorkerOptionsError } from './errors.js';
+export { type ForeignConsumer, ORIGINAL_CONSUMER_NAME } from './foreign-consumers.js';
 export { createLogger, type WorkerLogger } from './logger.js';
 export { DEFAULT_SENSITIVE_KEYS, REDACTED, redact } from './redact.js';
 export { RedisPermissionError } from './redis-permissions.js';

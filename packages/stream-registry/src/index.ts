@@ -25,6 +25,12 @@ export {
   uiMessageChunkSchema,
 } from './chunk-schema.js';
 export {
+  HEARTBEAT_COMMENT,
+  NON_PROTOCOL_CHUNK_TYPES,
+  toWireChunk,
+  type WireChunk,
+} from './chunk-serialization.js';
+export {
   ChunkTooLargeError,
   CursorTrimmedError,
   ForbiddenError,
@@ -85,3 +91,4 @@ export type {
   SettleTaskInput,
   TaskCompletion,
 } from './task-completion.js';
+export { parseTaskTimestamp } from './task-timestamp.js';

@@ -67,6 +67,14 @@ export interface StreamRegistryOptions {
    * @defaultValue 60000
    */
   completionLeaseMs?: number;
+  /**
+   * `compat` layout: when `getActiveTaskForSession` finds no task in the session index, SCAN the task hashes for
+   * running tasks in no index (the Python original's chat API writes none) and index them, at most once per this
+   * many ms (lookups that miss meanwhile share the sweep under way, or skip it). A lookup that hits the index never
+   * SCANs. 0 turns it off (tasks the original created are then never found); ignored in the `cluster` layout,
+   * which the original cannot write. @defaultValue 1000
+   */
+  foreignTaskSweepMs?: number;
 }
 
 /** The defaults of {@link StreamRegistryOptions}, in one place. */
@@ -86,6 +94,7 @@ export const DEFAULT_STREAM_REGISTRY_OPTIONS = Object.freeze({
   idleCheckMs: 30_000,
   sessionIndexLimit: 20,
   completionLeaseMs: 60_000,
+  foreignTaskSweepMs: 1000,
 } as const) satisfies Omit<Required<StreamRegistryOptions>, 'redis' | 'url' | 'logger' | 'chunkDialect'>;
 
 /** The default {@link StreamRegistryOptions.chunkDialect} of each key layout. */
@@ -144,6 +153,8 @@ export function resolveStreamRegistryOptions(options: StreamRegistryOptions): Re
     if (!Number.isInteger(o[name]) || o[name] <= 0)
       problems.push([name, `${name} must be a positive integer`]);
   }
+  if (!Number.isInteger(o.foreignTaskSweepMs) || o.foreignTaskSweepMs < 0)
+    problems.push(['foreignTaskSweepMs', 'foreignTaskSweepMs must be a non-negative integer']);
   if (problems.length > 0)
     throw new StreamRegistryOptionsError(problems.map(([, problem]) => problem).join('; '), {
       option: problems[0]![0],
