@@ -3,9 +3,7 @@ import { createStreamRegistry } from '@chat/stream-registry';
 import { waitFor } from '@chat/testing';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { isolatedEnv, readChunks, spawnWorker } from './helpers.js';
-
-const FIXTURE = new URL('./fixtures/phase-hooks-worker.mjs', import.meta.url).pathname;
+import { isolatedEnv, PHASE_HOOKS_WORKER, readChunks, spawnWorker } from './helpers.js';
 
 describe('a worker SIGKILLed inside a completion phase', () => {
   const url = inject('redisUrl');
@@ -17,7 +15,7 @@ describe('a worker SIGKILLed inside a completion phase', () => {
     const { env, stream, keyPrefix } = isolatedEnv(url, 'takeover', { CLAIM_IDLE_MS: '1000' });
     const registry = createStreamRegistry({ redis, keyPrefix });
     const publisher = createPublisher({ redis, stream });
-    const first = spawnWorker({ ...env, HANG: '1', CONSUMER_NAME: 'first' }, FIXTURE);
+    const first = spawnWorker({ ...env, HANG: '1', CONSUMER_NAME: 'first' }, PHASE_HOOKS_WORKER);
     let second: ReturnType<typeof spawnWorker> | undefined;
     try {
       await first.waitForLog((line) => line.msg === 'consumer-worker ready', 30_000);
@@ -43,7 +41,7 @@ describe('a worker SIGKILLed inside a completion phase', () => {
       // What a Python reader sees meanwhile: the task is still running.
       expect(await redis.hget(registry.keys.meta('continue'), 'status')).toBe('running');
 
-      second = spawnWorker({ ...env, CONSUMER_NAME: 'second' }, FIXTURE);
+      second = spawnWorker({ ...env, CONSUMER_NAME: 'second' }, PHASE_HOOKS_WORKER);
       for (const taskId of ['persist', 'continue'])
         await waitFor(async () => (await registry.getTask(taskId))?.status === 'completed', 20_000, taskId);
 

@@ -9,6 +9,7 @@ import type { Cluster, Redis } from 'ioredis';
 // fault tests, the demo): none of it is part of the service's `dist/`.
 export { readSSE, type SSEEvent } from './sse-client.js';
 export {
+  PHASE_HOOKS_WORKER,
   spawnWorker,
   startWorkerProcess,
   WORKER_MAIN,
