@@ -81,11 +81,13 @@ describe.skipIf(skip)(
           error: 'generation timed out',
         },
       });
-      const [pyOk, tsOk, pyBad, tsBad] = await Promise.all(
-        ['py-ok', 'ts-ok', 'py-bad', 'ts-bad'].map((id) =>
-          original<OriginalSubscription>(side, 'subscribe', { task_id: id }),
-        ),
-      );
+      const subscribe = (id: string) => original<OriginalSubscription>(side, 'subscribe', { task_id: id });
+      const [pyOk, tsOk, pyBad, tsBad] = await Promise.all([
+        subscribe('py-ok'),
+        subscribe('ts-ok'),
+        subscribe('py-bad'),
+        subscribe('ts-bad'),
+      ]);
       for (const subscription of [pyOk, tsOk, pyBad, tsBad]) expect(subscription.finished).toBe(true);
 
       // Ids differ by task; otherwise the original's chunks and ours are the same, the continuation aside.
