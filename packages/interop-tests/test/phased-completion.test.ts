@@ -13,6 +13,7 @@ import {
   type OriginalTask,
   original,
   pythonSkipReason,
+  registerOriginalTask,
 } from '../src/original.js';
 
 const skip = pythonSkipReason() !== null;
@@ -49,19 +50,7 @@ describe.skipIf(skip)(
       await redis.quit();
     });
 
-    const register = (id: string) =>
-      original(side, 'create-task', {
-        task_id: id,
-        session_id: 's',
-        user_id: 'u',
-        tool_call_id: `call-${id}`,
-        tool_name: 'create_agent',
-        operation_id: `op-${id}`,
-        chunks: [
-          { type: 'start', messageId: `m-${id}`, sessionId: 's' },
-          { type: 'tool-input-available', toolCallId: `call-${id}`, toolName: 'create_agent', input: {} },
-        ],
-      });
+    const register = (id: string) => registerOriginalTask(side, id);
 
     it('the same tool chunk, status and cleared marker, with the continuation between the tool output and finish', async () => {
       for (const id of ['py-ok', 'ts-ok', 'py-bad', 'ts-bad']) await register(id);
