@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import type { Logger } from '@chat/completion-schema';
 import { childLogger } from '@chat/completion-schema/internal';
-import { sleep } from '@chat/redis-kit';
+import { loadOtelApi, sleep } from '@chat/redis-kit';
 import { Redis, ReplyError } from 'ioredis';
 import { AckBatcher } from './ack-batcher.js';
 import { backoffDelay } from './backoff.js';
@@ -128,6 +128,8 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> {
   }
 
   private async begin(): Promise<void> {
+    // The optional OpenTelemetry API, loaded before the first delivery so each one asks for it synchronously.
+    await loadOtelApi();
     for (let attempt = 1; ; attempt++) {
       if (this.stopping.signal.aborted) return;
       try {

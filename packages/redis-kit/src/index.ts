@@ -9,6 +9,14 @@ export {
 export { isCluster, masterAt, masterFor, masterKeyFor, nodeKeyOf, type RedisClient } from './cluster.js';
 export { flatRecord } from './flat-reply.js';
 export {
+  activeTracer,
+  loadOtelApi,
+  MESSAGING_SYSTEM,
+  messagingAttributes,
+  type OtelApi,
+  otelApi,
+} from './otel.js';
+export {
   defineScript,
   evalScript,
   expandIncludes,
