@@ -1,5 +1,5 @@
 import type { OperationCompleteMessage } from '@chat/completion-schema';
-import { activeTracer, messagingAttributes, type OtelApi, otelApi } from '@chat/redis-kit';
+import { activeTracer, messagingAttributes, type OtelApi, otelApi, recordSpanError } from '@chat/redis-kit';
 import type { Context, Link, Span } from '@opentelemetry/api';
 import type { ResolvedConsumerOptions } from './options.js';
 import type { DeliveredEntry } from './stream-entries.js';
@@ -36,10 +36,7 @@ export class DeliveryTrace {
 
   /** Records a failed handler run: `error.type` and the exception. */
   failed(error: unknown): void {
-    const type = errorType(error);
-    this.span.setAttribute('error.type', type);
-    if (error instanceof Error) this.span.recordException(error);
-    this.span.setStatus({ code: this.api.SpanStatusCode.ERROR, message: type });
+    recordSpanError(this.api, this.span, error);
   }
 
   /** Records a scheduled retry (an event with the delay) and ends the span. */
@@ -54,8 +51,7 @@ export class DeliveryTrace {
       'chat.consumer.dead_letter_reason': reason,
       'exception.message': detail,
     });
-    this.span.setAttribute('error.type', reason);
-    this.span.setStatus({ code: this.api.SpanStatusCode.ERROR, message: reason });
+    recordSpanError(this.api, this.span, undefined, reason);
     this.end('dead_letter');
   }
 
@@ -114,15 +110,4 @@ function producerContext(api: OtelApi, message: OperationCompleteMessage): Conte
   const extracted = api.propagation.extract(api.ROOT_CONTEXT, carrier);
   const span = api.trace.getSpanContext(extracted);
   return span && api.isSpanContextValid(span) ? extracted : undefined;
-}
-
-/** A low-cardinality `error.type`: the typed error's code or reason, else the error's class name. */
-function errorType(error: unknown): string {
-  if (error && typeof error === 'object') {
-    const { reason, code, name } = error as { reason?: unknown; code?: unknown; name?: unknown };
-    if (typeof reason === 'string') return reason;
-    if (typeof code === 'string') return code;
-    if (typeof name === 'string' && name !== '') return name;
-  }
-  return '_OTHER';
 }

@@ -1,4 +1,11 @@
-import { activeTracer, loadOtelApi, messagingAttributes, type OtelApi, otelApi } from '@chat/redis-kit';
+import {
+  activeTracer,
+  loadOtelApi,
+  messagingAttributes,
+  type OtelApi,
+  otelApi,
+  recordSpanError,
+} from '@chat/redis-kit';
 import type { Attributes, Span } from '@opentelemetry/api';
 
 /** The tracer name of the publisher's spans (the OpenTelemetry instrumentation scope). */
@@ -32,11 +39,7 @@ export class SendTrace {
   /** Records the failure (`error.type` is the publisher's error code) and ends the span. */
   failed(error: unknown): void {
     if (!this.span) return;
-    const code = (error as { code?: unknown })?.code;
-    const type = typeof code === 'string' ? code : error instanceof Error ? error.name : '_OTHER';
-    this.span.setAttribute('error.type', type);
-    if (error instanceof Error) this.span.recordException(error);
-    this.span.setStatus({ code: this.api.SpanStatusCode.ERROR, message: type });
+    recordSpanError(this.api, this.span, error);
     this.span.end();
   }
 }

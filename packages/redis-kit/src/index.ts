@@ -10,11 +10,13 @@ export { isCluster, masterAt, masterFor, masterKeyFor, nodeKeyOf, type RedisClie
 export { flatRecord } from './flat-reply.js';
 export {
   activeTracer,
+  errorTypeOf,
   loadOtelApi,
   MESSAGING_SYSTEM,
   messagingAttributes,
   type OtelApi,
   otelApi,
+  recordSpanError,
 } from './otel.js';
 export {
   defineScript,

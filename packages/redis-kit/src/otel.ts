@@ -1,4 +1,4 @@
-import type { Attributes, Tracer, TracerProvider } from '@opentelemetry/api';
+import type { Attributes, Span, Tracer, TracerProvider } from '@opentelemetry/api';
 
 /** The `@opentelemetry/api` module, an optional peer of every published package. */
 export type OtelApi = typeof import('@opentelemetry/api');
@@ -73,4 +73,25 @@ export function messagingAttributes(
     'messaging.operation.name': operation,
     ...extra,
   };
+}
+
+/**
+ * A low-cardinality `error.type` for a span: a typed error's `reason` or `code` (the packages' error unions), else
+ * the error's class name, else `_OTHER` (the conventions' fallback).
+ */
+export function errorTypeOf(error: unknown): string {
+  if (error && typeof error === 'object') {
+    const { reason, code, name } = error as { reason?: unknown; code?: unknown; name?: unknown };
+    if (typeof reason === 'string') return reason;
+    if (typeof code === 'string') return code;
+    if (typeof name === 'string' && name !== '') return name;
+  }
+  return '_OTHER';
+}
+
+/** Marks `span` failed: `error.type` (`type`, else {@link errorTypeOf}), the exception when it is an Error, status ERROR. */
+export function recordSpanError(api: OtelApi, span: Span, error: unknown, type = errorTypeOf(error)): void {
+  span.setAttribute('error.type', type);
+  if (error instanceof Error) span.recordException(error);
+  span.setStatus({ code: api.SpanStatusCode.ERROR, message: type });
 }
