@@ -37,3 +37,20 @@ if [ ! -x /usr/bin/chromium ]; then
     echo "[setup] /usr/bin/chromium not found: the browser tests will be skipped (apt-get install chromium)" >&2
   fi
 fi
+
+# promtool (Debian's `prometheus` package) lints /metrics and runs the alert rules' unit tests
+# (deploy/prometheus/alerts.test.yml). Where it cannot be installed those tests skip with one printed line.
+if ! command -v promtool >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
+    echo "[setup] installing promtool (prometheus) with apt-get" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    if { apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus; } </dev/null >&2; then
+      # The package starts a Prometheus server on 9090; only its promtool is wanted.
+      (service prometheus stop || systemctl stop prometheus) >/dev/null 2>&1 || true
+    else
+      echo "[setup] promtool could not be installed: the promtool checks will be skipped" >&2
+    fi
+  else
+    echo "[setup] promtool not found: the promtool checks will be skipped (apt-get install prometheus)" >&2
+  fi
+fi
