@@ -18,7 +18,8 @@ async function exportedNames(): Promise<Set<string>> {
   const names = new Set<string>();
   for (const { name, type } of await metrics.registry.getMetricsAsJSON()) {
     names.add(name);
-    if (type === 'histogram')
+    // prom-client types `type` as an enum; at run time it is the text format's word.
+    if (String(type) === 'histogram')
       for (const suffix of ['_bucket', '_sum', '_count']) names.add(`${name}${suffix}`);
   }
   return names;
