@@ -50,6 +50,8 @@ export const workerEnvSchema = z.object({
   HTTP_PORT: int(0, 65_535).default(8080),
   HTTP_HOST: z.string().default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_SUMMARY_INTERVAL_MS: int(1000).default(60_000),
+  PRODUCER_TRACE: z.enum(['link', 'parent']).default('link'),
   KEY_LAYOUT: z.enum(['compat', 'cluster']).default('compat'),
   KEY_PREFIX: z.string().default('chat:'),
   TASK_TTL_SECONDS: int(1).default(3600),
@@ -102,6 +104,10 @@ export interface WorkerConfig {
   httpPort: number;
   httpHost: string;
   logLevel: z.infer<typeof workerEnvSchema>['LOG_LEVEL'];
+  /** How often the `completions summary` line is logged at info (each completion is logged at debug). */
+  logSummaryIntervalMs: number;
+  /** How a delivery's span relates to the producer's: linked (default) or its child (the consumer's `producerTrace`). */
+  producerTrace: 'link' | 'parent';
   keyLayout: 'compat' | 'cluster';
   keyPrefix: string;
   taskTtlSeconds: number;
@@ -188,6 +194,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
     httpPort: values.HTTP_PORT,
     httpHost: values.HTTP_HOST,
     logLevel: values.LOG_LEVEL,
+    logSummaryIntervalMs: values.LOG_SUMMARY_INTERVAL_MS,
+    producerTrace: values.PRODUCER_TRACE,
     keyLayout: values.KEY_LAYOUT,
     keyPrefix: values.KEY_PREFIX,
     taskTtlSeconds: values.TASK_TTL_SECONDS,
