@@ -131,13 +131,16 @@ describe('one completion traced from a producer process through the worker to th
     await redis.quit();
   });
 
-  it('send (producer process) → process (worker, OTLP) → registry spans, linked, with the conventions’ attributes', async () => {
+  it('one trace: send (producer process) → process (worker, OTLP) → registry, with the conventions’ attributes', async () => {
     const { env, stream, keyPrefix } = isolatedEnv(url, 'otel', {
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
       OTEL_BSP_SCHEDULE_DELAY: '50',
       OTEL_LOGS_EXPORTER: 'none',
       OTEL_METRICS_EXPORTER: 'none',
+      // One trace from the producer's span to the registry's (the default links a new trace instead; the consumer's
+      // tests cover both).
+      PRODUCER_TRACE: 'parent',
     });
     const { worker } = await startWorkerProcess(env);
     const registry = createStreamRegistry({ redis, keyPrefix });
@@ -205,9 +208,10 @@ describe('one completion traced from a producer process through the worker to th
       );
       expect(delivery.service).toBe('consumer-worker');
       expect(delivery.kind).toBe(OTLP_SPAN_KIND_CONSUMER);
-      expect(delivery.links).toEqual([
-        expect.objectContaining({ traceId: send.traceId, spanId: send.spanId }),
-      ]);
+      // The producer's trace continues in the worker: same trace id, the send span as parent.
+      expect(delivery.traceId).toBe(send.traceId);
+      expect(delivery.parentSpanId).toBe(send.spanId);
+      expect(delivery.links).toEqual([]);
       expect(delivery.attributes).toMatchObject({
         'messaging.system': 'redis',
         'messaging.destination.name': stream,
@@ -220,7 +224,7 @@ describe('one completion traced from a producer process through the worker to th
         'chat.consumer.outcome': 'acked',
       });
       expect(delivery.attributes['messaging.client.id']).toEqual(expect.any(String));
-      expect(findTask.traceId).toBe(delivery.traceId);
+      expect(findTask.traceId).toBe(send.traceId);
       expect(findTask.attributes).toMatchObject({ 'chat.task_id': 'task-t', 'chat.operation_id': 'op-t' });
 
       // The chat API's side: the subscription's check and replay.
