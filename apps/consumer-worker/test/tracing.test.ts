@@ -11,14 +11,18 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { isolatedEnv, startWorkerProcess } from './helpers.js';
 
-/** A span as an OTLP/HTTP JSON export carries it, attributes flattened to plain values. */
-interface ExportedSpan {
+/** What the test reads of a span, from either process. */
+interface SpanRecord {
   name: string;
   kind: number;
   traceId: string;
   spanId: string;
   parentSpanId?: string;
   attributes: Record<string, unknown>;
+}
+
+/** A span as an OTLP/HTTP JSON export carries it, attributes flattened to plain values. */
+interface ExportedSpan extends SpanRecord {
   links: { traceId: string; spanId: string }[];
   events: { name: string }[];
   service: unknown;
@@ -93,17 +97,7 @@ function runProducer(env: Record<string, string>) {
   child.stderr.on('data', (chunk: Buffer) => {
     err += chunk.toString('utf8');
   });
-  return new Promise<{
-    entryId: string;
-    spans: {
-      name: string;
-      kind: number;
-      traceId: string;
-      spanId: string;
-      parentSpanId?: string;
-      attributes: Record<string, unknown>;
-    }[];
-  }>((resolve, reject) =>
+  return new Promise<{ entryId: string; spans: SpanRecord[] }>((resolve, reject) =>
     child.once('exit', (code) =>
       code === 0
         ? resolve(JSON.parse(out.trim().split('\n').at(-1)!))
