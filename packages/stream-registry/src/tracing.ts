@@ -32,14 +32,16 @@ export interface RegistrySpan {
  * registered SDK it only calls `fn`. A completion phase is traced as
  * `withSpan('settle', { 'chat.task_id': taskId }, () => settle(...))`.
  */
-export async function withSpan<T>(
+export function withSpan<T>(
   name: RegistrySpanName,
   attributes: Attributes,
   fn: () => Promise<T>,
 ): Promise<T> {
-  if (otelApi() === undefined) await loadOtelApi();
   const api = otelApi();
+  // Not loaded yet: only the first calls of a process wait for the import.
+  if (api === undefined) return loadOtelApi().then(() => withSpan(name, attributes, fn));
   const tracer = activeTracer(REGISTRY_TRACER_NAME);
+  // Tracing off: the call itself, no span and no extra promise.
   if (!api || !tracer) return fn();
   return tracer.startActiveSpan(`registry.${name}`, { attributes }, async (span) => {
     try {
