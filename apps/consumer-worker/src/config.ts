@@ -44,6 +44,7 @@ export const workerEnvSchema = z.object({
   MAX_DELIVERIES: int(1, 1000).default(5),
   CLAIM_IDLE_MS: int(100).default(60_000),
   CLAIM_INTERVAL_MS: int(10).default(5_000),
+  FOREIGN_CONSUMER_CHECK_MS: int(0).default(60_000),
   RETRY_BASE_MS: int(1).default(1_000),
   RETRY_MAX_MS: int(1).default(30_000),
   SHUTDOWN_TIMEOUT_MS: int(0).default(10_000),
@@ -54,6 +55,7 @@ export const workerEnvSchema = z.object({
   PRODUCER_TRACE: z.enum(['link', 'parent']).default('link'),
   KEY_LAYOUT: z.enum(['compat', 'cluster']).default('compat'),
   KEY_PREFIX: z.string().default('chat:'),
+  CHUNK_DIALECT: z.enum(['original', 'ai-sdk']).optional(),
   TASK_TTL_SECONDS: int(1).default(3600),
   DATA_DIR: z.string().min(1).default('.data'),
   WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
@@ -98,6 +100,8 @@ export interface WorkerConfig {
   maxDeliveries: number;
   claimIdleMs: number;
   claimIntervalMs: number;
+  /** Checks for consumers of the Python original holding pending entries in the group, every this many ms; 0 = at start only. */
+  foreignConsumerCheckMs: number;
   /** Backoff of failed messages: first delay and cap, in ms. */
   retry: { baseMs: number; maxMs: number };
   shutdownTimeoutMs: number;
@@ -109,6 +113,8 @@ export interface WorkerConfig {
   /** How a delivery's span relates to the producer's: linked (default) or its child (the consumer's `producerTrace`). */
   producerTrace: 'link' | 'parent';
   keyLayout: 'compat' | 'cluster';
+  /** How tool outcomes are written into chunk streams; unset = the registry's default for the key layout. */
+  chunkDialect: 'original' | 'ai-sdk' | undefined;
   keyPrefix: string;
   taskTtlSeconds: number;
   dataDir: string;
@@ -189,6 +195,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
     maxDeliveries: values.MAX_DELIVERIES,
     claimIdleMs: values.CLAIM_IDLE_MS,
     claimIntervalMs: values.CLAIM_INTERVAL_MS,
+    foreignConsumerCheckMs: values.FOREIGN_CONSUMER_CHECK_MS,
     retry: { baseMs: values.RETRY_BASE_MS, maxMs: values.RETRY_MAX_MS },
     shutdownTimeoutMs: values.SHUTDOWN_TIMEOUT_MS,
     httpPort: values.HTTP_PORT,
@@ -197,6 +204,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
     logSummaryIntervalMs: values.LOG_SUMMARY_INTERVAL_MS,
     producerTrace: values.PRODUCER_TRACE,
     keyLayout: values.KEY_LAYOUT,
+    chunkDialect: values.CHUNK_DIALECT,
     keyPrefix: values.KEY_PREFIX,
     taskTtlSeconds: values.TASK_TTL_SECONDS,
     dataDir: values.DATA_DIR,

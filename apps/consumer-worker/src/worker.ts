@@ -8,6 +8,7 @@ import { type CompletionOutcome, createCompletionHandler } from './completion-ha
 import { CompletionSummary } from './completion-summary.js';
 import { consumedStreams, type WorkerConfig } from './config.js';
 import { WorkerOptionsError } from './errors.js';
+import { ForeignConsumerWatch } from './foreign-consumers.js';
 import { startHealthServer } from './http-server.js';
 import { LastKnown } from './last-known.js';
 import { WorkerMetrics } from './metrics.js';
@@ -115,6 +116,7 @@ export function createWorker(workerOptions: CreateWorkerOptions): Worker {
   const registry = new StreamRegistry({
     redis,
     keyLayout: config.keyLayout,
+    chunkDialect: config.chunkDialect,
     keyPrefix: config.keyPrefix,
     ttlSeconds: config.taskTtlSeconds,
     logger,
@@ -174,6 +176,15 @@ export function createWorker(workerOptions: CreateWorkerOptions): Worker {
         )
       : [];
 
+  const foreignConsumers = new ForeignConsumerWatch({
+    redis,
+    streams,
+    group: config.group,
+    intervalMs: config.foreignConsumerCheckMs,
+    logger,
+    onCheck: (found) => metrics.recordForeignConsumers(found),
+  });
+
   // PING then each group's existence, one probe at a time however often /readyz is asked.
   const redisProbe = new LastKnown(async () => {
     await redis.ping();
@@ -193,6 +204,8 @@ export function createWorker(workerOptions: CreateWorkerOptions): Worker {
         await Promise.all(streams.map((stream) => missingRedisPermissions(redis, { ...config, stream })))
       ).flat();
       if (missing.length > 0) throw new RedisPermissionError(missing);
+      // Before the consumers claim anything, so what the Python side left pending is reported as it was.
+      await foreignConsumers.start();
       await Promise.all(consumers.map((consumer) => consumer.start()));
       for (const trimmer of trimmers) trimmer.start();
       if (!options.http) return { httpPort: 0 };
@@ -228,6 +241,7 @@ export function createWorker(workerOptions: CreateWorkerOptions): Worker {
         const steps: [string, () => Promise<unknown>][] = [
           ['consumer', () => Promise.all(consumers.map((consumer) => consumer.close()))],
           ['trimmer', () => Promise.all(trimmers.map((trimmer) => trimmer.close()))],
+          ['foreign-consumers', () => foreignConsumers.close()],
           ['summary', async () => summary.close()],
           ['webhook', async () => webhook?.close({ timeoutMs: Math.max(0, deadline - Date.now()) })],
           [

@@ -70,7 +70,13 @@ describe('large results (in process, real consumer, registry and redis-server)',
       expect(Buffer.byteLength(output)).toBeGreaterThan(800_000);
       expect(done).toMatchObject({ status: 'completed', result: output });
       expect(await chunksOf(registry, 'big')).toEqual([
-        { type: 'tool-output-available', toolCallId: 'call-big', output },
+        {
+          type: 'tool-output-available',
+          toolCallId: 'call-big',
+          toolName: 'create_agent',
+          output,
+          success: true,
+        },
         { type: 'finish' },
       ]);
       await waitFor(async () => ((await redis.xpending(stream, config.group)) as [number])[0] === 0);
@@ -105,10 +111,7 @@ describe('large results (in process, real consumer, registry and redis-server)',
       expect(failed).toMatchObject({ status: 'failed' });
       expect(failed?.error).toMatch(/too large/);
       const chunks = await chunksOf(registry, 'huge');
-      expect(chunks).toEqual([
-        { type: 'tool-output-error', toolCallId: 'call-huge', errorText: failed?.error },
-        { type: 'finish' },
-      ]);
+      expect(chunks).toEqual([{ type: 'error', errorText: failed?.error }, { type: 'finish' }]);
       expect(((await redis.xpending(stream, config.group)) as [number])[0]).toBe(0);
     } finally {
       await worker.close();
