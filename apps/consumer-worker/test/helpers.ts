@@ -39,6 +39,18 @@ export function isolatedEnv(redisUrl: string, label: string, extra: Record<strin
   };
 }
 
+/** A task as the chat API registers it for `id`: user `u`, session `s`, tool call `call-<id>`, operation `op-<id>`. */
+export function testTask(id: string, toolName = 'create_agent') {
+  return {
+    taskId: id,
+    sessionId: 's',
+    userId: 'u',
+    toolCallId: `call-${id}`,
+    toolName,
+    operationId: `op-${id}`,
+  };
+}
+
 /** A chat API on a loopback port, as started by {@link startChatApi}. */
 export interface ChatApi {
   readonly server: Server;

@@ -34,4 +34,4 @@ export {
   scriptRunner,
 } from './scripts.js';
 export { sleep } from './sleep.js';
-export { entryTimestamp } from './stream-id.js';
+export { compareStreamIds, entryTimestamp, isStreamId } from './stream-id.js';
