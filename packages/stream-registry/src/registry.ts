@@ -34,6 +34,7 @@ import {
 import { type SettleOutcome, type SettleTaskInput, settleOutcome } from './task-completion.js';
 import { type TaskKeys, taskKeys } from './task-keys.js';
 import { formatTaskTimestamp } from './task-timestamp.js';
+import { withSpan } from './tracing.js';
 
 /** How `completeTask` ends a task. */
 export interface CompleteTaskInput {
@@ -215,6 +216,11 @@ export class StreamRegistry {
    */
   async findTaskForCompletion(operationId: string, taskId: string): Promise<ActiveTask | null> {
     this.assertOpen();
+    const attributes = { 'chat.task_id': taskId, 'chat.operation_id': operationId };
+    return withSpan('find_task', attributes, () => this.lookUpForCompletion(operationId, taskId));
+  }
+
+  private async lookUpForCompletion(operationId: string, taskId: string): Promise<ActiveTask | null> {
     // Two commands in flight at once, not a pipeline: on a cluster the two keys live in different slots.
     const [mapped, hash] = await Promise.all([
       operationId ? this.redis.get(this.keys.operation(operationId)) : Promise.resolve(null),
@@ -423,13 +429,8 @@ export class StreamRegistry {
     this.assertOpen();
     const metaKey = this.keys.meta(taskId);
     const streamKey = this.keys.stream(taskId);
-    const { task, cursor } = await checkSubscribe(
-      this.redis,
-      metaKey,
-      streamKey,
-      taskId,
-      options.userId,
-      options.lastEventId,
+    const { task, cursor } = await withSpan('subscribe', { 'chat.task_id': taskId }, () =>
+      checkSubscribe(this.redis, metaKey, streamKey, taskId, options.userId, options.lastEventId),
     );
     return new Subscription(
       task,
