@@ -12,6 +12,7 @@ import {
   toolOutputChunk,
   type UIMessageChunk,
 } from '@chat/stream-registry';
+import { withSpan } from '@chat/stream-registry/internal';
 import { type CompletionHookRegistry, type CompletionHooks, hooksFor } from './completion-hooks.js';
 import {
   CONTINUATION_ERROR_PREFIX,
@@ -355,13 +356,20 @@ export function createCompletionHandler(handlerOptions: CompletionHandlerOptions
     };
     if (task.status !== 'running') return duplicate(p);
     try {
-      const completion = await settlePhase(p, await transformPhase(p));
+      // Each phase is a `registry.<phase>` span inside the delivery's `process` span (when tracing is on).
+      const span = { 'chat.task_id': task.taskId, 'chat.tool_name': task.toolName };
+      const completion = await withSpan('settle', span, async () => settlePhase(p, await transformPhase(p)));
       if (!completion) return duplicate(p);
-      const failedPersist = completion.phase === 'settled' ? await persistPhase(p, completion) : undefined;
+      const failedPersist =
+        completion.phase === 'settled'
+          ? await withSpan('persist', span, () => persistPhase(p, completion))
+          : undefined;
       const plan: FinishPlan =
         failedPersist ??
-        (completion.status === 'completed' ? { chunks: await continuePhase(p, completion) } : {});
-      await finishPhase(p, completion, plan);
+        (completion.status === 'completed'
+          ? { chunks: await withSpan('continue', span, () => continuePhase(p, completion)) }
+          : {});
+      await withSpan('finish', span, () => finishPhase(p, completion, plan));
     } catch (error) {
       if (NotOwnerError.isInstance(error)) {
         // Another worker took the completion over (this one lost its lease): it finishes the task. Retrying never
