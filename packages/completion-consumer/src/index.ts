@@ -9,7 +9,14 @@ export {
   replayAllDeadLetters,
   replayDeadLetter,
 } from './dead-letter-admin.js';
-export { ConsumerOptionsError, type HandlerErrorOptions, PermanentError, RetryableError } from './errors.js';
+export {
+  type ConsumerErrorCode,
+  ConsumerOptionsError,
+  type HandlerErrorOptions,
+  PermanentError,
+  ReadWatchdogError,
+  RetryableError,
+} from './errors.js';
 export type { ConsumerEvents, ConsumerState, EntrySource } from './events.js';
 export { DEFAULT_HISTOGRAM_BOUNDS_MS, type HistogramSnapshot } from './histogram.js';
 export { deleteIdleConsumers, type IdleConsumerOptions } from './idle-consumers.js';

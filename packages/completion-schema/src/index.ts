@@ -23,6 +23,7 @@ export {
   MessageTooDeepError,
   MessageTooLargeError,
   MessageValidationError,
+  type SchemaErrorCode,
 } from './errors.js';
 export { buildOperationCompleteJsonSchema, JSON_SCHEMA_V1_ID, jsonSchemaFileName } from './json-schema.js';
 export { CLUSTER_SLOT_COUNT, crc16, keySlot } from './key-slot.js';

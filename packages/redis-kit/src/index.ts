@@ -1,6 +1,7 @@
 // Internal: the Redis plumbing the pipeline's packages share. Each published package bundles what it uses.
 export {
   BlockingReader,
+  type BlockingReaderErrorCode,
   type BlockingReaderOptions,
   OverdueReadError,
   type ReadCallOptions,

@@ -197,7 +197,7 @@ export class SharedStreamReader implements LiveReader {
         if (this.closed) return;
         // The watchdog dropped a call that sat on a dead socket (or a reconnect that re-sent it, or a node that
         // is gone); the next turn opens a fresh connection.
-        if (error instanceof OverdueReadError) {
+        if (OverdueReadError.isInstance(error)) {
           this.options.logger.warn(
             { blockMs: this.options.blockMs },
             'stream-registry: XREAD overdue; reconnecting',
