@@ -130,7 +130,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   }
   // Cross-field rules read the raw values, so they are reported together with the per-variable problems.
   const raw = cleaned as Record<string, string | undefined>;
-  if ((raw.NODE_ENV ?? 'development') === 'production' && !raw.REDIS_URL && !raw.REDIS_CLUSTER_NODES) {
+  // A variable's default is the schema's, also when another variable failed to parse.
+  const defaulted = <K extends 'NODE_ENV' | 'KEY_LAYOUT'>(name: K) =>
+    workerEnvSchema.shape[name].safeParse(raw[name]).data;
+  if (defaulted('NODE_ENV') === 'production' && !raw.REDIS_URL && !raw.REDIS_CLUSTER_NODES) {
     problems.push('REDIS_URL: required when NODE_ENV is production (or REDIS_CLUSTER_NODES for a cluster)');
   }
   if (raw.REDIS_TLS_CA_FILE && !existsSync(raw.REDIS_TLS_CA_FILE)) {
@@ -139,7 +142,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   let cluster: ClusterConfig | undefined;
   if (raw.REDIS_CLUSTER_NODES) {
     if (raw.REDIS_URL) problems.push('REDIS_URL/REDIS_CLUSTER_NODES: set one of them, not both');
-    if ((raw.KEY_LAYOUT ?? 'compat') !== 'cluster')
+    if (defaulted('KEY_LAYOUT') !== 'cluster')
       problems.push(
         'KEY_LAYOUT: must be cluster when REDIS_CLUSTER_NODES is set (a task hash and its chunk stream need one {task_id} hash tag)',
       );

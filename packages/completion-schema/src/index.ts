@@ -1,5 +1,6 @@
 export {
   type CodecOptions,
+  DEFAULT_CODEC_OPTIONS,
   type DecodeError,
   type DecodeErrorCode,
   type DecodeResult,
@@ -7,6 +8,8 @@ export {
   encode,
   encodeData,
   parseMessage,
+  type ResolvedCodecOptions,
+  resolveCodecOptions,
 } from './codec.js';
 export {
   DATA_FIELD,

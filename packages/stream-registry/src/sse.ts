@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InvalidTokenError, StreamRegistryError } from './errors.js';
+import { resolveSSETiming } from './options.js';
 import type { StreamRegistry } from './registry.js';
 import { corsHeaders, type SSECorsOptions } from './sse-cors.js';
 import type { StreamEntry } from './stream-entry.js';
@@ -211,6 +212,7 @@ export async function toSSEResponse(
     return new Response(null, { status: 204, headers: corsHeaders(options.cors, origin, true) });
   }
   const cors = corsHeaders(options.cors, origin, false);
+  const { keepAliveMs, retryMs } = resolveSSETiming(options, registry.options);
   const controller = new AbortController();
   const signals = [controller.signal, options.signal, request?.signal].filter((s): s is AbortSignal => !!s);
   const signal = AbortSignal.any(signals);
@@ -223,11 +225,7 @@ export async function toSSEResponse(
     });
   }
   const encoder = new TextEncoder();
-  const source = frames(
-    opened,
-    options.keepAliveMs ?? registry.options.keepAliveMs,
-    options.retryMs ?? registry.options.retryMs,
-  );
+  const source = frames(opened, keepAliveMs, retryMs);
   const body = new ReadableStream<Uint8Array>(
     {
       async pull(stream) {
@@ -262,6 +260,7 @@ export async function writeSSE(
     return;
   }
   const cors = corsHeaders(options.cors, origin, false);
+  const { keepAliveMs, retryMs } = resolveSSETiming(options, registry.options);
   const controller = new AbortController();
   const onClose = () => controller.abort();
   res.once('close', onClose);
@@ -289,11 +288,7 @@ export async function writeSSE(
         res.once('close', done);
       });
     };
-    for await (const frame of frames(
-      opened,
-      options.keepAliveMs ?? registry.options.keepAliveMs,
-      options.retryMs ?? registry.options.retryMs,
-    )) {
+    for await (const frame of frames(opened, keepAliveMs, retryMs)) {
       await write(frame);
       if (res.destroyed) break;
     }

@@ -50,6 +50,25 @@ export interface TaskStreamOptions {
   fetch?: typeof fetch;
 }
 
+/** Defaults of {@link TaskStreamOptions}; `fetch` defaults to `globalThis.fetch` as it is when a stream starts. */
+export const DEFAULT_TASK_STREAM_OPTIONS = Object.freeze({
+  /** @defaultValue 'query' */
+  cursorIn: 'query',
+  /** @defaultValue 'same-origin' */
+  credentials: 'same-origin',
+} as const);
+
+/** Applies {@link DEFAULT_TASK_STREAM_OPTIONS} (and reads `globalThis.fetch` when no `fetch` is given). */
+function resolveTaskStreamOptions(
+  options: TaskStreamOptions,
+): Required<Pick<TaskStreamOptions, 'cursorIn' | 'credentials' | 'fetch'>> {
+  return {
+    cursorIn: options.cursorIn ?? DEFAULT_TASK_STREAM_OPTIONS.cursorIn,
+    credentials: options.credentials ?? DEFAULT_TASK_STREAM_OPTIONS.credentials,
+    fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
+  };
+}
+
 /** Statuses after which another attempt can succeed: the server is (re)starting or overloaded. */
 const RETRYABLE_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
 
@@ -84,8 +103,7 @@ export async function* streamTaskChunks(
   options: TaskStreamOptions = {},
 ): AsyncGenerator<TaskStreamEvent, void, undefined> {
   const retry = resolveTaskStreamRetryOptions(options.retry);
-  const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
-  const cursorIn = options.cursorIn ?? 'query';
+  const { fetch: doFetch, cursorIn, credentials } = resolveTaskStreamOptions(options);
   let lastEventId = options.lastEventId;
   let failures = 0;
   for (;;) {
@@ -98,7 +116,7 @@ export async function* streamTaskChunks(
       try {
         response = await doFetch(requestUrl(url, lastEventId, cursorIn), {
           headers,
-          credentials: options.credentials ?? 'same-origin',
+          credentials,
           cache: 'no-store',
           signal: options.signal,
         });
