@@ -25,4 +25,4 @@ export {
   scriptRunner,
 } from './scripts.js';
 export { sleep } from './sleep.js';
-export { entryTimestamp } from './stream-id.js';
+export { compareStreamIds, entryTimestamp, isStreamId, ZERO_ID } from './stream-id.js';

@@ -1,9 +1,8 @@
 import type { Logger } from '@chat/completion-schema';
-import { BlockingReader, OverdueReadError } from '@chat/redis-kit';
+import { BlockingReader, compareStreamIds, OverdueReadError } from '@chat/redis-kit';
 import type { Redis } from 'ioredis';
 import type { LiveSink } from './live-sink.js';
 import { parseEntry } from './stream-entry.js';
-import { compareStreamIds } from './stream-id.js';
 
 /** One live-tailed chunk stream: where the reader is, and who listens. */
 export interface TailedStream {

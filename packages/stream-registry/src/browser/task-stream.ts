@@ -1,4 +1,5 @@
-import { compareStreamIds } from '../stream-id.js';
+// The browser entry takes the kit's id helpers from their own entry: its root pulls in Node-only modules.
+import { compareStreamIds } from '@chat/redis-kit/stream-id';
 import { TaskStreamError } from './errors.js';
 import { resolveTaskStreamRetryOptions, retryDelay, sleep, type TaskStreamRetryOptions } from './retry.js';
 import { parseServerSentEvents } from './sse-parser.js';
