@@ -9,7 +9,7 @@ import { createWorker } from './worker.js';
 export interface RunWorkerMainOptions {
   /** Per-tool hooks, as for `createWorker`. */
   hooks?: ToolHooks;
-  /** Environment to read the configuration from. @defaultValue process.env */
+  /** Environment to read the configuration from. @defaultValue the process's (`process.env`) */
   env?: NodeJS.ProcessEnv;
 }
 

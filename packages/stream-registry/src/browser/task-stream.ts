@@ -47,7 +47,7 @@ export interface TaskStreamOptions {
   retry?: TaskStreamRetryOptions;
   /** Called before each retry. */
   onReconnect?: (info: TaskStreamReconnect) => void;
-  /** The fetch to use. @defaultValue globalThis.fetch */
+  /** The fetch to use. @defaultValue the global `fetch` when the stream starts */
   fetch?: typeof fetch;
 }
 
@@ -57,13 +57,16 @@ export const DEFAULT_TASK_STREAM_OPTIONS = Object.freeze({
   cursorIn: 'query',
   /** @defaultValue 'same-origin' */
   credentials: 'same-origin',
+  /** @defaultValue {} */
+  headers: Object.freeze({}) as Readonly<Record<string, string>>,
 } as const);
 
 /** Applies {@link DEFAULT_TASK_STREAM_OPTIONS} (and reads `globalThis.fetch` when no `fetch` is given). */
 function resolveTaskStreamOptions(
   options: TaskStreamOptions,
-): Required<Pick<TaskStreamOptions, 'cursorIn' | 'credentials' | 'fetch'>> {
+): Required<Pick<TaskStreamOptions, 'cursorIn' | 'credentials' | 'headers' | 'fetch'>> {
   return {
+    headers: options.headers ?? DEFAULT_TASK_STREAM_OPTIONS.headers,
     cursorIn: options.cursorIn ?? DEFAULT_TASK_STREAM_OPTIONS.cursorIn,
     credentials: options.credentials ?? DEFAULT_TASK_STREAM_OPTIONS.credentials,
     fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
@@ -104,14 +107,14 @@ export async function* streamTaskChunks(
   options: TaskStreamOptions = {},
 ): AsyncGenerator<TaskStreamEvent, void, undefined> {
   const retry = resolveTaskStreamRetryOptions(options.retry);
-  const { fetch: doFetch, cursorIn, credentials } = resolveTaskStreamOptions(options);
+  const { fetch: doFetch, cursorIn, credentials, headers: extraHeaders } = resolveTaskStreamOptions(options);
   let lastEventId = options.lastEventId;
   let failures = 0;
   for (;;) {
     options.signal?.throwIfAborted();
     let progressed = false;
     try {
-      const headers: Record<string, string> = { accept: 'text/event-stream', ...options.headers };
+      const headers: Record<string, string> = { accept: 'text/event-stream', ...extraHeaders };
       if (lastEventId && cursorIn === 'header') headers['last-event-id'] = lastEventId;
       let response: Response;
       try {
