@@ -1,16 +1,20 @@
 import { startRedis } from '@chat/testing';
 import { Redis } from 'ioredis';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import type { CompletionConsumer } from '../src/index.js';
-import { deferred, names, pendingCount, publish, spawnFixture, startConsumer, waitFor } from './helpers.js';
+import {
+  deferred,
+  names,
+  pendingCount,
+  publish,
+  sharedRedisSuite,
+  spawnFixture,
+  startConsumer,
+  waitFor,
+} from './helpers.js';
 
 describe('graceful close and lease renewal', () => {
-  const redis = new Redis(inject('redisUrl'));
-  const consumers: CompletionConsumer[] = [];
-  afterAll(async () => {
-    await Promise.all(consumers.map((c) => c.close()));
-    await redis.quit();
-  });
+  const { redis, consumers } = sharedRedisSuite();
 
   it('close() with a slow handler waits for fast ones, aborts the slow one at the deadline, leaves it pending', async () => {
     const { stream, group } = names('close');

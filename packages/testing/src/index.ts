@@ -1,6 +1,7 @@
 import './provided-context.js';
 
 export { commandCalls } from './command-stats.js';
+export { errorLog, type LoggedError } from './error-log.js';
 export { getFreePort, isPortFree } from './free-port.js';
 export { uniquePrefix } from './key-prefix.js';
 export { redisCliBinary, redisServerBinary } from './redis-binaries.js';
