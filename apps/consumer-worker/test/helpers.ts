@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { StreamRegistry } from '@chat/stream-registry';
+import type { ActiveTask, CreateTaskInput, StreamRegistry } from '@chat/stream-registry';
 import { writeSSE } from '@chat/stream-registry';
 import { uniquePrefix } from '@chat/testing';
 
@@ -14,6 +14,23 @@ export {
   type WorkerLogLine,
   type WorkerProcess,
 } from './worker-process.js';
+
+/**
+ * Registers a task as the chat API would before the tool runs: session `s`, tool call `call-<taskId>`, tool
+ * `create_agent` and operation `op-<taskId>` unless the test gives its own.
+ */
+export function registerTask(
+  registry: StreamRegistry,
+  task: Partial<CreateTaskInput> & { taskId: string },
+): Promise<ActiveTask> {
+  return registry.createTask({
+    sessionId: 's',
+    toolCallId: `call-${task.taskId}`,
+    toolName: 'create_agent',
+    operationId: `op-${task.taskId}`,
+    ...task,
+  });
+}
 
 /** Environment for a worker isolated from other tests on a shared Redis: its own stream, group and key prefix. */
 export function isolatedEnv(redisUrl: string, label: string, extra: Record<string, string | undefined> = {}) {

@@ -3,7 +3,14 @@ import { createStreamRegistry } from '@chat/stream-registry';
 import { waitFor } from '@chat/testing';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { isolatedEnv, readSSE, spawnWorker, startChatApi, startWorkerProcess } from './helpers.js';
+import {
+  isolatedEnv,
+  readSSE,
+  registerTask,
+  spawnWorker,
+  startChatApi,
+  startWorkerProcess,
+} from './helpers.js';
 
 describe('the worker as a real child process', () => {
   const url = inject('redisUrl');
@@ -17,12 +24,10 @@ describe('the worker as a real child process', () => {
     const api = await startChatApi(registry);
     const publisher = createPublisher({ redis, stream });
     try {
-      await registry.createTask({
+      await registerTask(registry, {
         taskId: 'task-1',
-        sessionId: 's1',
         userId: 'u1',
         toolCallId: 'call-1',
-        toolName: 'create_agent',
         operationId: 'op-1',
       });
       const sse = readSSE(api.streamUrl('task-1'), { headers: { 'x-user-id': 'u1' } });

@@ -2,9 +2,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { encode } from '@chat/completion-schema';
-import { type RedisServer, startRedis, uniquePrefix } from '@chat/testing';
+import { type RedisServer, uniquePrefix } from '@chat/testing';
+import { ownRedisServer } from '@chat/testing/suite';
 import { type Cluster, Redis } from 'ioredis';
-import { afterAll, beforeAll, inject } from 'vitest';
+import { afterAll, inject } from 'vitest';
 import { CompletionConsumer, type ConsumerOptions, type MessageHandler } from '../src/index.js';
 
 /** Fresh stream and group names for one test. */
@@ -152,34 +153,23 @@ export function sharedRedisSuite(): { redis: Redis; consumers: CompletionConsume
 }
 
 /**
- * {@link sharedRedisSuite} on a redis-server of the suite's own (INFO commandstats then counts only its
- * commands), started before the suite and removed after it; read `server` and `redis` inside tests.
+ * {@link sharedRedisSuite} on a redis-server of the suite's own ({@link ownRedisServer}: INFO commandstats then
+ * counts only its commands); read `server` and `redis` inside tests.
  */
 export function ownRedisSuite(): {
   readonly server: RedisServer;
   readonly redis: Redis;
   consumers: CompletionConsumer[];
 } {
-  let server: RedisServer | undefined;
-  let redis: Redis | undefined;
+  const own = ownRedisServer();
   const consumers: CompletionConsumer[] = [];
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = new Redis(server.url);
-  });
-  afterAll(async () => {
-    await Promise.all(consumers.map((c) => c.close()));
-    await redis?.quit();
-    await server?.stop({ removeData: true });
-  });
+  afterAll(() => Promise.all(consumers.map((c) => c.close())));
   return {
     get server() {
-      if (!server) throw new Error('ownRedisSuite: read server inside a test');
-      return server;
+      return own.server;
     },
     get redis() {
-      if (!redis) throw new Error('ownRedisSuite: read redis inside a test');
-      return redis;
+      return own.redis;
     },
     consumers,
   };

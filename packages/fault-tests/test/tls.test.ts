@@ -1,5 +1,5 @@
 import { createPublisher } from '@chat/completion-publisher';
-import { readSSE, startChatApi, startWorkerProcess } from '@chat/consumer-worker/test';
+import { readSSE, registerTask, startChatApi, startWorkerProcess } from '@chat/consumer-worker/test';
 import { StreamRegistry } from '@chat/stream-registry';
 import { waitFor } from '@chat/testing';
 import { Redis } from 'ioredis';
@@ -47,12 +47,10 @@ describe('TLS: a rediss:// URL end to end', () => {
     );
     const api = await startChatApi(registry);
     try {
-      await registry.createTask({
+      await registerTask(registry, {
         taskId: 'tls-task',
-        sessionId: 's',
         userId: 'u1',
         toolCallId: 'call-1',
-        toolName: 'create_agent',
         operationId: 'tls-op',
       });
       const sse = readSSE(api.streamUrl('tls-task'), { headers: { 'x-user-id': 'u1' } });

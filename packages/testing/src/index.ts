@@ -12,7 +12,13 @@ export {
   startCluster,
 } from './redis-cluster.js';
 export { pingRedis, waitForRedis } from './redis-ping.js';
-export { type RedisServer, type StartRedisOptions, spawnRedisProcess, startRedis } from './redis-server.js';
+export {
+  EPHEMERAL_REDIS_ARGS,
+  type RedisServer,
+  type StartRedisOptions,
+  spawnRedisProcess,
+  startRedis,
+} from './redis-server.js';
 export {
   cleanEnv,
   installScratchProject,
