@@ -33,6 +33,19 @@ describe('reconnecting does not charge deliveries for entries the consumer holds
     await server.stop({ removeData: true });
   });
 
+  /** Starts a consumer whose handler holds the one entry published to a fresh stream, once it runs. */
+  async function holdOne(label: string) {
+    const { stream, group } = names(label);
+    const held = holdingHandler();
+    const consumer = await startConsumer(
+      { url: server.url, stream, group, claimIdleMs: 60_000, handler: held.handler },
+      consumers,
+    );
+    const [id = ''] = await publish(redis, stream, 1);
+    await held.started;
+    return { stream, group, held, consumer, id };
+  }
+
   /** Stops Redis until the consumer is `degraded`, starts it again, and waits for the consumer's recovery. */
   async function restartRedis(consumer: CompletionConsumer): Promise<void> {
     const back = recovered(consumer);
@@ -71,16 +84,9 @@ describe('reconnecting does not charge deliveries for entries the consumer holds
   }
 
   it('a handler running while Redis (AOF) is stopped and started again is delivered once and runs once', async () => {
-    const { stream, group } = names('held-restart');
-    const held = holdingHandler();
-    const consumer = await startConsumer(
-      { url: server.url, stream, group, claimIdleMs: 60_000, handler: held.handler },
-      consumers,
-    );
-    const [id] = await publish(redis, stream, 1);
-    await held.started;
+    const { stream, group, held, consumer, id } = await holdOne('held-restart');
     await restartRedis(consumer);
-    await expectDeliveredOnce(stream, group, id as string, held);
+    await expectDeliveredOnce(stream, group, id, held);
   });
 
   it("after an outage longer than claimIdleMs, another consumer does not claim a live owner's running entry", async () => {
@@ -88,7 +94,7 @@ describe('reconnecting does not charge deliveries for entries the consumer holds
     const held = holdingHandler();
     const common = { url: server.url, stream, group, claimIdleMs: 1_000, claimIntervalMs: 100 };
     const owner = await startConsumer({ ...common, consumer: 'owner', handler: held.handler }, consumers);
-    const [id] = await publish(redis, stream, 1);
+    const [id = ''] = await publish(redis, stream, 1);
     await held.started;
     // The other consumer is there before the outage and walks the pending list every 100 ms.
     const other = await startConsumer(
@@ -104,18 +110,11 @@ describe('reconnecting does not charge deliveries for entries the consumer holds
     await back;
     // Several claim ticks of the other consumer, well past claimIdleMs after Redis came back.
     await new Promise((resolve) => setTimeout(resolve, 2_500));
-    await expectDeliveredOnce(stream, group, id as string, held);
+    await expectDeliveredOnce(stream, group, id, held);
   });
 
   it('a burst of CLIENT KILLs while a handler runs leaves its delivery count at 1 and runs it once', async () => {
-    const { stream, group } = names('held-kill');
-    const held = holdingHandler();
-    const consumer = await startConsumer(
-      { url: server.url, stream, group, claimIdleMs: 60_000, handler: held.handler },
-      consumers,
-    );
-    const [id] = await publish(redis, stream, 1);
-    await held.started;
+    const { stream, group, held, consumer, id } = await holdOne('held-kill');
     const back = recovered(consumer);
     // Kill every connection but the test's own (the consumer's command connection and its blocking reader),
     // again and again, until the reader gives up on its read and the consumer goes through its recovery.
@@ -128,7 +127,7 @@ describe('reconnecting does not charge deliveries for entries the consumer holds
     }
     expect(consumer.state, `after ${kills} kills`).toBe('degraded');
     await back;
-    await expectDeliveredOnce(stream, group, id as string, held);
+    await expectDeliveredOnce(stream, group, id, held);
   });
 
   it('an entry waiting for its retry backoff is not delivered early by a reconnect', async () => {

@@ -1,4 +1,4 @@
-import { startRedis } from '@chat/testing';
+import { errorLog, startRedis } from '@chat/testing';
 import { Redis } from 'ioredis';
 import { describe, expect, inject, it } from 'vitest';
 import type { CompletionConsumer } from '../src/index.js';
@@ -189,13 +189,7 @@ describe('the final ack flush', () => {
     const server = await startRedis();
     const redis = new Redis(server.url);
     const { stream, group } = names('final-flush-deadline');
-    const errors: { count?: number; msg?: string }[] = [];
-    const logger = {
-      debug: () => {},
-      info: () => {},
-      warn: () => {},
-      error: (obj: unknown, msg?: string) => errors.push({ ...(obj as { count?: number }), msg }),
-    };
+    const { logger, errors } = errorLog();
     let consumer: CompletionConsumer | undefined;
     try {
       consumer = await startConsumer(
@@ -217,9 +211,9 @@ describe('the final ack flush', () => {
       await redis.client('PAUSE', 60_000, 'WRITE');
       await consumer.close();
       expect(consumer.state).toBe('closed');
-      const left = errors.find((e) => e.count !== undefined);
-      expect(left?.count).toBe(1);
-      expect(left?.msg).toMatch(/1 acknowledgement/);
+      const left = errors.find((e) => e.fields.count !== undefined);
+      expect(left?.fields.count).toBe(1);
+      expect(left?.message).toMatch(/1 acknowledgement/);
     } finally {
       await redis.client('UNPAUSE').catch(() => {});
       await consumer?.close();
