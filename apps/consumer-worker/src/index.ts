@@ -13,10 +13,9 @@ export {
   type WorkerConfig,
   workerEnvSchema,
 } from './config.js';
-export { ConfigError, type WorkerErrorCode, WorkerOptionsError } from './errors.js';
+export { ConfigError, RedisPermissionError, type WorkerErrorCode, WorkerOptionsError } from './errors.js';
 export { createLogger, type WorkerLogger } from './logger.js';
 export { DEFAULT_SENSITIVE_KEYS, REDACTED, redact } from './redact.js';
-export { RedisPermissionError } from './redis-permissions.js';
 export { type RunWorkerMainOptions, runWorkerMain } from './run-main.js';
 export type { ToolHook, ToolHookContext, ToolHooks } from './tool-hooks.js';
 export {

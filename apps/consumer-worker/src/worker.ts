@@ -6,11 +6,11 @@ import { StreamRegistry } from '@chat/stream-registry';
 import { Cluster, Redis } from 'ioredis';
 import { type CompletionOutcome, createCompletionHandler } from './completion-handler.js';
 import { consumedStreams, type WorkerConfig } from './config.js';
-import { WorkerOptionsError } from './errors.js';
+import { RedisPermissionError, WorkerOptionsError } from './errors.js';
 import { startHealthServer } from './http-server.js';
 import { LastKnown } from './last-known.js';
 import { WorkerMetrics } from './metrics.js';
-import { missingRedisPermissions, RedisPermissionError } from './redis-permissions.js';
+import { missingRedisPermissions } from './redis-permissions.js';
 import type { ToolHooks } from './tool-hooks.js';
 import { WebhookNotifier } from './webhook.js';
 
