@@ -147,9 +147,9 @@ try {
     'string result arrives as is',
   );
   expect(
-    chunks(failedTask.taskId)[0]?.type === 'tool-output-error' &&
+    chunks(failedTask.taskId)[0]?.type === 'error' &&
       chunks(failedTask.taskId)[0]?.errorText === 'Agent generation timed out after 300 s',
-    'failure arrives as a tool-output-error with the error text',
+    'failure arrives as an error chunk with the error text (the original dialect)',
   );
   for (const task of tasks) {
     const events = streams.get(task.taskId) ?? [];

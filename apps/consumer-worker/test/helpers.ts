@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CompletionPublisher } from '@chat/completion-publisher';
 import type { OperationCompleteInput } from '@chat/completion-schema';
-import type { ActiveTask, CreateTaskInput, StreamRegistry } from '@chat/stream-registry';
+import type { CreateTaskInput, StreamRegistry } from '@chat/stream-registry';
 import { writeSSE } from '@chat/stream-registry';
 import { uniquePrefix } from '@chat/testing';
 import { readSSE } from './sse-client.js';
@@ -17,23 +17,6 @@ export {
   type WorkerLogLine,
   type WorkerProcess,
 } from './worker-process.js';
-
-/**
- * Registers a task as the chat API would before the tool runs: session `s`, tool call `call-<taskId>`, tool
- * `create_agent` and operation `op-<taskId>` unless the test gives its own.
- */
-export function registerTask(
-  registry: StreamRegistry,
-  task: Partial<CreateTaskInput> & { taskId: string },
-): Promise<ActiveTask> {
-  return registry.createTask({
-    sessionId: 's',
-    toolCallId: `call-${task.taskId}`,
-    toolName: 'create_agent',
-    operationId: `op-${task.taskId}`,
-    ...task,
-  });
-}
 
 /** Environment for a worker isolated from other tests on a shared Redis: its own stream, group and key prefix. */
 export function isolatedEnv(redisUrl: string, label: string, extra: Record<string, string | undefined> = {}) {
@@ -55,6 +38,18 @@ export function isolatedEnv(redisUrl: string, label: string, extra: Record<strin
       RETRY_MAX_MS: '300',
       ...extra,
     } as Record<string, string | undefined>,
+  };
+}
+
+/** A task as the chat API registers it for `id`: user `u`, session `s`, tool call `call-<id>`, operation `op-<id>`. */
+export function testTask(id: string, toolName = 'create_agent') {
+  return {
+    taskId: id,
+    sessionId: 's',
+    userId: 'u',
+    toolCallId: `call-${id}`,
+    toolName,
+    operationId: `op-${id}`,
   };
 }
 
@@ -112,7 +107,7 @@ export async function completeWhileWatching(
   },
 ): Promise<{ entryId: string; sse: Awaited<ReturnType<typeof readSSE>> }> {
   const { result, ...fields } = task;
-  await registerTask(registry, fields);
+  await registry.createTask({ ...testTask(task.taskId), ...fields });
   const sse = readSSE(api.streamUrl(task.taskId), { headers: { 'x-user-id': task.userId } });
   const entryId = await publisher.publish({
     operation_id: task.operationId,

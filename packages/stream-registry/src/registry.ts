@@ -12,6 +12,7 @@ import {
   TaskNotFoundError,
   TaskNotRunningError,
 } from './errors.js';
+import { ForeignTaskSweep } from './foreign-task-sweep.js';
 import {
   type ResolvedStreamRegistryOptions,
   resolveStreamRegistryOptions,
@@ -30,6 +31,7 @@ import {
   taskFromHash,
 } from './task.js';
 import { type TaskKeys, taskKeys } from './task-keys.js';
+import { formatTaskTimestamp } from './task-timestamp.js';
 
 /** How `completeTask` ends a task. */
 export interface CompleteTaskInput {
@@ -68,6 +70,7 @@ export class StreamRegistry {
   private readonly isCluster: boolean;
   private readonly logger: Logger;
   private readonly reader: LiveReader;
+  private readonly foreignTasks: ForeignTaskSweep | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(options: StreamRegistryOptions) {
@@ -91,6 +94,16 @@ export class StreamRegistry {
       });
     }
     this.keys = taskKeys(this.options.keyLayout, this.options.keyPrefix);
+    if (this.options.keyLayout === 'compat' && this.options.foreignTaskSweepMs > 0) {
+      this.foreignTasks = new ForeignTaskSweep({
+        redis: client as Redis,
+        keys: this.keys,
+        metaPattern: `${this.keys.meta('')}*`,
+        intervalMs: this.options.foreignTaskSweepMs,
+        ttlSeconds: this.options.ttlSeconds,
+        logger: this.logger,
+      });
+    }
     const base = (client as Redis).options?.connectionName;
     const readerName = `${base ?? 'chat-stream-registry'}:reader`;
     this.reader = this.isCluster
@@ -130,7 +143,7 @@ export class StreamRegistry {
     }
     const { taskId, sessionId, userId, toolCallId, toolName, operationId } = parsed.data;
     const now = Date.now();
-    const createdAt = new Date(now).toISOString();
+    const createdAt = formatTaskTimestamp(now, this.options.keyLayout);
     const ttl = this.options.ttlSeconds;
     const cutoff = now - ttl * 1000;
     const fields = [taskId, sessionId, userId ?? '', toolCallId, toolName, operationId, createdAt, ttl];
@@ -227,11 +240,18 @@ export class StreamRegistry {
 
   /**
    * The newest running task of a session that `userId` may see (anonymous tasks are visible to all), or null.
-   * Reads the session index, so the cost is a few keys, never a SCAN.
+   * Reads the session index, so the cost is a few keys, never a SCAN when the index has the task. In the `compat`
+   * layout a miss may also sweep for tasks the Python original created (see `foreignTaskSweepMs`) and read again.
    */
   async getActiveTaskForSession(sessionId: string, userId?: string | null): Promise<ActiveTask | null> {
     this.assertOpen();
     if (!sessionId) return null;
+    const found = await this.activeTaskFromIndex(sessionId, userId);
+    if (found || !this.foreignTasks || !(await this.foreignTasks.sweepIfDue())) return found;
+    return this.activeTaskFromIndex(sessionId, userId);
+  }
+
+  private async activeTaskFromIndex(sessionId: string, userId?: string | null): Promise<ActiveTask | null> {
     const indexKey = this.keys.session(sessionId);
     const taskIds = await this.redis.zrevrange(indexKey, 0, this.options.sessionIndexLimit - 1);
     const hashes = await Promise.all(taskIds.map((id) => this.redis.hgetall(this.keys.meta(id))));

@@ -98,7 +98,11 @@ export class Subscription implements AsyncIterable<StreamEntry> {
           yield event.entry;
           if (event.entry.chunk.type === 'finish') return this.end('finish');
         } else if (event.kind === 'idle') {
-          await this.checkStillThere();
+          if (await this.taskEnded()) {
+            // Whatever the writer added before or with the status change (its finish, if it wrote one).
+            if (yield* this.range(this.lastId, '+')) return this.end('finish');
+            return this.end('task_ended');
+          }
         } else if (event.kind === 'overflow') {
           this.end('overflow');
           yield {
@@ -120,8 +124,12 @@ export class Subscription implements AsyncIterable<StreamEntry> {
     }
   }
 
-  /** A live tail must not wait forever on a task whose hash expired without a finish. */
-  private async checkStillThere(): Promise<void> {
+  /**
+   * A live tail must not wait forever on a task that will write nothing more: one whose hash expired (thrown as
+   * `task_expired`), or whose status is final without a `finish` chunk (true). The Python original writes its
+   * `finish` in a separate, best-effort step after the status, so a crash in between leaves exactly that.
+   */
+  private async taskEnded(): Promise<boolean> {
     const status = await this.context.redis.hget(this.context.metaKey, 'status');
     if (status === null) {
       throw new TaskExpiredError(`task ${this.task.taskId} expired while subscribed`, {
@@ -129,6 +137,8 @@ export class Subscription implements AsyncIterable<StreamEntry> {
         cursor: this.lastId,
       });
     }
+    // Only a final status: a task in any other state may still be writing.
+    return status === 'completed' || status === 'failed';
   }
 
   private end(reason: SubscriptionEndReason): void {
