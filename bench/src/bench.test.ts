@@ -55,6 +55,8 @@ describe('pnpm bench --quick', () => {
         'latency-1000',
         'latency-half',
         'soak',
+        'tracing-off',
+        'tracing-on',
       ]);
       for (const row of result.scenarios) {
         // A scenario may only be skipped for code that is not on this branch yet, never fail.

@@ -25,6 +25,8 @@ async function dispatch(job: ChildJob, ctx: ScenarioContext): Promise<ScenarioOu
       return (await import('./scenarios/offered-load.js')).runOfferedLoad(job, ctx);
     case 'paced-producer':
       return (await import('./scenarios/paced-producer.js')).runPacedProducer(job, ctx);
+    case 'tracing':
+      return (await import('./scenarios/tracing-overhead.js')).runTracing(job, ctx);
   }
 }
 

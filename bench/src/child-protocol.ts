@@ -58,6 +58,14 @@ export interface PacedProducerJob extends JobBase {
   seconds: number;
 }
 
+/** The no-op consumer with an OpenTelemetry SDK registered (`tracing`) or not: the tracing overhead. */
+export interface TracingJob extends JobBase {
+  kind: 'tracing';
+  n: number;
+  concurrency: number;
+  tracing: boolean;
+}
+
 /** One scenario, run in a fresh child process. */
 export type ChildJob =
   | RawXaddJob
@@ -65,7 +73,8 @@ export type ChildJob =
   | RawConsumeJob
   | ConsumerJob
   | OfferedLoadJob
-  | PacedProducerJob;
+  | PacedProducerJob
+  | TracingJob;
 
 /** What a scenario function measured, before RSS is added. */
 export interface ScenarioOutcome {

@@ -62,6 +62,19 @@ export async function runPlan(ctx: RunContext): Promise<void> {
   });
 
   await runConsumerScenarios(ctx, fresh);
+
+  // 7. Tracing overhead: the same no-op consumer without and with an OpenTelemetry SDK, in the same run.
+  for (const tracing of [false, true])
+    await run({
+      id: tracing ? 'tracing-on' : 'tracing-off',
+      section: 7,
+      title: `consumer, no-op handler, concurrency ${options.pathConcurrency}, ${tracing ? 'a process span per message (SDK registered)' : 'tracing off (API installed, no SDK)'}`,
+      kind: 'consume',
+      baseline: tracing ? 'tracing-off' : `consumer-noop-c${options.pathConcurrency}`,
+      prepare: () => fresh(n),
+      job: { ...base, kind: 'tracing', n, concurrency: options.pathConcurrency, tracing },
+      timeoutMs: throughputTimeout(n),
+    });
 }
 
 /** Sections 3–6: the consumer engine, no-op and full path, then fixed-rate latency and the soak. */

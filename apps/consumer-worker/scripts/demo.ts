@@ -34,7 +34,8 @@ const worker = spawnWorker({
   RETRY_BASE_MS: '300',
   RETRY_MAX_MS: '1000',
   CLAIM_INTERVAL_MS: '200',
-  LOG_LEVEL: 'info',
+  // debug: the demo waits for a `completion settled` line, logged per completion at debug.
+  LOG_LEVEL: 'debug',
 });
 const stopWorker = () => worker.child.kill('SIGKILL');
 process.on('exit', stopWorker);

@@ -45,6 +45,8 @@ export const workerEnvSchema = connectionEnvSchema.extend({
   HTTP_PORT: int(0, 65_535).default(8080),
   HTTP_HOST: z.string().default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_SUMMARY_INTERVAL_MS: int(1000).default(60_000),
+  PRODUCER_TRACE: z.enum(['link', 'parent']).default('link'),
   CHUNK_DIALECT: z.enum(['original', 'ai-sdk']).optional(),
   TASK_TTL_SECONDS: int(1).default(3600),
   DATA_DIR: z.string().min(1).default('.data'),
@@ -80,6 +82,10 @@ export interface WorkerConfig extends ConnectionConfig {
   httpPort: number;
   httpHost: string;
   logLevel: z.infer<typeof workerEnvSchema>['LOG_LEVEL'];
+  /** How often the `completions summary` line is logged at info (each completion is logged at debug). */
+  logSummaryIntervalMs: number;
+  /** How a delivery's span relates to the producer's: linked (default) or its child (the consumer's `producerTrace`). */
+  producerTrace: 'link' | 'parent';
   /** How tool outcomes are written into chunk streams; unset = the registry's default for the key layout. */
   chunkDialect: 'original' | 'ai-sdk' | undefined;
   taskTtlSeconds: number;
@@ -146,6 +152,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
     httpPort: values.HTTP_PORT,
     httpHost: values.HTTP_HOST,
     logLevel: values.LOG_LEVEL,
+    logSummaryIntervalMs: values.LOG_SUMMARY_INTERVAL_MS,
+    producerTrace: values.PRODUCER_TRACE,
     chunkDialect: values.CHUNK_DIALECT,
     taskTtlSeconds: values.TASK_TTL_SECONDS,
     dataDir: values.DATA_DIR,

@@ -4,6 +4,7 @@ import { connectRedis } from '@chat/pipeline-ops';
 import { StreamRegistry } from '@chat/stream-registry';
 import type { Cluster, Redis } from 'ioredis';
 import { type CompletionOutcome, createCompletionHandler } from './completion-handler.js';
+import { CompletionSummary } from './completion-summary.js';
 import { consumedStreams, type WorkerConfig } from './config.js';
 import { createDashboard } from './dashboard/dashboard.js';
 import { RedisPermissionError, WorkerOptionsError } from './errors.js';
@@ -97,7 +98,7 @@ export function createWorker(workerOptions: CreateWorkerOptions): Worker {
   const { config, logger } = options;
   const ownsRedis = !options.redis;
   const redis = options.redis ?? connect(config);
-  if (ownsRedis) redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
+  if (ownsRedis) redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
 
   const registry = new StreamRegistry({
     redis,
@@ -109,13 +110,14 @@ export function createWorker(workerOptions: CreateWorkerOptions): Worker {
   });
   const webhook = config.webhook ? new WebhookNotifier(config.webhook, logger) : undefined;
   const metrics = new WorkerMetrics();
+  const summary = new CompletionSummary(logger, config.logSummaryIntervalMs);
   const onOutcome = (
     outcome: CompletionOutcome,
     task: { taskId: string; sessionId: string; toolName: string; toolCallId: string },
     detail: { output?: string; error?: string },
   ) => {
     metrics.recordOutcome(outcome, task.toolName);
-    logger.info({ outcome, taskId: task.taskId, tool: task.toolName }, 'completion settled');
+    summary.record(outcome, task.taskId, task.toolName);
     if (outcome !== 'duplicate') {
       webhook?.notify({
         task_id: task.taskId,
@@ -148,6 +150,7 @@ export function createWorker(workerOptions: CreateWorkerOptions): Worker {
         claimIntervalMs: config.claimIntervalMs,
         backoff: config.retry,
         shutdownTimeoutMs: config.shutdownTimeoutMs,
+        producerTrace: config.producerTrace,
         logger,
         handler,
       }),
@@ -229,6 +232,7 @@ export function createWorker(workerOptions: CreateWorkerOptions): Worker {
           ['consumer', () => Promise.all(consumers.map((consumer) => consumer.close()))],
           ['trimmer', () => Promise.all(trimmers.map((trimmer) => trimmer.close()))],
           ['foreign-consumers', () => foreignConsumers.close()],
+          ['summary', async () => summary.close()],
           ['webhook', async () => webhook?.close({ timeoutMs: Math.max(0, deadline - Date.now()) })],
           [
             'http',
@@ -241,7 +245,7 @@ export function createWorker(workerOptions: CreateWorkerOptions): Worker {
           try {
             await step();
           } catch (error) {
-            logger.warn({ err: (error as Error).message, step: name }, 'close step failed');
+            logger.warn({ err: error, step: name }, 'close step failed');
           }
         }
       })();

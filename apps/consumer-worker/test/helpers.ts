@@ -32,7 +32,8 @@ export function isolatedEnv(redisUrl: string, label: string, extra: Record<strin
       KEY_PREFIX: prefix,
       HTTP_PORT: '0',
       HTTP_HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
+      // debug: tests wait for per-completion lines (`completion settled`), which are debug (info has a summary).
+      LOG_LEVEL: 'debug',
       CLAIM_INTERVAL_MS: '200',
       RETRY_BASE_MS: '100',
       RETRY_MAX_MS: '300',

@@ -10,6 +10,16 @@ export {
 export { isCluster, masterAt, masterFor, masterKeyFor, nodeKeyOf, type RedisClient } from './cluster.js';
 export { flatRecord } from './flat-reply.js';
 export {
+  activeTracer,
+  errorTypeOf,
+  loadOtelApi,
+  MESSAGING_SYSTEM,
+  messagingAttributes,
+  type OtelApi,
+  otelApi,
+  recordSpanError,
+} from './otel.js';
+export {
   defineScript,
   evalScript,
   expandIncludes,

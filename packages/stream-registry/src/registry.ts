@@ -32,6 +32,7 @@ import {
 } from './task.js';
 import { type TaskKeys, taskKeys } from './task-keys.js';
 import { formatTaskTimestamp } from './task-timestamp.js';
+import { withSpan } from './tracing.js';
 
 /** How `completeTask` ends a task. */
 export interface CompleteTaskInput {
@@ -213,6 +214,11 @@ export class StreamRegistry {
    */
   async findTaskForCompletion(operationId: string, taskId: string): Promise<ActiveTask | null> {
     this.assertOpen();
+    const attributes = { 'chat.task_id': taskId, 'chat.operation_id': operationId };
+    return withSpan('find_task', attributes, () => this.lookUpForCompletion(operationId, taskId));
+  }
+
+  private async lookUpForCompletion(operationId: string, taskId: string): Promise<ActiveTask | null> {
     // Two commands in flight at once, not a pipeline: on a cluster the two keys live in different slots.
     const [mapped, hash] = await Promise.all([
       operationId ? this.redis.get(this.keys.operation(operationId)) : Promise.resolve(null),
@@ -361,13 +367,8 @@ export class StreamRegistry {
     this.assertOpen();
     const metaKey = this.keys.meta(taskId);
     const streamKey = this.keys.stream(taskId);
-    const { task, cursor } = await checkSubscribe(
-      this.redis,
-      metaKey,
-      streamKey,
-      taskId,
-      options.userId,
-      options.lastEventId,
+    const { task, cursor } = await withSpan('subscribe', { 'chat.task_id': taskId }, () =>
+      checkSubscribe(this.redis, metaKey, streamKey, taskId, options.userId, options.lastEventId),
     );
     return new Subscription(
       task,

@@ -5,6 +5,7 @@ import { LiveSink } from './live-sink.js';
 import type { LiveReader } from './shared-reader.js';
 import { parseEntry, type StreamEntry } from './stream-entry.js';
 import type { ActiveTask } from './task.js';
+import { startRegistrySpan } from './tracing.js';
 
 /** Why a subscription's iteration ended. */
 export type SubscriptionEndReason = 'finish' | 'overflow' | 'aborted' | 'task_ended' | 'closed';
@@ -76,9 +77,37 @@ export class Subscription implements AsyncIterable<StreamEntry> {
     }
   }
 
+  /** The replay from the cursor, traced as `registry.replay` (entries replayed, and whether it reached `finish`). */
+  private async *replay(): AsyncGenerator<StreamEntry, boolean> {
+    const from = this.lastId;
+    const span = startRegistrySpan('replay', {
+      'chat.task_id': this.task.taskId,
+      'chat.registry.cursor': from,
+    });
+    if (!span) return yield* this.range(from, '+');
+    let replayed = 0;
+    let finished = false;
+    try {
+      for (const range = this.range(from, '+'); ; ) {
+        const step = await range.next();
+        if (step.done) {
+          finished = step.value;
+          return finished;
+        }
+        replayed++;
+        yield step.value;
+      }
+    } catch (error) {
+      span.fail(error);
+      throw error;
+    } finally {
+      span.end({ 'chat.registry.replayed_entries': replayed, 'chat.registry.replay_finished': finished });
+    }
+  }
+
   private async *iterate(): AsyncGenerator<StreamEntry> {
     const { reader, streamKey, bufferSize, idleCheckMs } = this.context;
-    if (yield* this.range(this.lastId, '+')) return this.end('finish');
+    if (yield* this.replay()) return this.end('finish');
     if (this.signal?.aborted) return this.end('aborted');
     // The task's status was read before the replay: a finished task's finish chunk was already in the stream.
     if (this.task.status !== 'running') return this.end('task_ended');
