@@ -121,7 +121,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   }
   // Cross-field rules read the raw values, so they are reported together with the per-variable problems.
   const raw = cleaned as Record<string, string | undefined>;
-  if ((raw.NODE_ENV ?? 'development') === 'production' && !raw.REDIS_URL && !raw.REDIS_CLUSTER_NODES) {
+  // The schema's default, also when another variable failed to parse.
+  const nodeEnv = workerEnvSchema.shape.NODE_ENV.safeParse(raw.NODE_ENV).data;
+  if (nodeEnv === 'production' && !raw.REDIS_URL && !raw.REDIS_CLUSTER_NODES) {
     problems.push('REDIS_URL: required when NODE_ENV is production (or REDIS_CLUSTER_NODES for a cluster)');
   }
   const cluster = connectionProblems(raw, problems);

@@ -22,11 +22,10 @@ export {
   workerEnvSchema,
 } from './config.js';
 export { CONTINUATION_ERROR_PREFIX, CONTINUATION_INTERRUPTED } from './continuation.js';
-export { ConfigError, type WorkerErrorCode, WorkerOptionsError } from './errors.js';
+export { ConfigError, RedisPermissionError, type WorkerErrorCode, WorkerOptionsError } from './errors.js';
 export { type ForeignConsumer, ORIGINAL_CONSUMER_NAME } from './foreign-consumers.js';
 export { createLogger, type WorkerLogger } from './logger.js';
 export { DEFAULT_SENSITIVE_KEYS, REDACTED, redact } from './redact.js';
-export { RedisPermissionError } from './redis-permissions.js';
 export { type RunWorkerMainOptions, runWorkerMain } from './run-main.js';
 export {
   DEFAULT_WEBHOOK_CLOSE_OPTIONS,

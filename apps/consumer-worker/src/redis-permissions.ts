@@ -1,31 +1,12 @@
 import { publishedMarkerKey } from '@chat/completion-publisher';
-import { ChatPipelineError, deadLetterStreamFor } from '@chat/completion-schema';
+import { deadLetterStreamFor } from '@chat/completion-schema';
 import { evalScript, luaScript } from '@chat/redis-kit';
 import { taskKeys } from '@chat/stream-registry/internal';
 import type { Cluster, Redis } from 'ioredis';
 import type { WorkerConfig } from './config.js';
 import checkPermissionsScript from './lua/check-permissions-0.lua';
 
-const MARKER = 'chat.pipeline.error.redis_permission';
 const CHECK_PERMISSIONS = luaScript('chatWorker', 'check-permissions-0', checkPermissionsScript);
-
-/** The Redis user may not run a command the worker needs (ACL). `missing` names each command and its keys. */
-export class RedisPermissionError extends ChatPipelineError<'missing_permissions'> {
-  readonly missing: string[];
-
-  constructor(missing: string[]) {
-    super(
-      'missing_permissions',
-      `the Redis user lacks permission for: ${missing.join('; ')} (see "Redis permissions" in the worker README)`,
-    );
-    this.missing = missing;
-    ChatPipelineError.mark(this, MARKER);
-  }
-
-  static override isInstance(error: unknown): error is RedisPermissionError {
-    return ChatPipelineError.hasMarker(error, MARKER);
-  }
-}
 
 /** One command the worker sends, with the keys it names (for the error message). */
 export interface RequiredCommand {

@@ -10,7 +10,7 @@ import { createWorker } from './worker.js';
 export interface RunWorkerMainOptions {
   /** The application's completion hooks, as for `createWorker`. */
   hooks?: CompletionHookRegistry;
-  /** Environment to read the configuration from. @defaultValue process.env */
+  /** Environment to read the configuration from. @defaultValue the process's (`process.env`) */
   env?: NodeJS.ProcessEnv;
 }
 

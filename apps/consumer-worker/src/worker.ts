@@ -9,12 +9,12 @@ import type { CompletionHookRegistry } from './completion-hooks.js';
 import { CompletionSummary } from './completion-summary.js';
 import { consumedStreams, type WorkerConfig } from './config.js';
 import { createDashboard } from './dashboard/dashboard.js';
-import { WorkerOptionsError } from './errors.js';
+import { RedisPermissionError, WorkerOptionsError } from './errors.js';
 import { ForeignConsumerWatch } from './foreign-consumers.js';
 import { startHealthServer } from './http-server.js';
 import { LastKnown } from './last-known.js';
 import { WorkerMetrics } from './metrics.js';
-import { missingRedisPermissions, RedisPermissionError } from './redis-permissions.js';
+import { missingRedisPermissions } from './redis-permissions.js';
 import { WebhookNotifier } from './webhook.js';
 
 /** Options of {@link createWorker}. */

@@ -8,7 +8,7 @@ import { waitFor } from '@chat/testing';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
-import { RedisPermissionError } from '../src/redis-permissions.js';
+import { RedisPermissionError } from '../src/errors.js';
 import { signWebhook } from '../src/webhook.js';
 import { createWorker } from '../src/worker.js';
 import { isolatedEnv, testTask } from './helpers.js';

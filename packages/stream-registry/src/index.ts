@@ -78,6 +78,7 @@ export type { StreamEntry } from './stream-entry.js';
 export {
   type CreateStreamTokenOptions,
   createStreamToken,
+  DEFAULT_STREAM_TOKEN_OPTIONS,
   DEFAULT_STREAM_TOKEN_TTL_SECONDS,
   type StreamTokenClaims,
   verifyStreamToken,

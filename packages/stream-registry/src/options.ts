@@ -161,3 +161,28 @@ export function resolveStreamRegistryOptions(options: StreamRegistryOptions): Re
     });
   return o;
 }
+
+/** The SSE timing a handler call may override; each defaults to the registry's option of the same name. */
+export interface SSETimingOptions {
+  keepAliveMs?: number;
+  retryMs?: number;
+}
+
+/**
+ * Applies the registry's `keepAliveMs` and `retryMs` (its resolved options are the defaults of one SSE call) and
+ * checks the result, throwing a {@link StreamRegistryOptionsError} naming the option.
+ */
+export function resolveSSETiming(
+  options: SSETimingOptions,
+  defaults: Pick<ResolvedStreamRegistryOptions, 'keepAliveMs' | 'retryMs'>,
+): Required<SSETimingOptions> {
+  const timing = {
+    keepAliveMs: options.keepAliveMs ?? defaults.keepAliveMs,
+    retryMs: options.retryMs ?? defaults.retryMs,
+  };
+  for (const [name, value] of Object.entries(timing)) {
+    if (!Number.isInteger(value) || value <= 0)
+      throw new StreamRegistryOptionsError(`${name} must be a positive integer`, { option: name });
+  }
+  return timing;
+}
