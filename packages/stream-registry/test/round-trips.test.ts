@@ -37,7 +37,7 @@ describe.each(['compat', 'cluster'] as const)('round trips and commands (%s layo
     console.log(`[${layout}] 20 × publishChunk →`, publish, '| 1 × completeTask →', complete);
     expect(publish).toEqual({ evalsha: 20, xadd: 20, hget: 20, expire: 40 });
     expect(complete).toMatchObject({ evalsha: 1, xadd: 3 });
-    expect(Object.keys(complete).sort()).toEqual(['evalsha', 'expire', 'hget', 'hset', 'xadd']);
+    expect(Object.keys(complete).sort()).toEqual(['evalsha', 'expire', 'hexists', 'hget', 'hset', 'xadd']);
   });
 
   it('createTask round trips', async () => {
