@@ -10,6 +10,7 @@ const DOCUMENTED: Record<string, keyof typeof DEFAULT_CONSUMER_OPTIONS> = {
   stream: 'stream',
   group: 'group',
   concurrency: 'concurrency',
+  prefetch: 'prefetch',
   maxDeliveries: 'maxDeliveries',
   claimIdleMs: 'claimIdleMs',
   claimIntervalMs: 'claimIntervalMs',
