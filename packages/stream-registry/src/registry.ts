@@ -3,6 +3,7 @@ import { childLogger } from '@chat/completion-schema/internal';
 import { type Cluster, Redis } from 'ioredis';
 import { assertFits, encodeChunk, type UIMessageChunk } from './chunk-schema.js';
 import { ClusterStreamReader } from './cluster-reader.js';
+import { SubscribeReads } from './coalesced-reads.js';
 import {
   InvalidChunkError,
   InvalidInputError,
@@ -68,6 +69,8 @@ export class StreamRegistry {
   private readonly isCluster: boolean;
   private readonly logger: Logger;
   private readonly reader: LiveReader;
+  /** Subscription checks and replay pages, shared by subscribers of a task who ask together (reconnect storms). */
+  private readonly reads: SubscribeReads;
   private closing: Promise<void> | undefined;
 
   constructor(options: StreamRegistryOptions) {
@@ -82,6 +85,7 @@ export class StreamRegistry {
       });
     }
     this.redis = client;
+    this.reads = new SubscribeReads(client);
     this.logger = childLogger(this.options.logger, { component: 'stream-registry' });
     if (this.ownsConnection) {
       // ioredis reconnects by itself and reports each failure as an 'error' event; without a listener it prints
@@ -342,9 +346,7 @@ export class StreamRegistry {
     const metaKey = this.keys.meta(taskId);
     const streamKey = this.keys.stream(taskId);
     const { task, cursor } = await checkSubscribe(
-      this.redis,
-      metaKey,
-      streamKey,
+      () => this.reads.facts(metaKey, streamKey),
       taskId,
       options.userId,
       options.lastEventId,
@@ -354,6 +356,7 @@ export class StreamRegistry {
       cursor,
       {
         redis: this.redis,
+        reads: this.reads,
         reader: this.reader,
         streamKey,
         metaKey,

@@ -1,4 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
+import type { SubscribeReads } from './coalesced-reads.js';
 import { InvalidInputError, TaskExpiredError } from './errors.js';
 import { LiveSink } from './live-sink.js';
 import type { LiveReader } from './shared-reader.js';
@@ -12,6 +13,8 @@ export type SubscriptionEndReason = 'finish' | 'overflow' | 'aborted' | 'task_en
 /** What a subscription needs from its registry. */
 export interface SubscriptionContext {
   redis: Redis | Cluster;
+  /** Replay pages, coalesced with other subscribers of the same stream. */
+  reads: SubscribeReads;
   reader: LiveReader;
   streamKey: string;
   metaKey: string;
@@ -19,8 +22,6 @@ export interface SubscriptionContext {
   pageSize: number;
   idleCheckMs: number;
 }
-
-type RawEntry = [string, string[]];
 
 /**
  * A task's chunks from a cursor: replay from the stream, then the live tail through the shared reader, ending
@@ -59,11 +60,12 @@ export class Subscription implements AsyncIterable<StreamEntry> {
   }
 
   private async *range(from: string, to: string): AsyncGenerator<StreamEntry, boolean> {
-    const { redis, streamKey, pageSize } = this.context;
+    const { reads, streamKey, pageSize } = this.context;
     let start = from;
     for (;;) {
       if (this.signal?.aborted) return false;
-      const page = (await redis.xrange(streamKey, `(${start}`, to, 'COUNT', pageSize)) as RawEntry[];
+      // The page may start before `start` (shared with a subscriber further behind): what was seen is skipped.
+      const page = await reads.page(streamKey, start, to, pageSize);
       for (const raw of page) {
         start = raw[0];
         const entry = parseEntry(raw[0], raw[1]);
