@@ -1,21 +1,51 @@
+import { backlogDrainSection, endToEndSection, watchersSection } from './plan-pipeline.js';
 import { createGroup, preloadEntries, resetServer } from './redis-admin.js';
+import type { ScenarioResult } from './results.js';
 import { type RunContext, runScenario, type ScenarioSpec, selected, skippedRow } from './run-scenario.js';
 import { registerTasks } from './scenarios/full-path-handler.js';
 
 /** Generous per-child limit: start-up plus 5 ms per message (a slow concurrency-1 consumer on a busy box). */
-const throughputTimeout = (n: number) => 120_000 + n * 5;
+export const throughputTimeout = (n: number) => 120_000 + n * 5;
 
-/** Runs every selected scenario in the issue's order, each against a freshly emptied server. */
+/** What a section of the plan works with besides the run's context. */
+export interface PlanTools {
+  /** Empties the server, recreates the group, and preloads `withEntries` bench entries. */
+  fresh(withEntries?: number): Promise<void>;
+  /** Runs `spec` when `--only` selects it; its row, or undefined when not selected. */
+  run(spec: ScenarioSpec): Promise<ScenarioResult | undefined>;
+}
+
+/** One section of the report: runs its scenarios in order, each against a freshly emptied server. */
+export type PlanSection = (ctx: RunContext, tools: PlanTools) => Promise<void>;
+
+/** Every section in the report's order. A new scenario family adds its section here (and its job kind). */
+export const PLAN: readonly PlanSection[] = [
+  ceilingsAndPublisher,
+  consumerScenarios,
+  endToEndSection,
+  watchersSection,
+  backlogDrainSection,
+];
+
+/** Runs every selected scenario of every section of {@link PLAN}. */
 export async function runPlan(ctx: RunContext): Promise<void> {
+  const { redis, stream, group, options } = ctx;
+  const tools: PlanTools = {
+    fresh: async (withEntries = 0) => {
+      await resetServer(redis);
+      await createGroup(redis, stream, group);
+      if (withEntries > 0) await preloadEntries(redis, stream, withEntries);
+    },
+    run: async (spec) => (selected(options, spec.id) ? runScenario(ctx, spec) : undefined),
+  };
+  for (const section of PLAN) await section(ctx, tools);
+}
+
+/** Sections 1–2: the raw ceilings, then the publisher against raw XADD. */
+async function ceilingsAndPublisher(ctx: RunContext, { fresh, run }: PlanTools): Promise<void> {
   const { redis, url, stream, group, options } = ctx;
   const { n, batchSize } = options;
   const base = { url, stream, group };
-  const fresh = async (withEntries = 0) => {
-    await resetServer(redis);
-    await createGroup(redis, stream, group);
-    if (withEntries > 0) await preloadEntries(redis, stream, withEntries);
-  };
-  const run = async (spec: ScenarioSpec) => (selected(options, spec.id) ? runScenario(ctx, spec) : undefined);
 
   // 1. The raw ceiling: the producer's, then the consumer's over the entries the producer just wrote.
   await run({
@@ -60,16 +90,13 @@ export async function runPlan(ctx: RunContext): Promise<void> {
     job: { ...base, kind: 'publisher', n, batchSize, defaults: true },
     timeoutMs: throughputTimeout(n),
   });
-
-  await runConsumerScenarios(ctx, fresh);
 }
 
 /** Sections 3–6: the consumer engine, no-op and full path, then fixed-rate latency and the soak. */
-async function runConsumerScenarios(ctx: RunContext, fresh: (withEntries?: number) => Promise<void>) {
+async function consumerScenarios(ctx: RunContext, { fresh, run }: PlanTools): Promise<void> {
   const { options, url, stream, group, results } = ctx;
   const { n } = options;
   const base = { url, stream, group };
-  const run = async (spec: ScenarioSpec) => (selected(options, spec.id) ? runScenario(ctx, spec) : undefined);
 
   // 3. No-op handler: the engine's own cost per message.
   for (const concurrency of options.concurrencies)

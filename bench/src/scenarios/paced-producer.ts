@@ -28,15 +28,22 @@ export async function runPacedProducer(
   const total = Math.round(job.rate * job.seconds);
   const interval = 1000 / job.rate;
   const inFlight = new Set<Promise<unknown>>();
+  const first = job.firstIndex ?? 0;
+  // A shared schedule: message `first` is due at startAtUs on the clock the other processes read too.
+  if (job.startAtUs !== undefined) {
+    const waitMs = (job.startAtUs - monotonicMicros()) / 1000;
+    if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
+  }
   await ctx.measuring();
-  const started = performance.now();
+  const started =
+    performance.now() - (job.startAtUs === undefined ? 0 : (monotonicMicros() - job.startAtUs) / 1000);
   let sent = 0;
   while (sent < total) {
     const due = Math.min(total, Math.floor((performance.now() - started) / interval) + 1);
     if (due > sent) {
       const batch = [];
       const now = monotonicMicros();
-      for (let i = sent; i < due; i++) batch.push(benchMessage(i, { sent_us: now }));
+      for (let i = sent; i < due; i++) batch.push(benchMessage(first + i, { sent_us: now }));
       const p = publisher.publishMany(batch);
       inFlight.add(p);
       void p.finally(() => inFlight.delete(p));
