@@ -345,8 +345,13 @@ export class StreamRegistry {
     this.assertOpen();
     const metaKey = this.keys.meta(taskId);
     const streamKey = this.keys.stream(taskId);
+    let factsReadAt = 0;
     const { task, cursor } = await checkSubscribe(
-      () => this.reads.facts(metaKey, streamKey),
+      async () => {
+        const facts = await this.reads.facts(metaKey, streamKey);
+        factsReadAt = facts.readAt;
+        return facts.value;
+      },
       taskId,
       options.userId,
       options.lastEventId,
@@ -357,6 +362,7 @@ export class StreamRegistry {
       {
         redis: this.redis,
         reads: this.reads,
+        factsReadAt,
         reader: this.reader,
         streamKey,
         metaKey,

@@ -15,6 +15,8 @@ export interface SubscriptionContext {
   redis: Redis | Cluster;
   /** Replay pages, coalesced with other subscribers of the same stream. */
   reads: SubscribeReads;
+  /** When the checks this subscription started from were read (`performance.now()`). */
+  factsReadAt: number;
   reader: LiveReader;
   streamKey: string;
   metaKey: string;
@@ -60,12 +62,15 @@ export class Subscription implements AsyncIterable<StreamEntry> {
   }
 
   private async *range(from: string, to: string): AsyncGenerator<StreamEntry, boolean> {
-    const { reads, streamKey, pageSize } = this.context;
+    const { reads, streamKey, pageSize, factsReadAt } = this.context;
+    // A running task may replay from a page read before its checks (the live tail brings what came after); one
+    // seen finished needs a page read after them, so that the page holds its finish.
+    const notBefore = this.task.status === 'running' ? Number.NEGATIVE_INFINITY : factsReadAt;
     let start = from;
     for (;;) {
       if (this.signal?.aborted) return false;
       // The page may start before `start` (shared with a subscriber further behind): what was seen is skipped.
-      const page = await reads.page(streamKey, start, to, pageSize);
+      const page = await reads.page(streamKey, start, to, pageSize, notBefore);
       for (const raw of page) {
         start = raw[0];
         const entry = parseEntry(raw[0], raw[1]);

@@ -2,7 +2,7 @@ import { commandCalls, type RedisServer, startRedis } from '@chat/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StreamEntry, StreamRegistry } from '../src/index.js';
-import { newTask } from './helpers.js';
+import { newTask, waitFor } from './helpers.js';
 
 const TASKS = 4;
 const PER_TASK = 100;
@@ -79,5 +79,51 @@ describe('a reconnect storm with Last-Event-ID', () => {
     expect(calls.xrange).toBeLessThanOrEqual(TASKS * 16);
     expect(calls.hgetall).toBeLessThanOrEqual(TASKS * 8);
     expect(calls['xinfo|stream']).toBeLessThanOrEqual(TASKS * 8);
+  });
+
+  it('reuses a replay page for subscribers arriving one after another, and never at the cost of an entry', async () => {
+    const task = await newTask(registry);
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++)
+      ids.push(await registry.publishChunk(task.taskId, { type: 'data-n', data: i }));
+    const follow = (until: string) => {
+      const entries: string[] = [];
+      const controller = new AbortController();
+      const done = registry
+        .subscribe(task.taskId, { userId: 'user-1', signal: controller.signal })
+        .then(async (subscription) => {
+          for await (const entry of subscription) {
+            entries.push(entry.id);
+            if (entry.id === until || entry.chunk.type === 'finish') break;
+          }
+          controller.abort();
+        });
+      return { entries, done };
+    };
+    await probe.config('RESETSTAT');
+    // Ten subscribers in turn, each done with its replay before the next comes: one page read serves them all.
+    for (let s = 0; s < 10; s++) {
+      const subscriber = follow(ids[4]!);
+      await subscriber.done;
+      expect(subscriber.entries).toEqual(ids);
+    }
+    expect((await commandCalls(probe)).xrange).toBe(1);
+
+    // A chunk written after the kept page was read still reaches a subscriber that replays from that page.
+    const live = follow('never');
+    await waitFor(() => live.entries.length === 5, 10_000, 'the first subscriber live');
+    ids.push(await registry.publishChunk(task.taskId, { type: 'data-n', data: 5 }));
+    const late = follow(ids[5]!);
+    await late.done;
+    expect(late.entries).toEqual(ids);
+
+    // A task seen finished never replays from a page older than its finish.
+    await registry.completeTask(task.taskId, { status: 'completed', chunks: [] });
+    await live.done;
+    const after = follow('never');
+    await after.done;
+    expect(after.entries.slice(0, 6)).toEqual(ids);
+    expect(after.entries).toEqual(live.entries);
+    expect(after.entries).toHaveLength(7);
   });
 });
