@@ -67,6 +67,7 @@ describe('pnpm bench --quick', () => {
         'consumer-noop-c1',
         'consumer-noop-c16',
         'consumer-noop-c64',
+        'consumer-noop-c1-prefetch0',
         'full-path',
         'latency-1000',
         'latency-half',

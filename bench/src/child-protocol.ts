@@ -38,6 +38,8 @@ export interface ConsumerJob extends JobBase {
   n: number;
   concurrency: number;
   handler: 'noop' | 'full-path';
+  /** The consumer's `prefetch`; its default when absent. */
+  prefetch?: number;
 }
 
 /** Publish at a fixed rate while consuming (no-op handler); records publish→handled latency. */

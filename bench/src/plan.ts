@@ -111,6 +111,18 @@ async function consumerScenarios(ctx: RunContext, { fresh, run }: PlanTools): Pr
       timeoutMs: throughputTimeout(n),
     });
 
+  // The engine before read-ahead, in the same run: what `prefetch` buys at concurrency 1.
+  await run({
+    id: 'consumer-noop-c1-prefetch0',
+    section: 3,
+    title: 'consumer, no-op handler, concurrency 1, prefetch 0 (no read-ahead)',
+    kind: 'consume',
+    baseline: 'raw-consume',
+    prepare: () => fresh(n),
+    job: { ...base, kind: 'consumer', n, concurrency: 1, handler: 'noop', prefetch: 0 },
+    timeoutMs: throughputTimeout(n),
+  });
+
   // 4. The full path: N registered tasks completed through the worker's handling.
   await run({
     id: 'full-path',

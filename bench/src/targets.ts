@@ -28,7 +28,7 @@ export function checkTargets(rows: readonly ScenarioResult[]): TargetCheck[] {
   };
   ratioTarget('publisher (validation only)', 'publisher', 0.9);
   ratioTarget('publisher (defaults)', 'publisher-defaults', 0.6);
-  for (const row of rows.filter((r) => r.id.startsWith('consumer-noop-'))) {
+  for (const row of rows.filter((r) => /^consumer-noop-c\d+$/.test(r.id))) {
     const concurrency = Number(row.id.slice('consumer-noop-c'.length));
     const wanted = concurrency <= 1 ? 0.25 : concurrency < 64 ? 0.6 : 0.8;
     ratioTarget(`consumer no-op, ${row.title.replace(/^.*concurrency/, 'concurrency')}`, row.id, wanted);
