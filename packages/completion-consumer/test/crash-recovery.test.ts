@@ -11,7 +11,13 @@ describe('a consumer SIGKILLed mid-batch', () => {
     await redis.quit();
   });
 
-  async function killedMidBatch(stream: string, group: string, consumer: string, count: number) {
+  async function killedMidBatch(
+    stream: string,
+    group: string,
+    consumer: string,
+    count: number,
+    prefetch = 0,
+  ) {
     const ids = await publish(redis, stream, count);
     const { child, lines } = spawnFixture('hanging-consumer', {
       REDIS_URL: inject('redisUrl'),
@@ -19,6 +25,7 @@ describe('a consumer SIGKILLed mid-batch', () => {
       GROUP: group,
       CONSUMER: consumer,
       CONCURRENCY: '4',
+      PREFETCH: String(prefetch),
     });
     try {
       await waitFor(
@@ -61,6 +68,34 @@ describe('a consumer SIGKILLed mid-batch', () => {
     expect([...handled.keys()].sort()).toEqual([...ids].sort());
     expect(claimed.sort()).toEqual([...held].sort());
     for (const id of held) expect(handled.get(id)).toBe(2);
+    await waitFor(async () => (await pendingCount(redis, stream, group)) === 0, 10_000, 'pending empty');
+  });
+
+  it('entries it had read ahead are claimed after claimIdleMs like the running ones', async () => {
+    const { stream, group } = names('sigkill-prefetch');
+    // Four handlers running and six entries read ahead, all pending under the dead consumer.
+    const { ids, held } = await killedMidBatch(stream, group, 'doomed', 10, 6);
+    await waitFor(async () => (await pendingCount(redis, stream, group)) === 10, 10_000, 'ten pending');
+    expect(held).toHaveLength(4);
+    const handled = new Map<string, number>();
+    const claimed: string[] = [];
+    const survivor = await startConsumer(
+      {
+        redis,
+        stream,
+        group,
+        consumer: 'survivor',
+        claimIdleMs: 600,
+        handler: async (_m, ctx) => {
+          handled.set(ctx.entryId, ctx.deliveryCount);
+        },
+      },
+      consumers,
+    );
+    survivor.on('claimed', ({ entryIds }) => claimed.push(...entryIds));
+    await waitFor(() => handled.size === 10, 20_000, 'all 10 handled');
+    expect(claimed.sort()).toEqual([...ids].sort());
+    for (const id of ids) expect(handled.get(id)).toBe(2);
     await waitFor(async () => (await pendingCount(redis, stream, group)) === 0, 10_000, 'pending empty');
   });
 
