@@ -1,8 +1,24 @@
 import type { Cluster, Redis } from 'ioredis';
+import { parseEntry, type StreamEntry } from './stream-entry.js';
 import { compareStreamIds } from './stream-id.js';
 
 /** One XRANGE page as Redis returns it: `[id, fields]` per entry. */
 export type RawPage = [string, string[]][];
+
+const parsedPages = new WeakMap<RawPage, (StreamEntry | undefined)[]>();
+
+/**
+ * A page's entries, parsed once however many subscribers replay it (a storm's shared pages would otherwise be
+ * parsed once per subscriber); undefined where an entry has no valid `data`. Entries are shared: read-only.
+ */
+export function entriesOf(page: RawPage): (StreamEntry | undefined)[] {
+  let entries = parsedPages.get(page);
+  if (!entries) {
+    entries = page.map(([id, fields]) => parseEntry(id, fields));
+    parsedPages.set(page, entries);
+  }
+  return entries;
+}
 
 /** What a subscription's checks read in one round trip: the task hash and `XINFO STREAM` (null: no stream). */
 export type SubscribeFacts = [hash: Record<string, string>, info: unknown];

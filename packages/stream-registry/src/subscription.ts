@@ -1,9 +1,9 @@
 import type { Cluster, Redis } from 'ioredis';
-import type { SubscribeReads } from './coalesced-reads.js';
+import { entriesOf, type SubscribeReads } from './coalesced-reads.js';
 import { InvalidInputError, TaskExpiredError } from './errors.js';
 import { LiveSink } from './live-sink.js';
 import type { LiveReader } from './shared-reader.js';
-import { parseEntry, type StreamEntry } from './stream-entry.js';
+import type { StreamEntry } from './stream-entry.js';
 import { compareStreamIds } from './stream-id.js';
 import type { ActiveTask } from './task.js';
 
@@ -71,9 +71,10 @@ export class Subscription implements AsyncIterable<StreamEntry> {
       if (this.signal?.aborted) return false;
       // The page may start before `start` (shared with a subscriber further behind): what was seen is skipped.
       const page = await reads.page(streamKey, start, to, pageSize, notBefore);
-      for (const raw of page) {
+      const entries = entriesOf(page);
+      for (const [i, raw] of page.entries()) {
         start = raw[0];
-        const entry = parseEntry(raw[0], raw[1]);
+        const entry = entries[i];
         if (!entry || compareStreamIds(entry.id, this.lastId) <= 0) continue;
         this.lastId = entry.id;
         yield entry;
