@@ -43,11 +43,8 @@ describe('a consumer SIGKILLed mid-batch', () => {
     return { ids, held };
   }
 
-  it('another consumer processes its entries after claimIdleMs', async () => {
-    const { stream, group } = names('sigkill');
-    const { ids, held } = await killedMidBatch(stream, group, 'doomed', 10);
-    // The dead consumer holds 4 entries; 6 were never delivered.
-    expect(await pendingCount(redis, stream, group)).toBe(4);
+  /** A consumer that claims after 600 ms idle and records what it handled (with delivery counts) and claimed. */
+  async function startSurvivor(stream: string, group: string) {
     const handled = new Map<string, number>();
     const claimed: string[] = [];
     const survivor = await startConsumer(
@@ -64,6 +61,15 @@ describe('a consumer SIGKILLed mid-batch', () => {
       consumers,
     );
     survivor.on('claimed', ({ entryIds }) => claimed.push(...entryIds));
+    return { handled, claimed };
+  }
+
+  it('another consumer processes its entries after claimIdleMs', async () => {
+    const { stream, group } = names('sigkill');
+    const { ids, held } = await killedMidBatch(stream, group, 'doomed', 10);
+    // The dead consumer holds 4 entries; 6 were never delivered.
+    expect(await pendingCount(redis, stream, group)).toBe(4);
+    const { handled, claimed } = await startSurvivor(stream, group);
     await waitFor(() => handled.size === 10, 20_000, 'all 10 handled');
     expect([...handled.keys()].sort()).toEqual([...ids].sort());
     expect(claimed.sort()).toEqual([...held].sort());
@@ -77,22 +83,7 @@ describe('a consumer SIGKILLed mid-batch', () => {
     const { ids, held } = await killedMidBatch(stream, group, 'doomed', 10, 6);
     await waitFor(async () => (await pendingCount(redis, stream, group)) === 10, 10_000, 'ten pending');
     expect(held).toHaveLength(4);
-    const handled = new Map<string, number>();
-    const claimed: string[] = [];
-    const survivor = await startConsumer(
-      {
-        redis,
-        stream,
-        group,
-        consumer: 'survivor',
-        claimIdleMs: 600,
-        handler: async (_m, ctx) => {
-          handled.set(ctx.entryId, ctx.deliveryCount);
-        },
-      },
-      consumers,
-    );
-    survivor.on('claimed', ({ entryIds }) => claimed.push(...entryIds));
+    const { handled, claimed } = await startSurvivor(stream, group);
     await waitFor(() => handled.size === 10, 20_000, 'all 10 handled');
     expect(claimed.sort()).toEqual([...ids].sort());
     for (const id of ids) expect(handled.get(id)).toBe(2);
