@@ -72,6 +72,8 @@ describe('pnpm bench --quick', () => {
         'latency-1000',
         'latency-half',
         'soak',
+        'tracing-off',
+        'tracing-on',
         'raw-roundtrip',
         'end-to-end-1000',
         'end-to-end-half',

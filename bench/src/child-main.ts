@@ -35,6 +35,8 @@ async function dispatch(job: ChildJob, ctx: ScenarioContext): Promise<ScenarioOu
       return (await import('./scenarios/watchers.js')).runWatchers(job, ctx);
     case 'watcher-clients':
       return (await import('./scenarios/watcher-clients.js')).runWatcherClients(job, ctx);
+    case 'tracing':
+      return (await import('./scenarios/tracing-overhead.js')).runTracing(job, ctx);
   }
 }
 

@@ -124,6 +124,14 @@ export interface WatcherClientsJob extends JobBase {
   stormChunks: number;
 }
 
+/** The no-op consumer with an OpenTelemetry SDK registered (`tracing`) or not: the tracing overhead. */
+export interface TracingJob extends JobBase {
+  kind: 'tracing';
+  n: number;
+  concurrency: number;
+  tracing: boolean;
+}
+
 /** One scenario, run in a fresh child process. */
 export type ChildJob =
   | RawXaddJob
@@ -136,7 +144,8 @@ export type ChildJob =
   | EndToEndJob
   | RawRoundTripJob
   | WatchersJob
-  | WatcherClientsJob;
+  | WatcherClientsJob
+  | TracingJob;
 
 /** What a scenario function measured, before RSS is added. */
 export interface ScenarioOutcome {

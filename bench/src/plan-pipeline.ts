@@ -1,4 +1,4 @@
-// Sections 7–9: the pipeline as users feel it (end to end, many watchers and their reconnect storm, a backlog).
+// Sections 8–10: the pipeline as users feel it (end to end, many watchers and their reconnect storm, a backlog).
 import type { PlanTools } from './plan.js';
 import { preloadEntries } from './redis-admin.js';
 import { type RunContext, skippedRow } from './run-scenario.js';
@@ -8,7 +8,7 @@ import { registerTasks } from './scenarios/full-path-handler.js';
 const LEAD_MS = 1_000;
 
 /**
- * Section 7: publish → browser. The floor first (raw XADD → XREAD BLOCK on the same server), then three
+ * Section 8: publish → browser. The floor first (raw XADD → XREAD BLOCK on the same server), then three
  * processes (producer, worker, chat API with one SSE connection per task) at 1 000/s and at half the full path's
  * measured maximum.
  */
@@ -19,7 +19,7 @@ export async function endToEndSection(ctx: RunContext, { fresh, run }: PlanTools
   const warmupSeconds = Math.min(options.warmupSeconds, seconds / 4);
   await run({
     id: 'raw-roundtrip',
-    section: 7,
+    section: 8,
     title: 'raw XADD → XREAD BLOCK round trip',
     kind: 'end-to-end',
     offeredRate: 1000,
@@ -30,7 +30,7 @@ export async function endToEndSection(ctx: RunContext, { fresh, run }: PlanTools
   const endToEnd = (id: string, title: string, rate: number) =>
     run({
       id,
-      section: 7,
+      section: 8,
       title,
       kind: 'end-to-end',
       offeredRate: rate,
@@ -56,18 +56,18 @@ export async function endToEndSection(ctx: RunContext, { fresh, run }: PlanTools
   else if (options.only.length === 0 || options.only.some((p) => 'end-to-end-half'.startsWith(p)))
     results.push(
       skippedRow(
-        { id: 'end-to-end-half', section: 7, kind: 'end-to-end', title },
+        { id: 'end-to-end-half', section: 8, kind: 'end-to-end', title },
         'needs the full-path row (section 4) to know the maximum',
       ),
     );
 }
 
-/** Section 8: many SSE watchers in one chat-API process, then all of them reconnecting at once. */
+/** Section 9: many SSE watchers in one chat-API process, then all of them reconnecting at once. */
 export async function watchersSection(ctx: RunContext, { fresh, run }: PlanTools): Promise<void> {
   const { url, stream, group, options } = ctx;
   await run({
     id: 'watchers',
-    section: 8,
+    section: 9,
     title: `${options.watchers.toLocaleString('en-US')} SSE watchers over ${options.watcherTasks.toLocaleString('en-US')} tasks, then a reconnect storm`,
     kind: 'watchers',
     prepare: () => fresh(),
@@ -90,14 +90,14 @@ export async function watchersSection(ctx: RunContext, { fresh, run }: PlanTools
 const FRESH_RATE = 100;
 const FRESH_SECONDS = 5;
 
-/** Section 9: a backlog queued while no worker ran; the worker's drain and fresh completions meanwhile. */
+/** Section 10: a backlog queued while no worker ran; the worker's drain and fresh completions meanwhile. */
 export async function backlogDrainSection(ctx: RunContext, { fresh, run }: PlanTools): Promise<void> {
   const { redis, url, stream, group, options } = ctx;
   const backlog = options.backlog;
   const seconds = options.quick ? 1 : FRESH_SECONDS;
   await run({
     id: 'backlog-drain',
-    section: 9,
+    section: 10,
     title: `drain of ${backlog.toLocaleString('en-US')} queued, ${FRESH_RATE}/s fresh meanwhile`,
     kind: 'drain',
     offeredRate: FRESH_RATE,

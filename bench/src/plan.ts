@@ -22,6 +22,7 @@ export type PlanSection = (ctx: RunContext, tools: PlanTools) => Promise<void>;
 export const PLAN: readonly PlanSection[] = [
   ceilingsAndPublisher,
   consumerScenarios,
+  tracingSection,
   endToEndSection,
   watchersSection,
   backlogDrainSection,
@@ -90,6 +91,24 @@ async function ceilingsAndPublisher(ctx: RunContext, { fresh, run }: PlanTools):
     job: { ...base, kind: 'publisher', n, batchSize, defaults: true },
     timeoutMs: throughputTimeout(n),
   });
+}
+
+/** Section 7: tracing overhead, the same no-op consumer without and with an OpenTelemetry SDK, in the same run. */
+async function tracingSection(ctx: RunContext, { fresh, run }: PlanTools): Promise<void> {
+  const { options, url, stream, group } = ctx;
+  const { n } = options;
+  const base = { url, stream, group };
+  for (const tracing of [false, true])
+    await run({
+      id: tracing ? 'tracing-on' : 'tracing-off',
+      section: 7,
+      title: `consumer, no-op handler, concurrency ${options.pathConcurrency}, ${tracing ? 'a process span per message (SDK registered)' : 'tracing off (API installed, no SDK)'}`,
+      kind: 'consume',
+      baseline: tracing ? 'tracing-off' : `consumer-noop-c${options.pathConcurrency}`,
+      prepare: () => fresh(n),
+      job: { ...base, kind: 'tracing', n, concurrency: options.pathConcurrency, tracing },
+      timeoutMs: throughputTimeout(n),
+    });
 }
 
 /** Sections 3–6: the consumer engine, no-op and full path, then fixed-rate latency and the soak. */

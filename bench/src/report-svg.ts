@@ -185,7 +185,7 @@ export function renderSvg(result: BenchResult): string {
     add(
       barPanel(
         y,
-        'Latency, ms (log scale): p50, p99, p99.9 — publish → handled (5), publish → browser (7, 9)',
+        'Latency, ms (log scale): p50, p99, p99.9 — publish → handled (5), publish → browser (8, 10)',
         latency.flatMap((r) => {
           const l = r.latency!;
           const name = `${r.section}. ${r.id} @ ${fmt(r.offeredRate ?? 0)}/s`;

@@ -34,7 +34,7 @@ export interface ProfileSummary {
 /** One row of the report. */
 export interface ScenarioResult {
   id: string;
-  /** The scenario's section of the report (1–6 throughput and latency, 7 on: the pipeline as users feel it). */
+  /** The scenario's section of the report (1–6 throughput and latency, 7 tracing, 8 on: the pipeline as users feel it). */
   section: number;
   title: string;
   kind: 'produce' | 'consume' | 'latency' | 'soak' | 'end-to-end' | 'watchers' | 'drain';

@@ -5,6 +5,8 @@ import {
   type CompleteTaskInput,
   type StreamRegistry,
   StreamRegistryError,
+  toolFailureChunk,
+  toolOutputChunk,
 } from '@chat/stream-registry';
 import { DEFAULT_SENSITIVE_KEYS, redact } from './redact.js';
 import type { ToolHooks } from './tool-hooks.js';
@@ -14,7 +16,9 @@ export type CompletionOutcome = 'completed' | 'failed' | 'duplicate';
 
 /** Options of {@link createCompletionHandler}. */
 export interface CompletionHandlerOptions {
-  registry: Pick<StreamRegistry, 'findTaskForCompletion' | 'completeTask' | 'waitForReplicas'>;
+  registry: Pick<StreamRegistry, 'findTaskForCompletion' | 'completeTask' | 'waitForReplicas'> & {
+    readonly options: Pick<StreamRegistry['options'], 'chunkDialect'>;
+  };
   /**
    * Replicas that must have a completion's writes before the message is acked (Redis `WAIT` on the task's
    * master), and how long to wait for them. 0 replicas = do not wait. @defaultValue { replicas: 0, timeoutMs: 0 }
@@ -86,6 +90,7 @@ export function toolOutputOf(result: unknown): string {
 export function createCompletionHandler(handlerOptions: CompletionHandlerOptions) {
   const options = resolveCompletionHandlerOptions(handlerOptions);
   const { registry, hooks, sensitiveKeys, replicaAcks } = options;
+  const dialect = registry.options.chunkDialect;
   /** With asynchronous replication a master can die after the completion but before a replica has it, while the
    * ack (on the partition's master) survives: the task would stay running for good. So the entry is not acked
    * until the replicas confirm: too few in time → RetryableError, the entry stays pending and is redelivered, and
@@ -137,7 +142,7 @@ export function createCompletionHandler(handlerOptions: CompletionHandlerOptions
       const output = toolOutputOf(redact(message.result, sensitiveKeys));
       const changed = await complete(task, context.logger, {
         status: 'completed',
-        chunks: [{ type: 'tool-output-available', toolCallId: task.toolCallId, output }],
+        chunks: [toolOutputChunk(dialect, { ...task, output })],
         result: output,
       });
       options.onOutcome?.(changed ? 'completed' : 'duplicate', task, { output });
@@ -147,7 +152,7 @@ export function createCompletionHandler(handlerOptions: CompletionHandlerOptions
       await hook?.onFailure?.({ ...hookContext, error: errorText });
       const changed = await complete(task, context.logger, {
         status: 'failed',
-        chunks: [{ type: 'tool-output-error', toolCallId: task.toolCallId, errorText }],
+        chunks: [toolFailureChunk(dialect, { ...task, errorText })],
         error: errorText,
       });
       options.onOutcome?.(changed ? 'failed' : 'duplicate', task, { error: errorText });
@@ -169,7 +174,7 @@ export function createCompletionHandler(handlerOptions: CompletionHandlerOptions
       const changed = await registry
         .completeTask(task.taskId, {
           status: 'failed',
-          chunks: [{ type: 'tool-output-error', toolCallId: task.toolCallId, errorText }],
+          chunks: [toolFailureChunk(dialect, { ...task, errorText })],
           error: errorText,
         })
         .catch((fallbackError: unknown) => {

@@ -1,12 +1,13 @@
-import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { DEFAULT_TRIMMER_OPTIONS } from '@chat/completion-consumer';
+import { partitionStream } from '@chat/completion-schema';
 import {
-  DEFAULT_COMPLETION_STREAM,
-  DEFAULT_CONSUMER_GROUP,
-  MAX_PARTITIONS,
-  partitionStream,
-} from '@chat/completion-schema';
+  type ConnectionConfig,
+  cleanEnv,
+  connectionConfigOf,
+  connectionEnvSchema,
+  connectionProblems,
+} from '@chat/pipeline-ops';
 import { z } from 'zod';
 import { likelyMeant } from './env-typos.js';
 import { ConfigError } from './errors.js';
@@ -18,18 +19,12 @@ const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
     .min(min, `must be at least ${min}`)
     .max(max, `must be at most ${max}`);
 
-/** Environment variables the worker reads, each with its default. The README's table mirrors this schema. */
-export const workerEnvSchema = z.object({
+/**
+ * Environment variables the worker reads, each with its default: the connection variables it shares with the
+ * `chat-pipeline` CLI (`connectionEnvSchema`), then its own. The README's table mirrors this schema.
+ */
+export const workerEnvSchema = connectionEnvSchema.extend({
   NODE_ENV: z.string().default('development'),
-  REDIS_URL: z
-    .string()
-    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
-    .optional(),
-  REDIS_TLS_CA_FILE: z.string().min(1).optional(),
-  REDIS_TLS_REJECT_UNAUTHORIZED: z.enum(['true', 'false']).default('true'),
-  REDIS_CLUSTER_NODES: z.string().optional(),
-  COMPLETION_STREAM: z.string().min(1).default(DEFAULT_COMPLETION_STREAM),
-  PARTITIONS: int(1, MAX_PARTITIONS).default(1),
   CONSUMER_PARTITIONS: z
     .string()
     .regex(/^\s*\d+\s*(,\s*\d+\s*)*$/, 'must be a comma-separated list of partition numbers, e.g. 0,2')
@@ -37,48 +32,32 @@ export const workerEnvSchema = z.object({
   TRIM_INTERVAL_MS: int(0).default(DEFAULT_TRIMMER_OPTIONS.intervalMs),
   REPLICA_ACKS: int(0, 16).default(0),
   REPLICA_ACK_TIMEOUT_MS: int(1).default(1000),
-  CONSUMER_GROUP: z.string().min(1).default(DEFAULT_CONSUMER_GROUP),
   CONSUMER_NAME: z.string().min(1).optional(),
   POD_NAME: z.string().min(1).optional(),
   CONCURRENCY: int(1, 1024).default(16),
   MAX_DELIVERIES: int(1, 1000).default(5),
   CLAIM_IDLE_MS: int(100).default(60_000),
   CLAIM_INTERVAL_MS: int(10).default(5_000),
+  FOREIGN_CONSUMER_CHECK_MS: int(0).default(60_000),
   RETRY_BASE_MS: int(1).default(1_000),
   RETRY_MAX_MS: int(1).default(30_000),
   SHUTDOWN_TIMEOUT_MS: int(0).default(10_000),
   HTTP_PORT: int(0, 65_535).default(8080),
   HTTP_HOST: z.string().default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  KEY_LAYOUT: z.enum(['compat', 'cluster']).default('compat'),
-  KEY_PREFIX: z.string().default('chat:'),
+  LOG_SUMMARY_INTERVAL_MS: int(1000).default(60_000),
+  PRODUCER_TRACE: z.enum(['link', 'parent']).default('link'),
+  CHUNK_DIALECT: z.enum(['original', 'ai-sdk']).optional(),
   TASK_TTL_SECONDS: int(1).default(3600),
   DATA_DIR: z.string().min(1).default('.data'),
   WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
   WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  DASHBOARD_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
 });
 
-/** How to reach a Redis Cluster: seed nodes, plus credentials and TLS taken from `redis(s)://` seeds. */
-export interface ClusterConfig {
-  nodes: { host: string; port: number }[];
-  username: string | undefined;
-  password: string | undefined;
-  tls: boolean;
-}
-
 /** The validated worker configuration. */
-export interface WorkerConfig {
+export interface WorkerConfig extends ConnectionConfig {
   nodeEnv: string;
-  /** Undefined outside production: the worker then starts an embedded redis-server (unless `cluster` is set). */
-  redisUrl: string | undefined;
-  /** TLS settings for a `rediss://` URL: a CA file to trust (PEM) and whether to verify the server's certificate. */
-  redisTls: { caFile: string | undefined; rejectUnauthorized: boolean };
-  /** Set from `REDIS_CLUSTER_NODES`: the worker connects with an ioredis `Cluster`. */
-  cluster: ClusterConfig | undefined;
-  /** The completion stream, or the base name of its partitions when `partitions` > 1. */
-  stream: string;
-  /** Partition streams producers publish to (`PARTITIONS`; 1 = the stream itself). */
-  partitions: number;
   /** The partitions this worker consumes (`CONSUMER_PARTITIONS`, default all), in order. */
   consumerPartitions: number[];
   /** The streams this worker consumes: `partitionStream(stream, i, partitions)` for each consumed partition. */
@@ -90,23 +69,30 @@ export interface WorkerConfig {
   trimIntervalMs: number;
   /** Replicas that must have a completion's writes before its ack (`WAIT`), and the wait's bound; 0 = off. */
   replicaAcks: { replicas: number; timeoutMs: number };
-  group: string;
   consumerName: string;
   concurrency: number;
   maxDeliveries: number;
   claimIdleMs: number;
   claimIntervalMs: number;
+  /** Checks for consumers of the Python original holding pending entries in the group, every this many ms; 0 = at start only. */
+  foreignConsumerCheckMs: number;
   /** Backoff of failed messages: first delay and cap, in ms. */
   retry: { baseMs: number; maxMs: number };
   shutdownTimeoutMs: number;
   httpPort: number;
   httpHost: string;
   logLevel: z.infer<typeof workerEnvSchema>['LOG_LEVEL'];
-  keyLayout: 'compat' | 'cluster';
-  keyPrefix: string;
+  /** How often the `completions summary` line is logged at info (each completion is logged at debug). */
+  logSummaryIntervalMs: number;
+  /** How a delivery's span relates to the producer's: linked (default) or its child (the consumer's `producerTrace`). */
+  producerTrace: 'link' | 'parent';
+  /** How tool outcomes are written into chunk streams; unset = the registry's default for the key layout. */
+  chunkDialect: 'original' | 'ai-sdk' | undefined;
   taskTtlSeconds: number;
   dataDir: string;
   webhook: { url: string; secret: string } | undefined;
+  /** Serves the live dashboard at `/dashboard` to requests with this token (`DASHBOARD_TOKEN`); off when unset. */
+  dashboardToken?: string | undefined;
 }
 
 /** The variables {@link workerEnvSchema} reads; a close misspelling of one is refused (see {@link likelyMeant}). */
@@ -115,9 +101,7 @@ export const WORKER_ENV_NAMES: readonly string[] = Object.freeze(Object.keys(wor
 /** Reads and validates the worker's configuration from environment variables, listing every problem at once. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   // Empty strings mean "unset", as in most deployment tools.
-  const cleaned = Object.fromEntries(
-    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
-  );
+  const cleaned = cleanEnv(env);
   const parsed = workerEnvSchema.safeParse(cleaned);
   const problems: string[] = [];
   if (!parsed.success) {
@@ -133,22 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   if ((raw.NODE_ENV ?? 'development') === 'production' && !raw.REDIS_URL && !raw.REDIS_CLUSTER_NODES) {
     problems.push('REDIS_URL: required when NODE_ENV is production (or REDIS_CLUSTER_NODES for a cluster)');
   }
-  if (raw.REDIS_TLS_CA_FILE && !existsSync(raw.REDIS_TLS_CA_FILE)) {
-    problems.push(`REDIS_TLS_CA_FILE: no such file ${raw.REDIS_TLS_CA_FILE}`);
-  }
-  let cluster: ClusterConfig | undefined;
-  if (raw.REDIS_CLUSTER_NODES) {
-    if (raw.REDIS_URL) problems.push('REDIS_URL/REDIS_CLUSTER_NODES: set one of them, not both');
-    if ((raw.KEY_LAYOUT ?? 'compat') !== 'cluster')
-      problems.push(
-        'KEY_LAYOUT: must be cluster when REDIS_CLUSTER_NODES is set (a task hash and its chunk stream need one {task_id} hash tag)',
-      );
-    try {
-      cluster = parseClusterNodes(raw.REDIS_CLUSTER_NODES);
-    } catch (error) {
-      problems.push(`REDIS_CLUSTER_NODES: ${(error as Error).message}`);
-    }
-  }
+  const cluster = connectionProblems(raw, problems);
   const partitionsDone = partitionPlan(parsed.success ? parsed.data : undefined, problems);
   if (!!raw.WEBHOOK_URL !== !!raw.WEBHOOK_SECRET) {
     problems.push('WEBHOOK_URL/WEBHOOK_SECRET: set both or neither');
@@ -165,37 +134,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   if (problems.length > 0 || !values) throw new ConfigError(problems);
   return {
     nodeEnv: values.NODE_ENV,
-    redisUrl: values.REDIS_URL,
-    redisTls: {
-      caFile: values.REDIS_TLS_CA_FILE,
-      rejectUnauthorized: values.REDIS_TLS_REJECT_UNAUTHORIZED === 'true',
-    },
-    cluster,
-    stream: values.COMPLETION_STREAM,
-    partitions: values.PARTITIONS,
+    ...connectionConfigOf(values, cluster),
     consumerPartitions: partitionsDone!.consumed,
     streams: partitionsDone!.streams,
     trimIntervalMs: values.TRIM_INTERVAL_MS,
     replicaAcks: { replicas: values.REPLICA_ACKS, timeoutMs: values.REPLICA_ACK_TIMEOUT_MS },
-    group: values.CONSUMER_GROUP,
     consumerName: values.CONSUMER_NAME ?? values.POD_NAME ?? `${hostname()}-${process.pid}`,
     concurrency: values.CONCURRENCY,
     maxDeliveries: values.MAX_DELIVERIES,
     claimIdleMs: values.CLAIM_IDLE_MS,
     claimIntervalMs: values.CLAIM_INTERVAL_MS,
+    foreignConsumerCheckMs: values.FOREIGN_CONSUMER_CHECK_MS,
     retry: { baseMs: values.RETRY_BASE_MS, maxMs: values.RETRY_MAX_MS },
     shutdownTimeoutMs: values.SHUTDOWN_TIMEOUT_MS,
     httpPort: values.HTTP_PORT,
     httpHost: values.HTTP_HOST,
     logLevel: values.LOG_LEVEL,
-    keyLayout: values.KEY_LAYOUT,
-    keyPrefix: values.KEY_PREFIX,
+    logSummaryIntervalMs: values.LOG_SUMMARY_INTERVAL_MS,
+    producerTrace: values.PRODUCER_TRACE,
+    chunkDialect: values.CHUNK_DIALECT,
     taskTtlSeconds: values.TASK_TTL_SECONDS,
     dataDir: values.DATA_DIR,
     webhook:
       values.WEBHOOK_URL && values.WEBHOOK_SECRET
         ? { url: values.WEBHOOK_URL, secret: values.WEBHOOK_SECRET }
         : undefined,
+    dashboardToken: values.DASHBOARD_TOKEN,
   };
 }
 
@@ -205,29 +169,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
  */
 export function consumedStreams(config: Pick<WorkerConfig, 'stream' | 'streams'>): string[] {
   return config.streams.length > 0 ? [...config.streams] : [config.stream];
-}
-
-/**
- * Parses `REDIS_CLUSTER_NODES`: comma-separated `host:port` or `redis(s)://[user:pass@]host:port` seeds. The
- * credentials and TLS of URL seeds apply to every node (a cluster has one ACL and one TLS setting).
- */
-export function parseClusterNodes(text: string): ClusterConfig {
-  const config: ClusterConfig = { nodes: [], username: undefined, password: undefined, tls: false };
-  for (const item of text
-    .split(',')
-    .map((part) => part.trim())
-    .filter(Boolean)) {
-    const url = /^rediss?:\/\//.test(item) ? new URL(item) : new URL(`redis://${item}`);
-    const port = Number(url.port || 6379);
-    if (!url.hostname || !Number.isInteger(port) || port < 1 || port > 65_535)
-      throw new Error(`${JSON.stringify(redactUrl(item))} is not host:port or a redis:// URL`);
-    config.nodes.push({ host: url.hostname.replace(/^\[|\]$/g, ''), port });
-    if (url.protocol === 'rediss:') config.tls = true;
-    if (url.username) config.username ??= decodeURIComponent(url.username);
-    if (url.password) config.password ??= decodeURIComponent(url.password);
-  }
-  if (config.nodes.length === 0) throw new Error('give at least one host:port');
-  return config;
 }
 
 /** Which partitions to consume and their stream names; problems are added to `problems`. */
@@ -260,13 +201,5 @@ function partitionPlan(
   }
 }
 
-/** The URL with any password replaced by `***`, safe to log. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return url.replace(/\/\/([^@/]*)@/, '//***@');
-  }
-}
+// Shared with the CLI; re-exported so the worker's modules and its users keep one import.
+export { type ClusterConfig, parseClusterNodes, redactUrl } from '@chat/pipeline-ops';

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** One readiness check: its name and whether it passed, with a reason when not. */
@@ -14,6 +14,8 @@ export interface HealthServerOptions {
   host: string;
   readiness: () => Promise<ReadinessCheck[]>;
   metrics: () => Promise<{ contentType: string; body: string }>;
+  /** More routes (the dashboard), asked first: true when it answered the request. */
+  routes?: ((request: IncomingMessage, response: ServerResponse) => boolean) | undefined;
 }
 
 /**
@@ -24,6 +26,7 @@ export async function startHealthServer(
   options: HealthServerOptions,
 ): Promise<{ server: Server; port: number }> {
   const server = createServer((request, response) => {
+    if (options.routes?.(request, response)) return;
     const path = (request.url ?? '/').split('?')[0];
     const send = (status: number, contentType: string, body: string) => {
       response.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' });

@@ -14,6 +14,7 @@ export {
   workerEnvSchema,
 } from './config.js';
 export { ConfigError, type WorkerErrorCode, WorkerOptionsError } from './errors.js';
+export { type ForeignConsumer, ORIGINAL_CONSUMER_NAME } from './foreign-consumers.js';
 export { createLogger, type WorkerLogger } from './logger.js';
 export { DEFAULT_SENSITIVE_KEYS, REDACTED, redact } from './redact.js';
 export { RedisPermissionError } from './redis-permissions.js';

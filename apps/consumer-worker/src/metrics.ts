@@ -3,8 +3,9 @@ import {
   type ConsumerMetricsCollectors,
   registerConsumerMetrics,
 } from '@chat/completion-consumer/prometheus';
-import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { CompletionOutcome } from './completion-handler.js';
+import type { ForeignConsumer } from './foreign-consumers.js';
 import { LastKnown } from './last-known.js';
 
 /**
@@ -25,8 +26,23 @@ export class WorkerMetrics {
     registers: [this.registry],
   });
 
+  private readonly foreignPending = new Gauge({
+    name: 'chat_worker_foreign_consumer_pending',
+    help: 'Entries pending on consumers of the Python original in this group, at the last check (0 once the cutover is done).',
+    labelNames: ['stream', 'group', 'consumer'],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Replaces the foreign consumers' pending counts with one check's findings. */
+  recordForeignConsumers(found: readonly ForeignConsumer[]): void {
+    this.foreignPending.reset();
+    for (const c of found) {
+      this.foreignPending.set({ stream: c.stream, group: c.group, consumer: c.consumer }, c.pending);
+    }
   }
 
   /**

@@ -3,6 +3,7 @@ import { startEmbeddedRedis } from './embedded-redis.js';
 import { ConfigError } from './errors.js';
 import { createLogger } from './logger.js';
 import type { ToolHooks } from './tool-hooks.js';
+import { startTracing, type WorkerTracing } from './tracing.js';
 import { createWorker } from './worker.js';
 
 /** Options of {@link runWorkerMain}. */
@@ -32,6 +33,14 @@ export async function runWorkerMain(options: RunWorkerMainOptions = {}): Promise
   }
 
   const logger = createLogger(config.logLevel);
+  // Before anything creates a span: the SDK must be registered when the consumer loads the OpenTelemetry API.
+  let tracing: WorkerTracing | undefined;
+  try {
+    tracing = await startTracing(options.env ?? process.env, logger);
+  } catch (error) {
+    // Tracing is an aid, never a reason not to consume: a broken exporter setup is logged and the worker runs on.
+    logger.error({ err: error }, 'OpenTelemetry tracing could not start; running without it');
+  }
   let embedded: Awaited<ReturnType<typeof startEmbeddedRedis>> | undefined;
   let redisUrl = config.redisUrl;
   if (config.cluster) {
@@ -66,6 +75,8 @@ export async function runWorkerMain(options: RunWorkerMainOptions = {}): Promise
     try {
       await worker.close();
       await embedded?.stop();
+      // Flushes the spans of the last deliveries to the exporter.
+      await tracing?.shutdown().catch((error) => logger.warn({ err: error }, 'flushing traces failed'));
       logger.info('stopped cleanly');
       process.exit(0);
     } catch (error) {

@@ -138,7 +138,7 @@ export class WebhookNotifier {
         this.logger.warn({ status: response.status, attempt }, 'webhook delivery failed');
       } catch (error) {
         if (this.stop.signal.aborted) return;
-        this.logger.warn({ err: (error as Error).message, attempt }, 'webhook delivery failed');
+        this.logger.warn({ err: error, attempt }, 'webhook delivery failed');
       }
       if (attempt < maxAttempts) await this.pause(retryBaseMs * 2 ** (attempt - 1));
     }

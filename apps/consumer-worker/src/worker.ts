@@ -1,12 +1,14 @@
-import { readFileSync } from 'node:fs';
-import type { ConnectionOptions } from 'node:tls';
 import { CompletionConsumer, StreamTrimmer } from '@chat/completion-consumer';
 import type { Logger } from '@chat/completion-schema';
+import { connectRedis } from '@chat/pipeline-ops';
 import { StreamRegistry } from '@chat/stream-registry';
-import { Cluster, Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { type CompletionOutcome, createCompletionHandler } from './completion-handler.js';
+import { CompletionSummary } from './completion-summary.js';
 import { consumedStreams, type WorkerConfig } from './config.js';
+import { createDashboard } from './dashboard/dashboard.js';
 import { WorkerOptionsError } from './errors.js';
+import { ForeignConsumerWatch } from './foreign-consumers.js';
 import { startHealthServer } from './http-server.js';
 import { LastKnown } from './last-known.js';
 import { WorkerMetrics } from './metrics.js';
@@ -27,7 +29,7 @@ export interface CreateWorkerOptions {
   logger: Logger;
   /** Per-tool hooks, e.g. `{ create_agent: { onSuccess: saveAgent } }`. */
   hooks?: ToolHooks;
-  /** Serve /healthz, /readyz and /metrics. @defaultValue true */
+  /** Serve /healthz, /readyz, /metrics and, with `config.dashboardToken`, /dashboard. @defaultValue true */
   http?: boolean;
 }
 
@@ -88,19 +90,6 @@ export interface Worker {
 const READINESS_REDIS_DEADLINE_MS = 800;
 
 /**
- * ioredis TLS options for a `rediss://` URL: the CA from `REDIS_TLS_CA_FILE` (so a private CA works without
- * touching the system trust store) and `rejectUnauthorized`. Empty for a plain `redis://` URL.
- */
-export function redisTlsOptions(config: Pick<WorkerConfig, 'redisUrl' | 'redisTls' | 'cluster'>): {
-  tls?: ConnectionOptions;
-} {
-  const tls = config.cluster ? config.cluster.tls : config.redisUrl?.startsWith('rediss://');
-  if (!tls) return {};
-  const { caFile, rejectUnauthorized } = config.redisTls;
-  return { tls: { ...(caFile ? { ca: readFileSync(caFile) } : {}), rejectUnauthorized } };
-}
-
-/**
  * Builds the worker teams deploy, so they can add per-tool hooks without forking: a consumer whose handler
  * completes chat tasks in the stream registry exactly once.
  */
@@ -109,24 +98,26 @@ export function createWorker(workerOptions: CreateWorkerOptions): Worker {
   const { config, logger } = options;
   const ownsRedis = !options.redis;
   const redis = options.redis ?? connect(config);
-  if (ownsRedis) redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
+  if (ownsRedis) redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
 
   const registry = new StreamRegistry({
     redis,
     keyLayout: config.keyLayout,
+    chunkDialect: config.chunkDialect,
     keyPrefix: config.keyPrefix,
     ttlSeconds: config.taskTtlSeconds,
     logger,
   });
   const webhook = config.webhook ? new WebhookNotifier(config.webhook, logger) : undefined;
   const metrics = new WorkerMetrics();
+  const summary = new CompletionSummary(logger, config.logSummaryIntervalMs);
   const onOutcome = (
     outcome: CompletionOutcome,
     task: { taskId: string; sessionId: string; toolName: string; toolCallId: string },
     detail: { output?: string; error?: string },
   ) => {
     metrics.recordOutcome(outcome, task.toolName);
-    logger.info({ outcome, taskId: task.taskId, tool: task.toolName }, 'completion settled');
+    summary.record(outcome, task.taskId, task.toolName);
     if (outcome !== 'duplicate') {
       webhook?.notify({
         task_id: task.taskId,
@@ -159,6 +150,7 @@ export function createWorker(workerOptions: CreateWorkerOptions): Worker {
         claimIntervalMs: config.claimIntervalMs,
         backoff: config.retry,
         shutdownTimeoutMs: config.shutdownTimeoutMs,
+        producerTrace: config.producerTrace,
         logger,
         handler,
       }),
@@ -170,6 +162,15 @@ export function createWorker(workerOptions: CreateWorkerOptions): Worker {
           (stream) => new StreamTrimmer({ redis, stream, intervalMs: config.trimIntervalMs, logger }),
         )
       : [];
+
+  const foreignConsumers = new ForeignConsumerWatch({
+    redis,
+    streams,
+    group: config.group,
+    intervalMs: config.foreignConsumerCheckMs,
+    logger,
+    onCheck: (found) => metrics.recordForeignConsumers(found),
+  });
 
   // PING then each group's existence, one probe at a time however often /readyz is asked.
   const redisProbe = new LastKnown(async () => {
@@ -190,6 +191,8 @@ export function createWorker(workerOptions: CreateWorkerOptions): Worker {
         await Promise.all(streams.map((stream) => missingRedisPermissions(redis, { ...config, stream })))
       ).flat();
       if (missing.length > 0) throw new RedisPermissionError(missing);
+      // Before the consumers claim anything, so what the Python side left pending is reported as it was.
+      await foreignConsumers.start();
       await Promise.all(consumers.map((consumer) => consumer.start()));
       for (const trimmer of trimmers) trimmer.start();
       if (!options.http) return { httpPort: 0 };
@@ -197,6 +200,9 @@ export function createWorker(workerOptions: CreateWorkerOptions): Worker {
         port: config.httpPort,
         host: config.httpHost,
         metrics: () => metrics.render(),
+        routes: config.dashboardToken
+          ? createDashboard({ token: config.dashboardToken, redis, config, consumers, metrics, logger })
+          : undefined,
         readiness: async () => {
           // Only an answer within the deadline counts: an old "ok" must never make a frozen Redis look ready.
           const probe = await redisProbe.read();
@@ -225,6 +231,8 @@ export function createWorker(workerOptions: CreateWorkerOptions): Worker {
         const steps: [string, () => Promise<unknown>][] = [
           ['consumer', () => Promise.all(consumers.map((consumer) => consumer.close()))],
           ['trimmer', () => Promise.all(trimmers.map((trimmer) => trimmer.close()))],
+          ['foreign-consumers', () => foreignConsumers.close()],
+          ['summary', async () => summary.close()],
           ['webhook', async () => webhook?.close({ timeoutMs: Math.max(0, deadline - Date.now()) })],
           [
             'http',
@@ -237,7 +245,7 @@ export function createWorker(workerOptions: CreateWorkerOptions): Worker {
           try {
             await step();
           } catch (error) {
-            logger.warn({ err: (error as Error).message, step: name }, 'close step failed');
+            logger.warn({ err: error, step: name }, 'close step failed');
           }
         }
       })();
@@ -248,25 +256,8 @@ export function createWorker(workerOptions: CreateWorkerOptions): Worker {
 
 /** The worker's own connection: an ioredis `Cluster` from `config.cluster`, else a `Redis` from the URL. */
 function connect(config: WorkerConfig): Redis | Cluster {
-  if (config.cluster) {
-    const { nodes, username, password } = config.cluster;
-    return new Cluster(nodes, {
-      redisOptions: {
-        username,
-        password,
-        ...redisTlsOptions(config),
-        connectionName: 'consumer-worker',
-        maxRetriesPerRequest: null,
-      },
-      // Keep the slot map fresh on its own, so failovers are noticed even by idle connections.
-      slotsRefreshInterval: 2000,
-    });
-  }
-  return new Redis(config.redisUrl!, {
-    maxRetriesPerRequest: null,
-    connectionName: 'consumer-worker',
-    ...redisTlsOptions(config),
-  });
+  // Commands wait for Redis to come back instead of failing: the consumer rides out outages.
+  return connectRedis(config, { connectionName: 'consumer-worker', maxRetriesPerRequest: null });
 }
 
 /** Readiness of one stream: its consumer group exists. */

@@ -11,7 +11,7 @@ import { loadConfig } from '../src/config.js';
 import { RedisPermissionError } from '../src/redis-permissions.js';
 import { signWebhook } from '../src/webhook.js';
 import { createWorker } from '../src/worker.js';
-import { isolatedEnv } from './helpers.js';
+import { isolatedEnv, testTask } from './helpers.js';
 
 describe('createWorker (in process)', () => {
   const url = inject('redisUrl');
@@ -25,14 +25,6 @@ describe('createWorker (in process)', () => {
     const publisher = createPublisher({ redis, stream });
     return { config, stream, keyPrefix, registry, publisher };
   };
-  const task = (id: string, toolName = 'create_agent') => ({
-    taskId: id,
-    sessionId: 's',
-    userId: 'u',
-    toolCallId: `call-${id}`,
-    toolName,
-    operationId: `op-${id}`,
-  });
 
   it('runs a per-tool hook with the unredacted result before completing, and none for other tools', async () => {
     const { config, registry, publisher } = setup('hooks');
@@ -46,8 +38,8 @@ describe('createWorker (in process)', () => {
     });
     await worker.start();
     try {
-      await registry.createTask(task('a'));
-      await registry.createTask(task('b', 'run_block'));
+      await registry.createTask(testTask('a'));
+      await registry.createTask(testTask('b', 'run_block'));
       await publisher.publish({
         operation_id: 'op-a',
         task_id: 'a',
@@ -83,8 +75,8 @@ describe('createWorker (in process)', () => {
     });
     await worker.start();
     try {
-      await registry.createTask(task('poison'));
-      await registry.createTask(task('plain', 'run_block'));
+      await registry.createTask(testTask('poison'));
+      await registry.createTask(testTask('plain', 'run_block'));
       // A task hash written by another producer with an empty session id.
       await redis.hset(`${keyPrefix}task:meta:broken`, {
         task_id: 'broken',
@@ -141,7 +133,7 @@ describe('createWorker (in process)', () => {
     const worker = createWorker({ config, redis, logger: silentLogger, http: false });
     await worker.start();
     try {
-      await registry.createTask(task('w', 'run_block'));
+      await registry.createTask(testTask('w', 'run_block'));
       await publisher.publish({ operation_id: 'op-w', task_id: 'w', success: false, error: 'boom' });
       await waitFor(async () => received.length >= 2, 10_000);
       const { body, signature } = received[1]!;
@@ -207,7 +199,7 @@ describe('createWorker (in process)', () => {
     const worker = createWorker({ config, redis, logger: silentLogger, http: false });
     await worker.start();
     try {
-      await registry.createTask(task('r', 'run_block'));
+      await registry.createTask(testTask('r', 'run_block'));
       await publisher.publish({ operation_id: 'op-r', task_id: 'r', success: true, result: 'done' });
       const [letter] = await waitFor(async () => {
         const found = await listDeadLetters({ redis, stream });

@@ -29,12 +29,25 @@ export function isolatedEnv(redisUrl: string, label: string, extra: Record<strin
       KEY_PREFIX: prefix,
       HTTP_PORT: '0',
       HTTP_HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
+      // debug: tests wait for per-completion lines (`completion settled`), which are debug (info has a summary).
+      LOG_LEVEL: 'debug',
       CLAIM_INTERVAL_MS: '200',
       RETRY_BASE_MS: '100',
       RETRY_MAX_MS: '300',
       ...extra,
     } as Record<string, string | undefined>,
+  };
+}
+
+/** A task as the chat API registers it for `id`: user `u`, session `s`, tool call `call-<id>`, operation `op-<id>`. */
+export function testTask(id: string, toolName = 'create_agent') {
+  return {
+    taskId: id,
+    sessionId: 's',
+    userId: 'u',
+    toolCallId: `call-${id}`,
+    toolName,
+    operationId: `op-${id}`,
   };
 }
 

@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { createWorker } from '../src/worker.js';
-import { isolatedEnv } from './helpers.js';
+import { isolatedEnv, testTask } from './helpers.js';
 
 describe('large results (in process, real consumer, registry and redis-server)', () => {
   const url = inject('redisUrl');
@@ -22,14 +22,6 @@ describe('large results (in process, real consumer, registry and redis-server)',
     const publisher = createPublisher({ redis, stream });
     return { config, stream, registry, publisher };
   };
-  const task = (id: string) => ({
-    taskId: id,
-    sessionId: 's',
-    userId: 'u',
-    toolCallId: `call-${id}`,
-    toolName: 'create_agent',
-    operationId: `op-${id}`,
-  });
   const chunksOf = async (registry: ReturnType<typeof createStreamRegistry>, taskId: string) =>
     ((await redis.xrange(registry.keys.stream(taskId), '-', '+')) as [string, string[]][]).map(
       ([, fields]) => JSON.parse(fields[1] as string) as UIMessageChunk,
@@ -53,7 +45,7 @@ describe('large results (in process, real consumer, registry and redis-server)',
     });
     await worker.start();
     try {
-      await registry.createTask(task('big'));
+      await registry.createTask(testTask('big'));
       // Each quote costs 2 bytes in the message (\") and 4 in the chunk (\\\"): 0.8 MB here, 1.6 MB there.
       const result = { agent_json: { description: '"'.repeat(400_000), nodes: [{ id: 'n-"1"' }] } };
       await publisher.publish({ operation_id: 'op-big', task_id: 'big', success: true, result });
@@ -70,7 +62,13 @@ describe('large results (in process, real consumer, registry and redis-server)',
       expect(Buffer.byteLength(output)).toBeGreaterThan(800_000);
       expect(done).toMatchObject({ status: 'completed', result: output });
       expect(await chunksOf(registry, 'big')).toEqual([
-        { type: 'tool-output-available', toolCallId: 'call-big', output },
+        {
+          type: 'tool-output-available',
+          toolCallId: 'call-big',
+          toolName: 'create_agent',
+          output,
+          success: true,
+        },
         { type: 'finish' },
       ]);
       await waitFor(async () => ((await redis.xpending(stream, config.group)) as [number])[0] === 0);
@@ -87,7 +85,7 @@ describe('large results (in process, real consumer, registry and redis-server)',
     const worker = createWorker({ config, redis, logger: silentLogger, http: false });
     await worker.start();
     try {
-      await registry.createTask(task('huge'));
+      await registry.createTask(testTask('huge'));
       // A valid message under the cap whose output is not: a Python producer writes 1e20 as `1e+20` (5 bytes),
       // JSON.stringify as 100000000000000000000 (21 bytes), so the output is ~3.6x the message.
       const count = 160_000;
@@ -105,10 +103,7 @@ describe('large results (in process, real consumer, registry and redis-server)',
       expect(failed).toMatchObject({ status: 'failed' });
       expect(failed?.error).toMatch(/too large/);
       const chunks = await chunksOf(registry, 'huge');
-      expect(chunks).toEqual([
-        { type: 'tool-output-error', toolCallId: 'call-huge', errorText: failed?.error },
-        { type: 'finish' },
-      ]);
+      expect(chunks).toEqual([{ type: 'error', errorText: failed?.error }, { type: 'finish' }]);
       expect(((await redis.xpending(stream, config.group)) as [number])[0]).toBe(0);
     } finally {
       await worker.close();

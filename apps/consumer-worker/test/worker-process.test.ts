@@ -36,6 +36,7 @@ describe('the worker as a real child process', () => {
       expect(status).toBe(200);
       expect(headers.get('x-vercel-ai-ui-message-stream')).toBe('v1');
       expect(done).toBe(true);
+      // Stored in the original's dialect (toolName, success), served with the protocol's fields only.
       expect(events.map((e) => e.data)).toEqual([
         JSON.stringify({
           type: 'tool-output-available',

@@ -1,7 +1,7 @@
 import type { Logger } from '@chat/completion-schema';
 import { sleep } from '@chat/redis-kit';
 import { type BackoffOptions, backoffDelay } from './backoff.js';
-import { errorMessage, isNoGroupError } from './redis-errors.js';
+import { isNoGroupError } from './redis-errors.js';
 import type { RedisClient } from './scripts.js';
 
 /** Largest number of ids in one XACK; keeps a single command's size and latency bounded. */
@@ -92,10 +92,7 @@ export class AckBatcher {
     } catch (error) {
       if (isNoGroupError(error)) {
         // The group is gone with its pending list; there is nothing left to acknowledge.
-        this.logger.warn(
-          { count: batch.length, err: errorMessage(error) },
-          'acks dropped: consumer group is gone',
-        );
+        this.logger.warn({ count: batch.length, err: error }, 'acks dropped: consumer group is gone');
         return;
       }
       this.failures++;

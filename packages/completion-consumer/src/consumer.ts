@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import type { Logger } from '@chat/completion-schema';
 import { childLogger } from '@chat/completion-schema/internal';
-import { sleep } from '@chat/redis-kit';
+import { loadOtelApi, sleep } from '@chat/redis-kit';
 import { Redis, ReplyError } from 'ioredis';
 import { AckBatcher } from './ack-batcher.js';
 import { backoffDelay } from './backoff.js';
@@ -12,7 +12,7 @@ import { ConsumerMetrics, type ConsumerMetricsSnapshot, readGroupFacts } from '.
 import { type ConsumerOptions, type ResolvedConsumerOptions, resolveConsumerOptions } from './options.js';
 import { Outcomes } from './outcomes.js';
 import { type EntryProcessorHost, processEntry } from './process-entry.js';
-import { errorMessage, isBusyGroupError, isNoGroupError } from './redis-errors.js';
+import { isBusyGroupError, isNoGroupError } from './redis-errors.js';
 import type { RedisClient } from './scripts.js';
 import { type DeliveredEntry, deferEntry, type GroupRef, readOwnPending } from './stream-entries.js';
 import { StreamReader } from './stream-reader.js';
@@ -82,8 +82,7 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> {
         retryStrategy: (times) => backoffDelay(times, o.reconnectBackoff),
         maxRetriesPerRequest: 3,
       });
-    if (this.ownsRedis)
-      this.redis.on('error', (error: unknown) => this.logger.debug({ err: errorMessage(error) }));
+    if (this.ownsRedis) this.redis.on('error', (error: unknown) => this.logger.debug({ err: error }));
     this.logger = childLogger(o.logger, { stream: o.stream, group: o.group, consumer: o.consumer });
     this.ref = { stream: o.stream, group: o.group, consumer: o.consumer };
     this.reader = new StreamReader(this.redis, this.ref, o.blockMs, this.logger);
@@ -141,6 +140,8 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> {
   }
 
   private async begin(): Promise<void> {
+    // The optional OpenTelemetry API, loaded before the first delivery so each one asks for it synchronously.
+    await loadOtelApi();
     for (let attempt = 1; ; attempt++) {
       if (this.stopping.signal.aborted) return;
       try {
@@ -371,7 +372,7 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> {
 
   private report(error: unknown, message: string): void {
     this.stats.counters.errors++;
-    this.logger.error({ err: errorMessage(error) }, message);
+    this.logger.error({ err: error }, message);
     // An 'error' event without listeners would throw; a library must not crash its host on a recoverable error.
     if (this.listenerCount('error') > 0) this.emit('error', error);
   }

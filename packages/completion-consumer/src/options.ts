@@ -95,6 +95,13 @@ export interface ConsumerOptions {
   logger?: Logger;
   /** Size cap of an entry's `data`, in bytes; larger entries are dead-lettered as `too_large`. @defaultValue MAX_MESSAGE_BYTES (1048576, 1 MiB) */
   maxMessageBytes?: number;
+  /**
+   * How a delivery's `process <stream>` span relates to the producer's span carried in the message (`traceparent`,
+   * `tracestate`): `link` (the OpenTelemetry messaging conventions' default: a new trace per delivery, linked to the
+   * producer's) or `parent` (the delivery joins the producer's trace as its child). Only used while an OpenTelemetry
+   * SDK is registered. @defaultValue 'link'
+   */
+  producerTrace?: 'link' | 'parent';
 }
 
 /** Options after defaults: what the consumer runs with. */
@@ -142,6 +149,8 @@ export const DEFAULT_CONSUMER_OPTIONS = Object.freeze({
   ackFlushMs: 2,
   /** @defaultValue 1048576 */
   maxMessageBytes: MAX_MESSAGE_BYTES,
+  /** @defaultValue 'link' */
+  producerTrace: 'link',
 } as const);
 
 /** Most BLOCK we allow: a longer one delays close and hides a dead connection from the watchdog for longer. */
@@ -216,6 +225,15 @@ function backoffOptions(name: string, value: Partial<BackoffOptions>, minDelayMs
   return { baseMs, maxMs, jitter };
 }
 
+function oneOf<T extends string>(option: string, value: unknown, allowed: readonly T[]): T {
+  if (!allowed.includes(value as T))
+    throw new ConsumerOptionsError(
+      `${option} must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}, got ${describe(value)}`,
+      { option },
+    );
+  return value as T;
+}
+
 function nonEmpty(option: string, value: unknown): string {
   if (typeof value !== 'string' || value === '')
     throw new ConsumerOptionsError(`${option} must be a non-empty string, got ${describe(value)}`, {
@@ -276,5 +294,6 @@ export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsum
     ackFlushMs: duration('ackFlushMs', options.ackFlushMs ?? d.ackFlushMs, 0),
     logger: options.logger ?? silentLogger,
     maxMessageBytes: count('maxMessageBytes', options.maxMessageBytes ?? d.maxMessageBytes, 1),
+    producerTrace: oneOf('producerTrace', options.producerTrace ?? d.producerTrace, ['link', 'parent']),
   };
 }

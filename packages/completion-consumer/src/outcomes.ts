@@ -4,7 +4,6 @@ import { type DeadLetterReason, writeDeadLetter } from './dead-letter.js';
 import type { ConsumerEvents } from './events.js';
 import type { ConsumerMetrics } from './metrics.js';
 import type { ResolvedConsumerOptions } from './options.js';
-import { errorMessage } from './redis-errors.js';
 import type { RedisClient } from './scripts.js';
 import type { DeliveredEntry } from './stream-entries.js';
 
@@ -40,7 +39,7 @@ export class Outcomes {
   failedRun(entry: DeliveredEntry, error: unknown): void {
     this.host.stats.counters.failed++;
     this.host.logger.warn(
-      { entryId: entry.id, deliveryCount: entry.deliveryCount, err: errorMessage(error) },
+      { entryId: entry.id, deliveryCount: entry.deliveryCount, err: error },
       'handler failed',
     );
     this.host.emit('failed', { entryId: entry.id, deliveryCount: entry.deliveryCount, error });

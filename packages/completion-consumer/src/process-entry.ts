@@ -8,6 +8,7 @@ import type { ResolvedConsumerOptions } from './options.js';
 import type { Outcomes } from './outcomes.js';
 import { errorMessage } from './redis-errors.js';
 import type { DeliveredEntry } from './stream-entries.js';
+import { startDeliveryTrace } from './tracing.js';
 
 /** What {@link processEntry} works with; keeps the decision logic apart from the plumbing. */
 export interface EntryProcessorHost {
@@ -23,7 +24,9 @@ export interface EntryProcessorHost {
  * Runs one delivered entry through the failure semantics: over the delivery limit → dead letter without running
  * the handler; undecodable → dead letter with the decode error code; handler resolves → acknowledge; handler
  * throws PermanentError → dead letter; throws on the last allowed delivery → dead letter (`max_deliveries` or a
- * RetryableError's reason); otherwise → retry after backoff. Aborted by shutdown → left pending as is.
+ * RetryableError's reason); otherwise → retry after backoff. Aborted by shutdown → left pending as is. While an
+ * OpenTelemetry SDK is registered, each delivery is a `process <stream>` span (see tracing.ts); otherwise `trace` is
+ * undefined and costs nothing.
  */
 export async function processEntry(
   host: EntryProcessorHost,
@@ -32,18 +35,18 @@ export async function processEntry(
 ): Promise<void> {
   const { options } = host;
   if (entry.deliveryCount > options.maxDeliveries) {
-    await host.outcomes.deadLetter(
-      entry,
-      'max_deliveries',
-      `delivered ${entry.deliveryCount} times; the limit is ${options.maxDeliveries}`,
-    );
+    const detail = `delivered ${entry.deliveryCount} times; the limit is ${options.maxDeliveries}`;
+    startDeliveryTrace(options, entry, undefined)?.deadLettered('max_deliveries', detail);
+    await host.outcomes.deadLetter(entry, 'max_deliveries', detail);
     return;
   }
   const decoded = decode(entry.fields, { maxBytes: options.maxMessageBytes });
   if (!decoded.ok) {
+    startDeliveryTrace(options, entry, undefined)?.deadLettered(decoded.error.code, decoded.error.detail);
     await host.outcomes.deadLetter(entry, decoded.error.code, decoded.error.detail);
     return;
   }
+  const trace = startDeliveryTrace(options, entry, decoded.message);
   let logger: Logger | undefined;
   const context = {
     entryId: entry.id,
@@ -58,22 +61,31 @@ export async function processEntry(
   };
   const started = performance.now();
   try {
-    await options.handler(decoded.message, context);
+    await (trace
+      ? trace.run(() => options.handler(decoded.message, context))
+      : options.handler(decoded.message, context));
   } catch (error) {
     host.outcomes.failedRun(entry, error);
+    trace?.failed(error);
     if (PermanentError.isInstance(error)) {
+      trace?.deadLettered(error.reason, errorMessage(error));
       await host.outcomes.deadLetter(entry, error.reason, errorMessage(error));
     } else if (signal.aborted) {
       // Shutdown cut the handler short: not the message's fault, so no retry is charged; it stays pending.
+      trace?.end('aborted');
       host.logger.warn({ entryId: entry.id }, 'handler aborted by shutdown; entry left pending');
     } else if (entry.deliveryCount >= options.maxDeliveries) {
       const reason = RetryableError.isInstance(error) ? error.reason : 'max_deliveries';
+      trace?.deadLettered(reason, errorMessage(error));
       await host.outcomes.deadLetter(entry, reason, errorMessage(error));
     } else {
-      await host.retries.retryLater(entry, backoffDelay(entry.deliveryCount, options.backoff));
+      const delay = backoffDelay(entry.deliveryCount, options.backoff);
+      trace?.retry(delay);
+      await host.retries.retryLater(entry, delay);
     }
     return;
   }
+  trace?.end('acked');
   const durationMs = performance.now() - started;
   host.outcomes.succeeded(entry, durationMs, Date.now() - entryTimestamp(entry.id));
 }

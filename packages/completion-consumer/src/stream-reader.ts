@@ -1,6 +1,5 @@
 import type { Logger } from '@chat/completion-schema';
 import { BlockingReader, isCluster } from '@chat/redis-kit';
-import { errorMessage } from './redis-errors.js';
 import type { RedisClient } from './scripts.js';
 import type { DeliveredEntry, GroupRef } from './stream-entries.js';
 
@@ -37,8 +36,7 @@ export class StreamReader {
       blockMs,
       // On a cluster CLIENT ID would name some node's connection; there the read ends within BLOCK.
       unblockVia: isCluster(source) ? undefined : () => source,
-      onConnectionError: (error) =>
-        this.logger.debug({ err: errorMessage(error) }, 'reader connection error'),
+      onConnectionError: (error) => this.logger.debug({ err: error }, 'reader connection error'),
       overdueError: (ms) => new ReadWatchdogError(ms),
     });
   }
@@ -76,7 +74,7 @@ export class StreamReader {
     try {
       await this.reader.unblock();
     } catch (error) {
-      this.logger.debug({ err: errorMessage(error) }, 'could not unblock the reader');
+      this.logger.debug({ err: error }, 'could not unblock the reader');
     }
   }
 

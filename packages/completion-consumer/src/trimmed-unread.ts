@@ -1,3 +1,4 @@
+import { compareStreamIds } from '@chat/redis-kit';
 import { type RedisClient, runScript } from './scripts.js';
 
 /** What Redis reports about a stream and one of its groups, as far as detecting unread trimmed entries needs. */
@@ -27,26 +28,16 @@ export interface TrimPosition {
   deficit: number | null;
 }
 
-/** Orders two stream ids (`ms-seq`) numerically. */
-function compareIds(a: string, b: string): number {
-  const [am = '0', as = '0'] = a.split('-');
-  const [bm = '0', bs = '0'] = b.split('-');
-  const ms = BigInt(am) - BigInt(bm);
-  if (ms !== 0n) return ms < 0n ? -1 : 1;
-  const seq = BigInt(as) - BigInt(bs);
-  return seq === 0n ? 0 : seq < 0n ? -1 : 1;
-}
-
 /** Compares the group's position with the stream's first entry and counters; pure, so it is unit-tested. */
 export function trimPosition(facts: TrimFacts): TrimPosition {
   const { length, firstId, lastGeneratedId, entriesAdded, lastDeliveredId } = facts;
   const gap =
     firstId !== null
-      ? compareIds(lastDeliveredId, firstId) < 0
-      : compareIds(lastDeliveredId, lastGeneratedId) < 0;
+      ? compareStreamIds(lastDeliveredId, firstId) < 0
+      : compareStreamIds(lastDeliveredId, lastGeneratedId) < 0;
   // A group that never received anything has read nothing, whatever entries-read says (Redis reports nil there).
   const read = lastDeliveredId === '0-0' ? 0 : facts.entriesRead;
-  const caughtUp = compareIds(lastDeliveredId, lastGeneratedId) === 0;
+  const caughtUp = compareStreamIds(lastDeliveredId, lastGeneratedId) === 0;
   if (entriesAdded === null || read === null || (!gap && !caughtUp)) return { gap, deficit: null };
   // In a gap every entry still in the stream is ahead of the group; caught up, none is.
   const ahead = gap ? length : 0;

@@ -2,7 +2,6 @@ import type { Logger } from '@chat/completion-schema';
 import { silentLogger } from '@chat/completion-schema/internal';
 import { ConsumerOptionsError } from './errors.js';
 import { MAX_TIMER_MS } from './options.js';
-import { errorMessage } from './redis-errors.js';
 import { type RedisClient, runScript } from './scripts.js';
 
 /** The result of one safe trim. */
@@ -142,7 +141,7 @@ export class StreamTrimmer {
           logger.info({ stream: this.options.stream, ...result }, 'trimmed processed entries');
         return result;
       } catch (error) {
-        logger.error({ stream: this.options.stream, err: errorMessage(error) }, 'safe trim failed');
+        logger.error({ stream: this.options.stream, err: error }, 'safe trim failed');
         return undefined;
       }
     })().finally(() => {

@@ -73,7 +73,8 @@ export interface PublisherOptions {
    */
   stampSchemaVersion?: boolean;
   /**
-   * Add the active OpenTelemetry span's `traceparent` to messages that do not carry one, when the optional peer
+   * Trace each publish with a `send <stream>` span (kind PRODUCER) and inject its context (`traceparent`,
+   * `tracestate`) with the registered propagator into messages that carry no `traceparent`, when the optional peer
    * `@opentelemetry/api` is installed. @defaultValue `true`
    */
   traceContext?: boolean;
@@ -103,7 +104,7 @@ export const DEFAULT_PUBLISHER_OPTIONS = Object.freeze({
   stampPublishedAt: true,
   /** @defaultValue `true`: readers learn which contract minor a message was written against. */
   stampSchemaVersion: true,
-  /** @defaultValue `true`: a no-op unless `@opentelemetry/api` is installed and a span is active. */
+  /** @defaultValue `true`: a no-op unless `@opentelemetry/api` is installed and an SDK or a span is active. */
   traceContext: true,
 } as const) satisfies Omit<Required<PublisherOptions>, 'redis' | 'url' | 'idempotency'> & {
   idempotency: IdempotencyOptions;

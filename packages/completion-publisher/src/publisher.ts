@@ -24,7 +24,7 @@ import {
   resolvePublisherOptions,
   streamsOf,
 } from './options.js';
-import { activeTraceparent } from './trace-context.js';
+import { type SendTrace, startSendTrace, type TraceFields } from './trace-context.js';
 
 /** The publisher's script; its command name comes from its content, so versions never run each other's. */
 const PUBLISH_ONCE = luaScript('chatPublisher', 'publish-once-2', publishOnceScript);
@@ -92,9 +92,19 @@ export class CompletionPublisher {
    */
   async publish(message: OperationCompleteInput): Promise<string> {
     this.assertOpen();
-    const data = this.encode(message, await this.traceparent());
-    const stream = this.streamFor(message.task_id);
-    return this.run(async () => {
+    const taskId = typeof message?.task_id === 'string' ? message.task_id : undefined;
+    // The stream is named before validation (the span exists first); an invalid message fails in encode() below.
+    const destination = taskId === undefined ? this.options.stream : this.streamFor(taskId);
+    const trace = await this.startTrace(destination, { 'messaging.message.conversation_id': taskId });
+    let data: string;
+    try {
+      data = this.encode(message, trace?.fields);
+    } catch (error) {
+      trace?.failed(error);
+      throw error;
+    }
+    const stream = destination;
+    return this.traced(trace, async () => {
       let id: string;
       if (!this.options.idempotency.enabled) {
         id = (await this.client.xadd(stream, ...this.maxLenArgs, '*', 'data', data)) as string;
@@ -103,8 +113,8 @@ export class CompletionPublisher {
         id = (await runScript(this.client, PUBLISH_ONCE, keys, args)) as string;
       }
       await this.replicate([stream]);
-      return id;
-    });
+      return [id];
+    }).then(([id]) => id!);
   }
 
   /** The stream a message for `taskId` goes to (its partition's stream; `stream` itself with one partition). */
@@ -124,14 +134,16 @@ export class CompletionPublisher {
    */
   async publishMany(messages: readonly OperationCompleteInput[]): Promise<string[]> {
     this.assertOpen();
-    const traceparent = await this.traceparent();
+    const destination = this.streams.length === 1 ? this.streams[0]! : this.options.stream;
+    const trace = await this.startTrace(destination, { 'messaging.batch.message_count': messages.length });
+    const traceFields = trace?.fields;
     // One timestamp for the batch: it was published at one moment, and formatting a date per message costs.
     const now = new Date().toISOString();
     const encoded: string[] = [];
     const failures: BatchFailure[] = [];
     messages.forEach((message, index) => {
       try {
-        encoded.push(this.encode(message, traceparent, now));
+        encoded.push(this.encode(message, traceFields, now));
       } catch (error) {
         // Every typed error encoding throws is a verdict on the message (schema_violation, too_large, too_deep, or
         // a code a newer schema adds); anything else is a bug and propagates.
@@ -139,8 +151,15 @@ export class CompletionPublisher {
         failures.push({ index, error: error as BatchFailure['error'] });
       }
     });
-    if (failures.length > 0) throw new InvalidBatchError(failures, messages.length);
-    if (encoded.length === 0) return [];
+    if (failures.length > 0) {
+      const error = new InvalidBatchError(failures, messages.length);
+      trace?.failed(error);
+      throw error;
+    }
+    if (encoded.length === 0) {
+      trace?.sent([]);
+      return [];
+    }
 
     const streams = messages.map((message) => this.streamFor(message.task_id));
     // A cluster pipeline must stay on one node, so partitions go out as one pipeline each, all at once; a single
@@ -153,7 +172,7 @@ export class CompletionPublisher {
       group.push(index);
       groups.set(key, group);
     });
-    return this.run(async () => {
+    return this.traced(trace, async () => {
       const ids: string[] = new Array(encoded.length);
       await Promise.all(
         [...groups.values()].map(async (indexes) => {
@@ -228,24 +247,43 @@ export class CompletionPublisher {
     if (this.closing) throw new PublisherClosedError();
   }
 
-  private traceparent(): Promise<string | undefined> {
-    return this.options.traceContext ? activeTraceparent() : Promise.resolve(undefined);
+  private startTrace(
+    destination: string,
+    attributes: Record<string, string | number | undefined>,
+  ): Promise<SendTrace | undefined> {
+    return this.options.traceContext ? startSendTrace(destination, attributes) : Promise.resolve(undefined);
+  }
+
+  /** {@link run}, ending the send span with the ids or the error. */
+  private async traced(trace: SendTrace | undefined, work: () => Promise<string[]>): Promise<string[]> {
+    if (!trace) return this.run(work);
+    try {
+      const ids = await this.run(work);
+      trace.sent(ids);
+      return ids;
+    } catch (error) {
+      trace.failed(error);
+      throw error;
+    }
   }
 
   /**
-   * Adds `schema_version`, `published_at` and the active `traceparent` where the message has none, then validates
-   * and encodes.
+   * Adds `schema_version`, `published_at` and the send span's `traceparent` and `tracestate` where the message
+   * has no `traceparent`, then validates and encodes.
    */
   private encode(
     message: OperationCompleteInput,
-    traceparent: string | undefined,
+    trace: TraceFields | undefined,
     now = new Date().toISOString(),
   ): string {
     const additions: Partial<OperationCompleteInput> = {};
     if (this.options.stampSchemaVersion && message?.schema_version === undefined)
       additions.schema_version = SCHEMA_VERSION;
     if (this.options.stampPublishedAt && message?.published_at === undefined) additions.published_at = now;
-    if (traceparent !== undefined && message?.traceparent === undefined) additions.traceparent = traceparent;
+    if (trace?.traceparent !== undefined && message?.traceparent === undefined) {
+      additions.traceparent = trace.traceparent;
+      if (trace.tracestate !== undefined) additions.tracestate = trace.tracestate;
+    }
     const stamped = Object.keys(additions).length > 0 ? { ...message, ...additions } : message;
     return encodeData(stamped, { maxBytes: this.options.maxMessageBytes });
   }

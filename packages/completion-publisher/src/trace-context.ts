@@ -1,41 +1,72 @@
-type OtelApi = typeof import('@opentelemetry/api');
+import {
+  activeTracer,
+  loadOtelApi,
+  messagingAttributes,
+  type OtelApi,
+  otelApi,
+  recordSpanError,
+} from '@chat/redis-kit';
+import type { Attributes, Span } from '@opentelemetry/api';
 
-/** undefined: not tried yet; null: not installed. */
-let api: OtelApi | null | undefined;
-let loading: Promise<OtelApi | null> | undefined;
+/** The tracer name of the publisher's spans (the OpenTelemetry instrumentation scope). */
+export const PUBLISHER_TRACER_NAME = '@chat/completion-publisher';
+
+/** The W3C trace-context fields the registered propagator wrote for a message. */
+export interface TraceFields {
+  traceparent?: string;
+  tracestate?: string;
+}
 
 /**
- * Loads `@opentelemetry/api` once, if the application has it. It is an optional peer: a producer without
- * tracing pays one failed import and nothing else.
+ * One `send <stream>` span (kind PRODUCER, OpenTelemetry messaging conventions) and the trace context to stamp on
+ * the entries it sends. Without a registered SDK there is no span, only the active context's fields, if any.
  */
-function loadApi(): Promise<OtelApi | null> {
-  loading ??= import('@opentelemetry/api').then(
-    (module) => {
-      api = module;
-      return module;
-    },
-    () => {
-      api = null;
-      return null;
-    },
+export class SendTrace {
+  constructor(
+    private readonly api: OtelApi,
+    private readonly span: Span | undefined,
+    /** What to stamp on each message that carries no `traceparent` of its own. */
+    readonly fields: TraceFields,
+  ) {}
+
+  /** Records the entry ids (`messaging.message.id` for a single send) and ends the span. */
+  sent(ids: readonly string[]): void {
+    if (!this.span) return;
+    if (ids.length === 1) this.span.setAttribute('messaging.message.id', ids[0]!);
+    this.span.end();
+  }
+
+  /** Records the failure (`error.type` is the publisher's error code) and ends the span. */
+  failed(error: unknown): void {
+    if (!this.span) return;
+    recordSpanError(this.api, this.span, error);
+    this.span.end();
+  }
+}
+
+/**
+ * Starts the send span of one publish (or one batch) when `@opentelemetry/api` is installed, and injects its context
+ * with the registered propagator (`traceparent`, `tracestate`). Undefined when the API is not installed, or when
+ * there is neither an SDK nor an active context to propagate. The API is imported lazily: a producer without it
+ * pays one failed import.
+ */
+export async function startSendTrace(
+  destination: string,
+  attributes: Attributes,
+): Promise<SendTrace | undefined> {
+  const loaded = otelApi();
+  if (loaded === null) return undefined;
+  const api = loaded ?? (await loadOtelApi());
+  if (!api) return undefined;
+  const active = api.context.active();
+  const tracer = activeTracer(PUBLISHER_TRACER_NAME);
+  const span = tracer?.startSpan(
+    `send ${destination}`,
+    { kind: api.SpanKind.PRODUCER, attributes: messagingAttributes('send', destination, attributes) },
+    active,
   );
-  return loading;
-}
-
-function traceparentFrom(otel: OtelApi): string | undefined {
-  const span = otel.trace.getSpanContext(otel.context.active());
-  if (!span || !otel.isSpanContextValid(span)) return undefined;
-  const flags = (span.traceFlags & 0xff).toString(16).padStart(2, '0');
-  return `00-${span.traceId}-${span.spanId}-${flags}`;
-}
-
-/**
- * The W3C `traceparent` of the active OpenTelemetry span, or undefined when there is none or the API is not
- * installed. Reads the context before any await once the API is loaded, so it is the caller's context.
- */
-export async function activeTraceparent(): Promise<string | undefined> {
-  if (api === null) return undefined;
-  if (api) return traceparentFrom(api);
-  const loaded = await loadApi();
-  return loaded ? traceparentFrom(loaded) : undefined;
+  const carrier: TraceFields = {};
+  api.propagation.inject(span ? api.trace.setSpan(active, span) : active, carrier);
+  if (!span && carrier.traceparent === undefined) return undefined;
+  return new SendTrace(api, span, carrier);
 }

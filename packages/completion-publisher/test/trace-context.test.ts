@@ -1,78 +1,107 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { decode } from '@chat/completion-schema';
 import { uniquePrefix } from '@chat/testing';
-import { type Context, type ContextManager, context, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { startTestTracing, type TestTracing } from '@chat/testing/tracing';
+import { context, createTraceState, ROOT_CONTEXT, SpanKind, TraceFlags, trace } from '@opentelemetry/api';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { createPublisher } from '../src/index.js';
 import { readData } from './helpers.js';
 
-/** The smallest real context manager (what @opentelemetry/context-async-hooks does), so `context.with` works. */
-class StorageContextManager implements ContextManager {
-  private readonly storage = new AsyncLocalStorage<Context>();
-  active(): Context {
-    return this.storage.getStore() ?? ROOT_CONTEXT;
-  }
-  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(
-    ctx: Context,
-    fn: F,
-    thisArg?: ThisParameterType<F>,
-    ...args: A
-  ): ReturnType<F> {
-    return this.storage.run(ctx, () => fn.apply(thisArg, args));
-  }
-  bind<T>(_ctx: Context, target: T): T {
-    return target;
-  }
-  enable(): this {
-    return this;
-  }
-  disable(): this {
-    this.storage.disable();
-    return this;
-  }
-}
-
-const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
-const spanId = '00f067aa0ba902b7';
-const inSpan = <T>(fn: () => Promise<T>) =>
-  context.with(trace.setSpanContext(ROOT_CONTEXT, { traceId, spanId, traceFlags: 1 }), fn);
 const message = { operation_id: 'op', task_id: 't', success: true };
 
-describe('traceparent from the active OpenTelemetry context', () => {
+describe('send spans and trace context (OpenTelemetry messaging conventions)', () => {
   const redis = new Redis(inject('redisUrl'));
+  let tracing: TestTracing;
   beforeAll(() => {
-    context.setGlobalContextManager(new StorageContextManager());
+    tracing = startTestTracing();
   });
+  beforeEach(() => tracing.reset());
   afterAll(async () => {
-    context.disable();
+    await tracing.stop();
     await redis.quit();
   });
 
-  const traceparentOf = async (stream: string, id: string) => {
+  const stamped = async (stream: string, id: string) => {
     const decoded = decode(['data', await readData(redis, stream, id)]);
-    return decoded.ok ? decoded.message.traceparent : `undecodable: ${decoded.error.detail}`;
+    if (!decoded.ok) throw new Error(decoded.error.detail);
+    return { traceparent: decoded.message.traceparent, tracestate: decoded.message.tracestate };
   };
 
-  it('stamps the active span on publish and publishMany', async () => {
+  it('publish: a send span, child of the caller’s span, whose context the propagator injects', async () => {
     const stream = `${uniquePrefix('otel')}completions`;
     const publisher = createPublisher({ redis, stream });
-    const id = await inSpan(() => publisher.publish(message));
-    expect(await traceparentOf(stream, id)).toBe(`00-${traceId}-${spanId}-01`);
-    const [manyId] = await inSpan(() => publisher.publishMany([{ ...message, operation_id: 'op-2' }]));
-    expect(await traceparentOf(stream, manyId!)).toBe(`00-${traceId}-${spanId}-01`);
+    const caller = trace.getTracer('app').startSpan('generate agent');
+    const id = await context.with(trace.setSpan(ROOT_CONTEXT, caller), () =>
+      publisher.publish({ ...message, task_id: 'task-7' }),
+    );
+    caller.end();
+    const [send] = tracing.spans().filter((span) => span.name === `send ${stream}`);
+    expect(send!.kind).toBe(SpanKind.PRODUCER);
+    expect(send!.parentSpanContext?.spanId).toBe(caller.spanContext().spanId);
+    expect(send!.attributes).toEqual({
+      'messaging.system': 'redis',
+      'messaging.destination.name': stream,
+      'messaging.operation.type': 'send',
+      'messaging.operation.name': 'send',
+      'messaging.message.conversation_id': 'task-7',
+      'messaging.message.id': id,
+    });
+    const { traceId, spanId } = send!.spanContext();
+    expect((await stamped(stream, id)).traceparent).toBe(`00-${traceId}-${spanId}-01`);
   });
 
-  it('keeps a traceparent the caller passes, adds none without a span or when turned off', async () => {
-    const stream = `${uniquePrefix('otel-off')}completions`;
-    const given = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00';
+  it('carries tracestate from the context into the entry', async () => {
+    const stream = `${uniquePrefix('otel-state')}completions`;
     const publisher = createPublisher({ redis, stream });
-    const explicit = await inSpan(() => publisher.publish({ ...message, traceparent: given }));
-    expect(await traceparentOf(stream, explicit)).toBe(given);
-    const noSpan = await publisher.publish({ ...message, operation_id: 'op-2' });
-    expect(await traceparentOf(stream, noSpan)).toBeUndefined();
+    const parent = trace.setSpanContext(ROOT_CONTEXT, {
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+      spanId: '00f067aa0ba902b7',
+      traceFlags: TraceFlags.SAMPLED,
+      traceState: createTraceState('vendor=abc'),
+    });
+    const id = await context.with(parent, () => publisher.publish(message));
+    const fields = await stamped(stream, id);
+    expect(fields.tracestate).toBe('vendor=abc');
+    expect(fields.traceparent).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
+  });
+
+  it('publishMany: one span for the batch with its message count, every entry stamped with it', async () => {
+    const stream = `${uniquePrefix('otel-many')}completions`;
+    const publisher = createPublisher({ redis, stream });
+    const ids = await publisher.publishMany([message, { ...message, operation_id: 'op-2' }]);
+    const [send] = tracing.spans().filter((span) => span.name === `send ${stream}`);
+    expect(send!.attributes['messaging.batch.message_count']).toBe(2);
+    const { traceId, spanId } = send!.spanContext();
+    for (const id of ids) expect((await stamped(stream, id)).traceparent).toBe(`00-${traceId}-${spanId}-01`);
+  });
+
+  it('an invalid message ends its span with error.type; a caller’s traceparent and traceContext: false are kept', async () => {
+    const stream = `${uniquePrefix('otel-err')}completions`;
+    const publisher = createPublisher({ redis, stream });
+    await expect(publisher.publish({ ...message, operation_id: '' })).rejects.toThrow();
+    const [send] = tracing.spans().filter((span) => span.name === `send ${stream}`);
+    expect(send!.attributes['error.type']).toBe('schema_violation');
+
+    const given = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00';
+    const explicit = await publisher.publish({ ...message, operation_id: 'op-2', traceparent: given });
+    expect((await stamped(stream, explicit)).traceparent).toBe(given);
+    tracing.reset();
     const off = createPublisher({ redis, stream, traceContext: false });
-    const offId = await inSpan(() => off.publish({ ...message, operation_id: 'op-3' }));
-    expect(await traceparentOf(stream, offId)).toBeUndefined();
+    const offId = await off.publish({ ...message, operation_id: 'op-3' });
+    expect((await stamped(stream, offId)).traceparent).toBeUndefined();
+    expect(tracing.spans()).toEqual([]);
+  });
+});
+
+describe('without an SDK', () => {
+  const redis = new Redis(inject('redisUrl'));
+  afterAll(() => redis.quit());
+
+  it('stamps nothing and creates no span', async () => {
+    const stream = `${uniquePrefix('otel-none')}completions`;
+    const publisher = createPublisher({ redis, stream });
+    const id = await publisher.publish(message);
+    const decoded = decode(['data', await readData(redis, stream, id)]);
+    expect(decoded.ok && decoded.message.traceparent).toBeUndefined();
   });
 });

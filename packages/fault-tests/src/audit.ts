@@ -71,7 +71,10 @@ export async function auditRun(
       const chunks = (replies[2 * j + 1]?.[1] ?? []) as [string, string[]][];
       const types = chunks.map(([, f]) => (JSON.parse(field(f, 'data') ?? '{}') as { type?: string }).type);
       const finishes = types.filter((t) => t === 'finish').length;
-      const outputs = types.filter((t) => t === 'tool-output-available' || t === 'tool-output-error').length;
+      // A failure is `tool-output-error` in the ai-sdk dialect and `error` in the original's.
+      const outputs = types.filter(
+        (t) => t === 'tool-output-available' || t === 'tool-output-error' || t === 'error',
+      ).length;
       if (finishes > 1 || outputs > 1) result.doubleCompleted.push(message.task_id);
       if (expected === 'poison') {
         if (status !== 'running' || chunks.length > 0) result.poisonCompleted.push(message.task_id);

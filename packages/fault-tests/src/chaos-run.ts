@@ -98,7 +98,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       NODE_ENV: 'production',
       HTTP_PORT: '0',
       HTTP_HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
+      // debug: duplicates and recovery are read from the per-completion `completion settled` lines.
+      LOG_LEVEL: 'debug',
       CONCURRENCY: '16',
       MAX_DELIVERIES: '3',
       CLAIM_IDLE_MS: '1500',

@@ -56,7 +56,7 @@ export async function measureRecovery(
               .slice(0, 40)
               .map(
                 (l) =>
-                  `${(l.time as number) - redisStartedAt} ms ${l.msg} ${String(l.err ?? l.state ?? l.outcome ?? '')}`,
+                  `${(l.time as number) - redisStartedAt} ms ${l.msg} ${String((l.err as { message?: string } | undefined)?.message ?? l.err ?? l.state ?? l.outcome ?? '')}`,
               )
           : undefined;
       return {

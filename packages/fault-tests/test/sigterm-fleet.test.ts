@@ -35,6 +35,8 @@ describe('SIGTERM under load, three workers', () => {
       HTTP_HOST: '127.0.0.1',
       CONCURRENCY: '8',
       SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
+      // The per-completion `completion settled` line this test waits for is logged at debug.
+      LOG_LEVEL: 'debug',
     };
     const fleet = new WorkerFleet(env, 3);
     try {

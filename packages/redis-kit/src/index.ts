@@ -9,6 +9,16 @@ export {
 export { isCluster, masterAt, masterFor, masterKeyFor, nodeKeyOf, type RedisClient } from './cluster.js';
 export { flatRecord } from './flat-reply.js';
 export {
+  activeTracer,
+  errorTypeOf,
+  loadOtelApi,
+  MESSAGING_SYSTEM,
+  messagingAttributes,
+  type OtelApi,
+  otelApi,
+  recordSpanError,
+} from './otel.js';
+export {
   defineScript,
   evalScript,
   expandIncludes,
@@ -24,4 +34,4 @@ export {
   scriptRunner,
 } from './scripts.js';
 export { sleep } from './sleep.js';
-export { entryTimestamp } from './stream-id.js';
+export { compareStreamIds, entryTimestamp, isStreamId } from './stream-id.js';

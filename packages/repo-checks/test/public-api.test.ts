@@ -13,6 +13,7 @@ const PACKAGES = [
   '@chat/completion-publisher',
   '@chat/completion-consumer',
   '@chat/stream-registry',
+  '@chat/pipeline-ops',
   '@chat/consumer-worker',
 ] as const;
 
@@ -27,8 +28,9 @@ function declarationReport(file: string): string {
     .printFile(source);
   return (
     printed
-      // tsup names shared declaration chunks `<name>-<hash>.js`; the hash moves with any edit, comments included.
-      .replace(/(\.\/[\w-]+)-[\w]{8}(\.c?js)/g, '$1-<chunk>$2')
+      // tsup names shared declaration chunks `<name>-<hash>.js` (8 base64url characters, `-` and `_` included); the hash
+      // moves with any edit, comments included.
+      .replace(/(\.\/[\w-]+)-[\w-]{8}(\.c?js)/g, '$1-<chunk>$2')
       // One exported name a line, so adding or removing one is a one-line diff.
       .replace(
         /^export \{ (.*) \};$/gm,
@@ -43,7 +45,7 @@ function declarationReport(file: string): string {
  */
 function declarationsWithChunks(dir: string): string {
   const index = join(dir, 'dist', 'index.d.ts');
-  const chunks = [...readFileSync(index, 'utf8').matchAll(/from ['"]\.\/([\w-]+-[\w]{8})\.js['"]/g)].map(
+  const chunks = [...readFileSync(index, 'utf8').matchAll(/from ['"]\.\/([\w-]+-[\w-]{8})\.js['"]/g)].map(
     (m) => m[1]!,
   );
   return [index, ...[...new Set(chunks)].sort().map((chunk) => join(dir, 'dist', `${chunk}.d.ts`))]

@@ -66,14 +66,19 @@ export const toolInputAvailableChunkSchema = z.looseObject({
   providerMetadata,
   dynamic: z.boolean().optional(),
 });
-/** `tool-output-available`: the tool's output, what the completion worker writes. */
+/**
+ * `tool-output-available`: the tool's output, what the completion worker writes. `toolName` and `success` are the
+ * Python original's additions (its `original` chunk dialect); the registry's SSE leaves them out.
+ */
 export const toolOutputAvailableChunkSchema = z.looseObject({
   type: z.literal('tool-output-available'),
   toolCallId: z.string(),
+  toolName: z.string().optional(),
   output: z.unknown(),
   providerExecuted: z.boolean().optional(),
   dynamic: z.boolean().optional(),
   preliminary: z.boolean().optional(),
+  success: z.boolean().optional(),
 });
 /** `tool-output-error`: the tool failed. */
 export const toolOutputErrorChunkSchema = z.looseObject({

@@ -1,4 +1,11 @@
 export {
+  CHUNK_DIALECTS,
+  type ChunkDialect,
+  type ToolChunkTarget,
+  toolFailureChunk,
+  toolOutputChunk,
+} from './chunk-dialect.js';
+export {
   dataChunkSchema,
   errorChunkSchema,
   finishChunkSchema,
@@ -18,6 +25,12 @@ export {
   uiMessageChunkSchema,
 } from './chunk-schema.js';
 export {
+  HEARTBEAT_COMMENT,
+  NON_PROTOCOL_CHUNK_TYPES,
+  toWireChunk,
+  type WireChunk,
+} from './chunk-serialization.js';
+export {
   ChunkTooLargeError,
   CursorTrimmedError,
   ForbiddenError,
@@ -36,6 +49,7 @@ export {
   TaskNotRunningError,
 } from './errors.js';
 export {
+  DEFAULT_CHUNK_DIALECT,
   DEFAULT_STREAM_REGISTRY_OPTIONS,
   type KeyLayout,
   type ResolvedStreamRegistryOptions,
@@ -69,3 +83,4 @@ export {
 } from './stream-token.js';
 export type { Subscription, SubscriptionEndReason } from './subscription.js';
 export type { ActiveTask, CreateTaskInput, TaskLookup, TaskStatus } from './task.js';
+export { parseTaskTimestamp } from './task-timestamp.js';

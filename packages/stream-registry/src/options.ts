@@ -1,6 +1,7 @@
 import type { Logger } from '@chat/completion-schema';
 import { silentLogger } from '@chat/completion-schema/internal';
 import type { Cluster, Redis } from 'ioredis';
+import { CHUNK_DIALECTS, type ChunkDialect } from './chunk-dialect.js';
 import { MAX_CHUNK_BYTES } from './chunk-schema.js';
 import { StreamRegistryOptionsError } from './errors.js';
 
@@ -17,6 +18,13 @@ export interface StreamRegistryOptions {
   keyLayout?: KeyLayout;
   /** @defaultValue 'chat:' */
   keyPrefix?: string;
+  /**
+   * How a tool's outcome is written into the chunk stream (see {@link ChunkDialect}). With the `compat` layout
+   * the default is `original`, so Python pods sharing the Redis show what our worker wrote (a failure is then an
+   * `error` chunk, not tied to the tool part); with `cluster`, where no Python reader shares the keys, `ai-sdk`.
+   * @defaultValue 'original' with the compat layout, 'ai-sdk' with the cluster layout ({@link DEFAULT_CHUNK_DIALECT})
+   */
+  chunkDialect?: ChunkDialect;
   /** TTL of task hashes, chunk streams and the indexes, refreshed on every write. @defaultValue 3600 */
   ttlSeconds?: number;
   /** Approximate cap of each chunk stream (`XADD MAXLEN ~`). @defaultValue 10000 */
@@ -52,6 +60,14 @@ export interface StreamRegistryOptions {
   idleCheckMs?: number;
   /** Newest tasks of a session looked at by `getActiveTaskForSession`. @defaultValue 20 */
   sessionIndexLimit?: number;
+  /**
+   * `compat` layout: when `getActiveTaskForSession` finds no task in the session index, SCAN the task hashes for
+   * running tasks in no index (the Python original's chat API writes none) and index them, at most once per this
+   * many ms (lookups that miss meanwhile share the sweep under way, or skip it). A lookup that hits the index never
+   * SCANs. 0 turns it off (tasks the original created are then never found); ignored in the `cluster` layout,
+   * which the original cannot write. @defaultValue 1000
+   */
+  foreignTaskSweepMs?: number;
 }
 
 /** The defaults of {@link StreamRegistryOptions}, in one place. */
@@ -70,7 +86,14 @@ export const DEFAULT_STREAM_REGISTRY_OPTIONS = Object.freeze({
   replayPageSize: 500,
   idleCheckMs: 30_000,
   sessionIndexLimit: 20,
-} as const) satisfies Omit<Required<StreamRegistryOptions>, 'redis' | 'url' | 'logger'>;
+  foreignTaskSweepMs: 1000,
+} as const) satisfies Omit<Required<StreamRegistryOptions>, 'redis' | 'url' | 'logger' | 'chunkDialect'>;
+
+/** The default {@link StreamRegistryOptions.chunkDialect} of each key layout. */
+export const DEFAULT_CHUNK_DIALECT: Readonly<Record<KeyLayout, ChunkDialect>> = Object.freeze({
+  compat: 'original',
+  cluster: 'ai-sdk',
+});
 
 /**
  * {@link StreamRegistryOptions} after {@link resolveStreamRegistryOptions}: every default of
@@ -78,8 +101,8 @@ export const DEFAULT_STREAM_REGISTRY_OPTIONS = Object.freeze({
  */
 export type ResolvedStreamRegistryOptions = Omit<
   Required<StreamRegistryOptions>,
-  'redis' | 'url' | 'keyLayout'
-> & { keyLayout: KeyLayout };
+  'redis' | 'url' | 'keyLayout' | 'chunkDialect'
+> & { keyLayout: KeyLayout; chunkDialect: ChunkDialect };
 
 const POSITIVE_INTEGERS = [
   'ttlSeconds',
@@ -108,16 +131,21 @@ export function resolveStreamRegistryOptions(options: StreamRegistryOptions): Re
     ...defined,
     logger: logger ?? silentLogger,
   } as ResolvedStreamRegistryOptions;
+  o.chunkDialect ??= DEFAULT_CHUNK_DIALECT[o.keyLayout] ?? DEFAULT_CHUNK_DIALECT.compat;
   const problems: [option: string, problem: string][] = [];
   if (!redis === !url) problems.push(['redis', 'give exactly one of redis or url']);
   if (o.keyLayout !== 'compat' && o.keyLayout !== 'cluster')
     problems.push(['keyLayout', 'keyLayout is compat or cluster']);
+  if (!CHUNK_DIALECTS.includes(o.chunkDialect))
+    problems.push(['chunkDialect', 'chunkDialect is original or ai-sdk']);
   if (o.keyLayout === 'cluster' && /[{}]/.test(o.keyPrefix))
     problems.push(['keyPrefix', 'a cluster keyPrefix has no braces']);
   for (const name of POSITIVE_INTEGERS) {
     if (!Number.isInteger(o[name]) || o[name] <= 0)
       problems.push([name, `${name} must be a positive integer`]);
   }
+  if (!Number.isInteger(o.foreignTaskSweepMs) || o.foreignTaskSweepMs < 0)
+    problems.push(['foreignTaskSweepMs', 'foreignTaskSweepMs must be a non-negative integer']);
   if (problems.length > 0)
     throw new StreamRegistryOptionsError(problems.map(([, problem]) => problem).join('; '), {
       option: problems[0]![0],

@@ -13,6 +13,7 @@ import {
   TaskNotFoundError,
   TaskNotRunningError,
 } from './errors.js';
+import { ForeignTaskSweep } from './foreign-task-sweep.js';
 import {
   type ResolvedStreamRegistryOptions,
   resolveStreamRegistryOptions,
@@ -31,6 +32,8 @@ import {
   taskFromHash,
 } from './task.js';
 import { type TaskKeys, taskKeys } from './task-keys.js';
+import { formatTaskTimestamp } from './task-timestamp.js';
+import { withSpan } from './tracing.js';
 
 /** How `completeTask` ends a task. */
 export interface CompleteTaskInput {
@@ -71,6 +74,7 @@ export class StreamRegistry {
   private readonly reader: LiveReader;
   /** Subscription checks and replay pages, shared by subscribers of a task who ask together (reconnect storms). */
   private readonly reads: SubscribeReads;
+  private readonly foreignTasks: ForeignTaskSweep | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(options: StreamRegistryOptions) {
@@ -95,6 +99,16 @@ export class StreamRegistry {
       });
     }
     this.keys = taskKeys(this.options.keyLayout, this.options.keyPrefix);
+    if (this.options.keyLayout === 'compat' && this.options.foreignTaskSweepMs > 0) {
+      this.foreignTasks = new ForeignTaskSweep({
+        redis: client as Redis,
+        keys: this.keys,
+        metaPattern: `${this.keys.meta('')}*`,
+        intervalMs: this.options.foreignTaskSweepMs,
+        ttlSeconds: this.options.ttlSeconds,
+        logger: this.logger,
+      });
+    }
     const base = (client as Redis).options?.connectionName;
     const readerName = `${base ?? 'chat-stream-registry'}:reader`;
     this.reader = this.isCluster
@@ -134,7 +148,7 @@ export class StreamRegistry {
     }
     const { taskId, sessionId, userId, toolCallId, toolName, operationId } = parsed.data;
     const now = Date.now();
-    const createdAt = new Date(now).toISOString();
+    const createdAt = formatTaskTimestamp(now, this.options.keyLayout);
     const ttl = this.options.ttlSeconds;
     const cutoff = now - ttl * 1000;
     const fields = [taskId, sessionId, userId ?? '', toolCallId, toolName, operationId, createdAt, ttl];
@@ -204,6 +218,11 @@ export class StreamRegistry {
    */
   async findTaskForCompletion(operationId: string, taskId: string): Promise<ActiveTask | null> {
     this.assertOpen();
+    const attributes = { 'chat.task_id': taskId, 'chat.operation_id': operationId };
+    return withSpan('find_task', attributes, () => this.lookUpForCompletion(operationId, taskId));
+  }
+
+  private async lookUpForCompletion(operationId: string, taskId: string): Promise<ActiveTask | null> {
     // Two commands in flight at once, not a pipeline: on a cluster the two keys live in different slots.
     const [mapped, hash] = await Promise.all([
       operationId ? this.redis.get(this.keys.operation(operationId)) : Promise.resolve(null),
@@ -231,11 +250,18 @@ export class StreamRegistry {
 
   /**
    * The newest running task of a session that `userId` may see (anonymous tasks are visible to all), or null.
-   * Reads the session index, so the cost is a few keys, never a SCAN.
+   * Reads the session index, so the cost is a few keys, never a SCAN when the index has the task. In the `compat`
+   * layout a miss may also sweep for tasks the Python original created (see `foreignTaskSweepMs`) and read again.
    */
   async getActiveTaskForSession(sessionId: string, userId?: string | null): Promise<ActiveTask | null> {
     this.assertOpen();
     if (!sessionId) return null;
+    const found = await this.activeTaskFromIndex(sessionId, userId);
+    if (found || !this.foreignTasks || !(await this.foreignTasks.sweepIfDue())) return found;
+    return this.activeTaskFromIndex(sessionId, userId);
+  }
+
+  private async activeTaskFromIndex(sessionId: string, userId?: string | null): Promise<ActiveTask | null> {
     const indexKey = this.keys.session(sessionId);
     const taskIds = await this.redis.zrevrange(indexKey, 0, this.options.sessionIndexLimit - 1);
     const hashes = await Promise.all(taskIds.map((id) => this.redis.hgetall(this.keys.meta(id))));
@@ -346,15 +372,17 @@ export class StreamRegistry {
     const metaKey = this.keys.meta(taskId);
     const streamKey = this.keys.stream(taskId);
     let factsReadAt = 0;
-    const { task, cursor } = await checkSubscribe(
-      async () => {
-        const facts = await this.reads.facts(metaKey, streamKey);
-        factsReadAt = facts.readAt;
-        return facts.value;
-      },
-      taskId,
-      options.userId,
-      options.lastEventId,
+    const { task, cursor } = await withSpan('subscribe', { 'chat.task_id': taskId }, () =>
+      checkSubscribe(
+        async () => {
+          const facts = await this.reads.facts(metaKey, streamKey);
+          factsReadAt = facts.readAt;
+          return facts.value;
+        },
+        taskId,
+        options.userId,
+        options.lastEventId,
+      ),
     );
     return new Subscription(
       task,

@@ -1,4 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '@chat/completion-schema';
+import { toWireChunk } from './chunk-serialization.js';
 import { InvalidTokenError, StreamRegistryError } from './errors.js';
 import type { StreamRegistry } from './registry.js';
 import { corsHeaders, type SSECorsOptions } from './sse-cors.js';
@@ -101,7 +103,25 @@ export function sseErrorAnswer(error: unknown): SSEErrorAnswer {
   }
 }
 
-function eventFrame({ id, chunk }: StreamEntry): string {
+/**
+ * The SSE frame of one stored chunk, serialized by its type to the protocol's fields (see `toWireChunk`): an
+ * `id:`+`data:` event, a comment for a heartbeat, or nothing for a chunk the protocol has no place for.
+ */
+function eventFrame({ id, chunk }: StreamEntry, logger: Logger): string | undefined {
+  const wire = toWireChunk(chunk);
+  if (wire.kind === 'chunk') return `id: ${id}\ndata: ${JSON.stringify(wire.chunk)}\n\n`;
+  if (wire.kind === 'comment') return `: ${wire.comment}\n\n`;
+  if (wire.reason !== 'not_in_protocol') {
+    logger.warn(
+      { entryId: id, type: wire.type, reason: wire.reason },
+      'stream-registry: chunk not sent over SSE',
+    );
+  }
+  return undefined;
+}
+
+/** The frame of the registry's own cut-off notice, sent whole: its `code` and `cursor` tell a client where to resume. */
+function cutoffFrame({ id, chunk }: StreamEntry): string {
   return `id: ${id}\ndata: ${JSON.stringify(chunk)}\n\n`;
 }
 
@@ -167,6 +187,7 @@ async function* frames(
   opened: Extract<Opened, { kind: 'stream' }>,
   keepAliveMs: number,
   retryMs: number,
+  logger: Logger,
 ): AsyncGenerator<string, void, undefined> {
   const { iterator, subscription } = opened;
   try {
@@ -181,7 +202,10 @@ async function* frames(
         continue;
       }
       if (next.done) break;
-      yield eventFrame(next.value);
+      // The subscription ends with 'overflow' just before it yields its cut-off notice.
+      const frame =
+        subscription.endReason === 'overflow' ? cutoffFrame(next.value) : eventFrame(next.value, logger);
+      if (frame !== undefined) yield frame;
       pending = iterator.next();
     }
     if (subscription.endReason === 'finish' || subscription.endReason === 'task_ended') {
@@ -227,6 +251,7 @@ export async function toSSEResponse(
     opened,
     options.keepAliveMs ?? registry.options.keepAliveMs,
     options.retryMs ?? registry.options.retryMs,
+    registry.options.logger,
   );
   const body = new ReadableStream<Uint8Array>(
     {
@@ -293,6 +318,7 @@ export async function writeSSE(
       opened,
       options.keepAliveMs ?? registry.options.keepAliveMs,
       options.retryMs ?? registry.options.retryMs,
+      registry.options.logger,
     )) {
       await write(frame);
       if (res.destroyed) break;

@@ -1,19 +1,5 @@
-const STREAM_ID = /^(\d{1,20})-(\d{1,20})$/;
-
-/** True for a full Redis stream entry id (`<ms>-<seq>`), the only cursor shape the registry accepts. */
-export function isStreamId(value: string): boolean {
-  return STREAM_ID.test(value);
-}
-
-/** Orders two stream ids numerically (string order is wrong once the millisecond parts differ in length). */
-export function compareStreamIds(a: string, b: string): number {
-  const [, aMs = '0', aSeq = '0'] = STREAM_ID.exec(a) ?? [];
-  const [, bMs = '0', bSeq = '0'] = STREAM_ID.exec(b) ?? [];
-  const ms = BigInt(aMs) - BigInt(bMs);
-  if (ms !== 0n) return ms < 0n ? -1 : 1;
-  const seq = BigInt(aSeq) - BigInt(bSeq);
-  return seq === 0n ? 0 : seq < 0n ? -1 : 1;
-}
+// The id helpers live in the kit; the registry's modules import them from here with the cursor constant.
+export { compareStreamIds, isStreamId } from '@chat/redis-kit';
 
 /** The smallest stream id: "from the beginning" as a cursor. */
 export const ZERO_ID = '0-0';

@@ -6,6 +6,7 @@ import type { LiveReader } from './shared-reader.js';
 import type { StreamEntry } from './stream-entry.js';
 import { compareStreamIds } from './stream-id.js';
 import type { ActiveTask } from './task.js';
+import { startRegistrySpan } from './tracing.js';
 
 /** Why a subscription's iteration ended. */
 export type SubscriptionEndReason = 'finish' | 'overflow' | 'aborted' | 'task_ended' | 'closed';
@@ -84,9 +85,37 @@ export class Subscription implements AsyncIterable<StreamEntry> {
     }
   }
 
+  /** The replay from the cursor, traced as `registry.replay` (entries replayed, and whether it reached `finish`). */
+  private async *replay(): AsyncGenerator<StreamEntry, boolean> {
+    const from = this.lastId;
+    const span = startRegistrySpan('replay', {
+      'chat.task_id': this.task.taskId,
+      'chat.registry.cursor': from,
+    });
+    if (!span) return yield* this.range(from, '+');
+    let replayed = 0;
+    let finished = false;
+    try {
+      for (const range = this.range(from, '+'); ; ) {
+        const step = await range.next();
+        if (step.done) {
+          finished = step.value;
+          return finished;
+        }
+        replayed++;
+        yield step.value;
+      }
+    } catch (error) {
+      span.fail(error);
+      throw error;
+    } finally {
+      span.end({ 'chat.registry.replayed_entries': replayed, 'chat.registry.replay_finished': finished });
+    }
+  }
+
   private async *iterate(): AsyncGenerator<StreamEntry> {
     const { reader, streamKey, bufferSize, idleCheckMs } = this.context;
-    if (yield* this.range(this.lastId, '+')) return this.end('finish');
+    if (yield* this.replay()) return this.end('finish');
     if (this.signal?.aborted) return this.end('aborted');
     // The task's status was read before the replay: a finished task's finish chunk was already in the stream.
     if (this.task.status !== 'running') return this.end('task_ended');
@@ -106,7 +135,11 @@ export class Subscription implements AsyncIterable<StreamEntry> {
           yield event.entry;
           if (event.entry.chunk.type === 'finish') return this.end('finish');
         } else if (event.kind === 'idle') {
-          await this.checkStillThere();
+          if (await this.taskEnded()) {
+            // Whatever the writer added before or with the status change (its finish, if it wrote one).
+            if (yield* this.range(this.lastId, '+')) return this.end('finish');
+            return this.end('task_ended');
+          }
         } else if (event.kind === 'overflow') {
           this.end('overflow');
           yield {
@@ -128,8 +161,12 @@ export class Subscription implements AsyncIterable<StreamEntry> {
     }
   }
 
-  /** A live tail must not wait forever on a task whose hash expired without a finish. */
-  private async checkStillThere(): Promise<void> {
+  /**
+   * A live tail must not wait forever on a task that will write nothing more: one whose hash expired (thrown as
+   * `task_expired`), or whose status is final without a `finish` chunk (true). The Python original writes its
+   * `finish` in a separate, best-effort step after the status, so a crash in between leaves exactly that.
+   */
+  private async taskEnded(): Promise<boolean> {
     const status = await this.context.redis.hget(this.context.metaKey, 'status');
     if (status === null) {
       throw new TaskExpiredError(`task ${this.task.taskId} expired while subscribed`, {
@@ -137,6 +174,8 @@ export class Subscription implements AsyncIterable<StreamEntry> {
         cursor: this.lastId,
       });
     }
+    // Only a final status: a task in any other state may still be writing.
+    return status === 'completed' || status === 'failed';
   }
 
   private end(reason: SubscriptionEndReason): void {

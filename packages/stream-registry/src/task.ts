@@ -13,7 +13,10 @@ export interface ActiveTask {
   toolName: string;
   operationId: string;
   status: TaskStatus;
-  /** ISO 8601. */
+  /**
+   * ISO 8601 as stored: microseconds and `+00:00` in the `compat` layout (the Python original's format),
+   * milliseconds and `Z` in `cluster`. `parseTaskTimestamp` reads both.
+   */
   createdAt: string;
   /** ISO 8601, set by `completeTask`. */
   completedAt?: string;

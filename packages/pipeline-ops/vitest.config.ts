@@ -1,0 +1,3 @@
+import { chatTestProject } from '@chat/testing/vitest';
+
+export default chatTestProject('pipeline-ops');
