@@ -76,6 +76,7 @@ describe('pnpm bench --quick', () => {
         'tracing-on',
         'raw-roundtrip',
         'end-to-end-1000',
+        'end-to-end-1000-r8',
         'end-to-end-half',
         'watchers',
         'backlog-drain',

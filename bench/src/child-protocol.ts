@@ -88,6 +88,8 @@ export interface EndToEndJob extends JobBase {
   concurrency: number;
   /** Completions already queued for tasks `0 … backlog-1`; fresh ones start at index `backlog`. @defaultValue 0 */
   backlog?: number;
+  /** The chat API registry's `readerConnections`. @defaultValue the registry's (1) */
+  readerConnections?: number;
 }
 
 /** The round trip a completion's path cannot beat: `XADD` in one connection, `XREAD BLOCK` on another. */

@@ -27,7 +27,7 @@ export async function endToEndSection(ctx: RunContext, { fresh, run }: PlanTools
     job: { ...base, kind: 'raw-roundtrip', rate: 1000, seconds, warmupSeconds },
     timeoutMs: (seconds + 120) * 1000,
   });
-  const endToEnd = (id: string, title: string, rate: number) =>
+  const endToEnd = (id: string, title: string, rate: number, readerConnections?: number) =>
     run({
       id,
       section: 8,
@@ -46,10 +46,12 @@ export async function endToEndSection(ctx: RunContext, { fresh, run }: PlanTools
         warmupSeconds,
         leadMs: LEAD_MS,
         concurrency: options.pathConcurrency,
+        ...(readerConnections ? { readerConnections } : {}),
       },
       timeoutMs: (seconds + 300) * 1000,
     });
   await endToEnd('end-to-end-1000', 'publish → browser at 1 000/s', 1000);
+  await endToEnd('end-to-end-1000-r8', 'publish → browser at 1 000/s, registry readerConnections 8', 1000, 8);
   const full = results.find((r) => r.id === 'full-path' && r.status === 'ok');
   const title = 'publish → browser at 50 % of the full path';
   if (full) await endToEnd('end-to-end-half', title, Math.max(100, Math.round(full.msgsPerSec / 2)));

@@ -19,7 +19,7 @@ const START_DELAY_US = 2_000_000;
 export async function runEndToEnd(job: EndToEndJob, ctx: ScenarioContext): Promise<ScenarioOutcome> {
   const backlog = job.backlog ?? 0;
   const total = Math.round(job.rate * job.seconds);
-  const api = await startChatApi(job.url);
+  const api = await startChatApi(job.url, job.readerConnections);
   const histogram = new LatencyHistogram();
   const open = new Map<number, SseConnection>();
   let received = 0;

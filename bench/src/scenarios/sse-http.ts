@@ -12,9 +12,9 @@ export interface ChatApi {
 }
 
 /** Starts the stream endpoint as an application serves it (`writeSSE` on a Node server), on a free port. */
-export async function startChatApi(url: string): Promise<ChatApi> {
+export async function startChatApi(url: string, readerConnections?: number): Promise<ChatApi> {
   const redis = new Redis(url, { maxRetriesPerRequest: null, connectionName: 'bench-chat-api' });
-  const registry = new StreamRegistry({ redis });
+  const registry = new StreamRegistry({ redis, ...(readerConnections ? { readerConnections } : {}) });
   const server = createServer((req, res) => {
     const taskId = /^\/tasks\/([^/]+)\/stream$/.exec(req.url ?? '')?.[1];
     if (!taskId) return void res.writeHead(404).end();

@@ -21,6 +21,7 @@ import {
 } from './options.js';
 import { waitForReplicasOf } from './replica-wait.js';
 import { runScript } from './scripts.js';
+import { ShardedStreamReader } from './sharded-reader.js';
 import { type LiveReader, SharedStreamReader } from './shared-reader.js';
 import { checkSubscribe } from './subscribe-check.js';
 import { Subscription } from './subscription.js';
@@ -120,18 +121,26 @@ export class StreamRegistry {
           connectionName: readerName,
           logger: this.logger,
         })
-      : new SharedStreamReader({
-          connect: () =>
-            (client as Redis).duplicate({
-              maxRetriesPerRequest: null,
-              enableAutoPipelining: false,
-              connectionName: readerName,
-            }),
-          unblockVia: () => client as Redis,
-          blockMs: this.options.blockMs,
-          readCount: this.options.readCount,
-          logger: this.logger,
-        });
+      : this.singleServerReader(client as Redis, readerName);
+  }
+
+  /** One shared reader, or `readerConnections` of them each tailing its share of the streams. */
+  private singleServerReader(client: Redis, readerName: string): LiveReader {
+    const reader = () =>
+      new SharedStreamReader({
+        connect: () =>
+          client.duplicate({
+            maxRetriesPerRequest: null,
+            enableAutoPipelining: false,
+            connectionName: readerName,
+          }),
+        unblockVia: () => client,
+        blockMs: this.options.blockMs,
+        readCount: this.options.readCount,
+        logger: this.logger,
+      });
+    const n = this.options.readerConnections;
+    return n === 1 ? reader() : new ShardedStreamReader(Array.from({ length: n }, reader));
   }
 
   /** Subscribers currently in their live tail (one reader connection serves them all, per cluster node); for metrics. */
