@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { fnv1a32 } from '@chat/completion-schema';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { StreamEntry } from '../src/index.js';
-import { makeRegistry, newTask, waitFor } from './helpers.js';
+import { connectionsNamed, makeRegistry, newTask, subscribeAll, waitFor } from './helpers.js';
 
 const SUBSCRIBERS = 200;
 const TASKS = 40;
@@ -13,27 +12,12 @@ describe(`readerConnections: ${READERS}`, () => {
   const t = makeRegistry('compat', { readerConnections: READERS }, { connectionName: name });
   afterAll(() => t.close());
 
-  async function ourConnections(): Promise<string[]> {
-    const list = (await t.redis.client('LIST')) as string;
-    return list.split('\n').filter((line) => line.includes(` name=${name}`));
-  }
+  const ourConnections = () => connectionsNamed(t.redis, name);
 
   it('splits the live tail over that many connections, each stream on one, every chunk to every subscriber once', async () => {
     const tasks = await Promise.all(Array.from({ length: TASKS }, () => newTask(t.registry)));
     await Promise.all(tasks.map((task) => t.registry.publishChunk(task.taskId, { type: 'start' })));
-    const received: StreamEntry[][] = [];
-    const runs: Promise<void>[] = [];
-    for (let i = 0; i < SUBSCRIBERS; i += 1) {
-      const task = tasks[i % TASKS]!;
-      const entries: StreamEntry[] = [];
-      received.push(entries);
-      const subscription = await t.registry.subscribe(task.taskId, { userId: 'user-1' });
-      runs.push(
-        (async () => {
-          for await (const entry of subscription) entries.push(entry);
-        })(),
-      );
-    }
+    const { received, done } = await subscribeAll(t.registry, tasks, SUBSCRIBERS);
     await waitFor(() => t.registry.liveSubscriberCount === SUBSCRIBERS, 30_000, 'every subscriber live');
     // A reader connection exists for each share that holds at least one stream (by the same hash of the key).
     const shares = new Set(tasks.map((task) => fnv1a32(t.registry.keys.stream(task.taskId)) % READERS)).size;
@@ -54,7 +38,7 @@ describe(`readerConnections: ${READERS}`, () => {
     await Promise.all(
       tasks.map((task) => t.registry.completeTask(task.taskId, { status: 'completed', chunks: [] })),
     );
-    await Promise.all(runs);
+    await done;
     received.forEach((entries, i) => {
       const task = tasks[i % TASKS];
       expect(entries.map((e) => e.chunk)).toEqual([
