@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Fails when a published workspace package's shipped source (src/ or schema/) changed in a commit range and no
 // changeset added in that range names it. Without an argument the range starts at the last commit that consumed
-// changesets (a `changeset version` commit), so it works on a plain clone of main with no remote.
+// changesets (a `changeset version` commit), so it works on a plain clone of main with no remote. A private
+// package that published ones bundle (their shipped source imports it, e.g. @chat/redis-kit) ships with them: a
+// change to its src/ needs a changeset naming at least one of those published packages.
 //
 //   node scripts/check-changesets.mjs                      # last consumption commit (or root commit)..HEAD
 //   node scripts/check-changesets.mjs origin/main          # origin/main..HEAD
@@ -71,8 +73,8 @@ function globToRegExp(glob) {
   return new RegExp(`^${body}$`);
 }
 
-/** Every workspace package at `rev` whose package.json is not `private: true`: `{ name, dir }`. */
-function publishedPackages(rev) {
+/** Every workspace package at `rev`: `{ name, dir, private, devDependencies }`, deepest first. */
+function workspacePackages(rev) {
   const globs = workspaceGlobs(rev);
   const include = globs.filter((g) => !g.startsWith('!')).map(globToRegExp);
   const exclude = globs.filter((g) => g.startsWith('!')).map((g) => globToRegExp(g.slice(1)));
@@ -90,8 +92,13 @@ function publishedPackages(rev) {
     } catch (error) {
       throw new UsageError(`${manifest} at ${rev} is not valid JSON: ${error.message}`);
     }
-    if (json.private === true || typeof json.name !== 'string') continue;
-    packages.push({ name: json.name, dir });
+    if (typeof json.name !== 'string') continue;
+    packages.push({
+      name: json.name,
+      dir,
+      private: json.private === true,
+      devDependencies: Object.keys(json.devDependencies ?? {}),
+    });
   }
   // Deepest first, so a file in a nested package is attributed to that package only.
   return packages.sort((a, b) => b.dir.length - a.dir.length);
@@ -158,6 +165,36 @@ function changesetPackages(path, text) {
   return names;
 }
 
+/**
+ * Private workspace packages that published ones bundle (tsup inlines a devDependency their shipped source
+ * imports, as every published package does with `@chat/redis-kit`): private name → names of the published
+ * packages that ship it.
+ */
+function bundlers(rev, packages) {
+  const byName = new Map(packages.map((p) => [p.name, p]));
+  const shippedBy = new Map();
+  for (const pkg of packages.filter((p) => !p.private)) {
+    for (const dep of pkg.devDependencies) {
+      if (byName.get(dep)?.private !== true) continue;
+      const quoted = `['"]${dep.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(/[^'"]*)?['"]`;
+      const hits = lines(
+        gitOrUndefined([
+          'grep',
+          '-l',
+          '-E',
+          quoted,
+          rev,
+          '--',
+          ...SOURCE_DIRS.map((d) => `${pkg.dir}/${d}`),
+        ]) ?? '',
+      ).map((hit) => hit.slice(rev.length + 1));
+      if (!hits.some((file) => isShippedSource(file.slice(pkg.dir.length + 1)))) continue;
+      shippedBy.set(dep, [...(shippedBy.get(dep) ?? []), pkg.name]);
+    }
+  }
+  return shippedBy;
+}
+
 function isShippedSource(pathInPackage) {
   return (
     SOURCE_DIRS.some((d) => pathInPackage.startsWith(d)) && !NOT_SHIPPED.some((re) => re.test(pathInPackage))
@@ -182,13 +219,17 @@ function main(argv) {
   const [base, head, why] = resolveRange(argv.find((a) => !a.startsWith('-')));
   const range = `${base.slice(0, 9)}..${head.slice(0, 9)}`;
 
-  const packages = publishedPackages(head);
+  const packages = workspacePackages(head);
+  const shippedBy = bundlers(head, packages);
   const changedFiles = lines(git(['diff', '--name-only', '--no-renames', base, head]));
   const changed = new Map();
+  // A bundled private package's change ships in every published package that bundles it; naming one is enough.
+  const bundledChanged = new Map();
   for (const file of changedFiles) {
     const pkg = packages.find((p) => file.startsWith(`${p.dir}/`));
     if (!pkg || !isShippedSource(file.slice(pkg.dir.length + 1))) continue;
-    changed.set(pkg.name, [...(changed.get(pkg.name) ?? []), file]);
+    const target = pkg.private ? (shippedBy.has(pkg.name) ? bundledChanged : undefined) : changed;
+    target?.set(pkg.name, [...(target.get(pkg.name) ?? []), file]);
   }
 
   const added = lines(
@@ -200,22 +241,35 @@ function main(argv) {
   }
 
   const missing = [...changed.keys()].filter((name) => !named.has(name)).sort();
-  if (missing.length === 0) {
+  const unshipped = [...bundledChanged.keys()].filter(
+    (name) => !shippedBy.get(name).some((p) => named.has(p)),
+  );
+  if (missing.length === 0 && unshipped.length === 0) {
+    const bundled =
+      bundledChanged.size > 0 ? ` (${bundledChanged.size} bundled private package(s) with them)` : '';
     console.log(
-      `changesets: ${range} (${why}): ${changed.size} published package(s) changed, ` +
+      `changesets: ${range} (${why}): ${changed.size} published package(s) changed${bundled}, ` +
         `${added.length} changeset(s) added, every changed package is named`,
     );
     return 0;
   }
+  const suggested = [...new Set([...missing, ...unshipped.map((name) => shippedBy.get(name)[0])])].sort();
   const report = [
     `changesets: published packages changed in ${range} (${why}) but no changeset added in that range names them:`,
     ...missing.map((name) => {
       const files = changed.get(name);
       return `  - ${name} (${files.length} file(s) under src/ or schema/, e.g. ${files[0]})`;
     }),
+    ...unshipped.map((name) => {
+      const files = bundledChanged.get(name);
+      return (
+        `  - ${name}, bundled into ${shippedBy.get(name).join(', ')}: name the one(s) the change reaches ` +
+        `(${files.length} file(s) under src/, e.g. ${files[0]})`
+      );
+    }),
     'Add a file .changeset/<some-slug>.md naming each one, for example:',
     '---',
-    ...missing.map((name) => `"${name}": patch`),
+    ...suggested.map((name) => `"${name}": patch`),
     '---',
     'One paragraph for the changelog: what changed and why a user cares.',
     '(patch = fix, minor = new feature or new optional wire field, major = breaking; see RELEASING.md.)',

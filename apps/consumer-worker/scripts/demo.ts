@@ -3,10 +3,12 @@
 // It runs from source (`pnpm demo`: tsx) against the built worker, so the service's dist/ holds no demo.
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { listDeadLetters } from '@chat/completion-consumer';
 import { createPublisher } from '@chat/completion-publisher';
 import { DEFAULT_COMPLETION_STREAM, deadLetterStreamFor } from '@chat/completion-schema';
-import { createStreamRegistry } from '@chat/stream-registry';
+import { createStreamRegistry, type UIMessageChunk } from '@chat/stream-registry';
+import { readUIMessageStream, type UIMessage } from 'ai';
 import { Redis } from 'ioredis';
 import { readSSE, type SSEEvent, spawnWorker, startChatApi } from '../test/helpers.js';
 
@@ -21,22 +23,28 @@ const expect = (ok: boolean, what: string) => {
 const dataDir = resolve(process.env.DEMO_DATA_DIR ?? '.data/demo');
 rmSync(dataDir, { recursive: true, force: true });
 
+/** The worker with the application's hooks: a chat-history stand-in and a deterministic stand-in for the LLM. */
+const DEMO_WORKER = fileURLToPath(new URL('./demo-worker.mjs', import.meta.url));
+
 say(bold('1. Start the consumer worker (no REDIS_URL: it starts its own redis-server)'));
-const worker = spawnWorker({
-  REDIS_URL: undefined,
-  NODE_ENV: 'development',
-  DATA_DIR: dataDir,
-  HTTP_PORT: '0',
-  HTTP_HOST: '127.0.0.1',
-  CONSUMER_NAME: 'demo-worker',
-  // Quick retries so the unknown task reaches the dead-letter stream within seconds.
-  MAX_DELIVERIES: '3',
-  RETRY_BASE_MS: '300',
-  RETRY_MAX_MS: '1000',
-  CLAIM_INTERVAL_MS: '200',
-  // debug: the demo waits for a `completion settled` line, logged per completion at debug.
-  LOG_LEVEL: 'debug',
-});
+const worker = spawnWorker(
+  {
+    REDIS_URL: undefined,
+    NODE_ENV: 'development',
+    DATA_DIR: dataDir,
+    HTTP_PORT: '0',
+    HTTP_HOST: '127.0.0.1',
+    CONSUMER_NAME: 'demo-worker',
+    // Quick retries so the unknown task reaches the dead-letter stream within seconds.
+    MAX_DELIVERIES: '3',
+    RETRY_BASE_MS: '300',
+    RETRY_MAX_MS: '1000',
+    CLAIM_INTERVAL_MS: '200',
+    // debug: the demo waits for a `completion settled` line, logged per completion at debug.
+    LOG_LEVEL: 'debug',
+  },
+  DEMO_WORKER,
+);
 const stopWorker = () => worker.child.kill('SIGKILL');
 process.on('exit', stopWorker);
 
@@ -68,6 +76,20 @@ try {
   }));
   for (const task of tasks) {
     await registry.createTask(task);
+    // What the chat API streamed before handing the tool call off: the assistant message and the tool call.
+    for (const chunk of [
+      { type: 'start', messageId: `msg-${task.key}` },
+      { type: 'start-step' },
+      {
+        type: 'tool-input-available',
+        toolCallId: task.toolCallId,
+        toolName: task.toolName,
+        input: { goal: 'summarise' },
+      },
+      { type: 'finish-step' },
+    ] satisfies UIMessageChunk[]) {
+      await registry.publishChunk(task.taskId, chunk);
+    }
     say(`  registered ${task.taskId} (${task.toolName}, operation ${task.operationId})`);
   }
 
@@ -137,20 +159,51 @@ try {
     (streams.get(taskId) ?? [])
       .filter((e) => e.data !== '[DONE]')
       .map((e) => JSON.parse(e.data) as Record<string, unknown>);
-  const objectChunks = chunks(objectTask.taskId);
+  const toolChunk = (taskId: string) =>
+    chunks(taskId).find((c) => c.type === 'tool-output-available' || c.type === 'error');
   expect(
-    objectChunks[0]?.type === 'tool-output-available' &&
-      objectChunks[0]?.output === '{"agent_id":"agent-42","name":"Summariser","api_key":"[REDACTED]"}',
+    toolChunk(objectTask.taskId)?.type === 'tool-output-available' &&
+      toolChunk(objectTask.taskId)?.output ===
+        '{"agent_id":"agent-42","name":"Summariser","api_key":"[REDACTED]"}',
     'object result arrives as JSON, with api_key redacted',
   );
   expect(
-    chunks(stringTask.taskId)[0]?.output === 'Agent "Summariser" updated: 2 nodes added',
+    toolChunk(stringTask.taskId)?.output === 'Agent "Summariser" updated: 2 nodes added',
     'string result arrives as is',
   );
   expect(
-    chunks(failedTask.taskId)[0]?.type === 'error' &&
-      chunks(failedTask.taskId)[0]?.errorText === 'Agent generation timed out after 300 s',
+    toolChunk(failedTask.taskId)?.type === 'error' &&
+      toolChunk(failedTask.taskId)?.errorText === 'Agent generation timed out after 300 s',
     'failure arrives as an error chunk with the error text (the original dialect)',
+  );
+  const afterTool = (taskId: string) => {
+    const all = chunks(taskId);
+    const tool = all.findIndex((c) => c.type === 'tool-output-available' || c.type === 'error');
+    return all.slice(tool + 1).map((c) => c.type);
+  };
+  const continued = ['start-step', 'text-start', 'text-delta', 'text-end', 'finish-step', 'finish'];
+  expect(
+    [objectTask, stringTask].every(
+      (task) =>
+        afterTool(task.taskId)
+          .filter((type, i, all) => type !== 'text-delta' || all[i - 1] !== 'text-delta')
+          .join() === continued.join(),
+    ),
+    'each success: the continuation streams between the tool output and the finish',
+  );
+  expect(afterTool(failedTask.taskId).join() === 'finish', 'the failure: no continuation, then the finish');
+
+  say(bold("\n5b. The browser side assembles the assistant message (the AI SDK's readUIMessageStream)"));
+  const assembled = await assemble(chunks(objectTask.taskId) as UIMessageChunk[]);
+  for (const part of assembled.parts) say(`      ${JSON.stringify(part)}`);
+  const parts = assembled.parts.filter((part) => part.type !== 'step-start');
+  expect(
+    parts.length === 2 &&
+      parts[0]?.type === 'tool-create_agent' &&
+      (parts[0] as { state?: string }).state === 'output-available' &&
+      parts[1]?.type === 'text' &&
+      parts[1].text === 'Your agent Summariser is saved and ready to run.',
+    'one assistant message: the tool part with its output, then the text part',
   );
   for (const task of tasks) {
     const events = streams.get(task.taskId) ?? [];
@@ -161,15 +214,21 @@ try {
   }
 
   say(bold('\n6. A browser reconnects with Last-Event-ID'));
-  const firstId = streams.get(objectTask.taskId)?.[0]?.id ?? '';
+  const objectEvents = streams.get(objectTask.taskId) ?? [];
+  const missedFrom = objectEvents.length - 4;
+  const lastSeenId = objectEvents[missedFrom - 1]?.id ?? '';
   const resumed = await readSSE(api.streamUrl(objectTask.taskId), {
-    headers: { 'x-user-id': objectTask.userId, 'last-event-id': firstId },
+    headers: { 'x-user-id': objectTask.userId, 'last-event-id': lastSeenId },
   });
   say(
-    `  resumed after ${firstId}: ${resumed.events.map((e) => e.data).join(' | ') || `(HTTP ${resumed.status})`}`,
+    `  resumed after ${lastSeenId}: ${resumed.events.map((e) => e.data).join(' | ') || `(HTTP ${resumed.status})`}`,
   );
   expect(
-    resumed.events.length === 2 && JSON.parse(resumed.events[0]!.data).type === 'finish',
+    resumed.events.map((e) => e.data).join() ===
+      objectEvents
+        .slice(missedFrom)
+        .map((e) => e.data)
+        .join(),
     'the reconnect gets only what it missed',
   );
 
@@ -250,6 +309,21 @@ try {
 } finally {
   process.off('exit', stopWorker);
   stopWorker();
+}
+
+/** What the AI SDK's `readUIMessageStream` makes of a task's chunks: the last state of the message. */
+async function assemble(list: UIMessageChunk[]): Promise<UIMessage> {
+  const stream = new ReadableStream({
+    start(controller) {
+      for (const chunk of list) controller.enqueue(chunk);
+      controller.close();
+    },
+  });
+  let last: UIMessage | undefined;
+  for await (const message of readUIMessageStream({ stream: stream as never, terminateOnError: true }))
+    last = message;
+  if (!last) throw new Error('no message assembled');
+  return last;
 }
 
 say(

@@ -1,31 +1,48 @@
-import { PermanentError, RetryableError } from '@chat/completion-consumer';
+import { DEFAULT_CONSUMER_OPTIONS, PermanentError, RetryableError } from '@chat/completion-consumer';
 import type { Logger, OperationCompleteMessage } from '@chat/completion-schema';
+import { sleep } from '@chat/redis-kit';
 import {
   type ActiveTask,
-  type CompleteTaskInput,
+  NotOwnerError,
+  type SettleTaskInput,
   type StreamRegistry,
   StreamRegistryError,
+  type TaskCompletion,
   toolFailureChunk,
   toolOutputChunk,
+  type UIMessageChunk,
 } from '@chat/stream-registry';
+import { withSpan } from '@chat/stream-registry/internal';
+import { type CompletionHookRegistry, type CompletionHooks, hooksFor } from './completion-hooks.js';
+import {
+  CONTINUATION_ERROR_PREFIX,
+  CONTINUATION_INTERRUPTED,
+  closingChunks,
+  keepLease,
+  TrackingWriter,
+} from './continuation.js';
 import { DEFAULT_SENSITIVE_KEYS, redact } from './redact.js';
-import type { ToolHooks } from './tool-hooks.js';
 
 /** What became of one completion message. */
 export type CompletionOutcome = 'completed' | 'failed' | 'duplicate';
 
 /** Options of {@link createCompletionHandler}. */
 export interface CompletionHandlerOptions {
-  registry: Pick<StreamRegistry, 'findTaskForCompletion' | 'completeTask' | 'waitForReplicas'> & {
-    readonly options: Pick<StreamRegistry['options'], 'chunkDialect'>;
+  registry: Pick<StreamRegistry, 'findTaskForCompletion' | 'settleTask' | 'waitForReplicas'> & {
+    readonly options: Pick<StreamRegistry['options'], 'chunkDialect' | 'completionLeaseMs'>;
   };
   /**
    * Replicas that must have a completion's writes before the message is acked (Redis `WAIT` on the task's
    * master), and how long to wait for them. 0 replicas = do not wait. @defaultValue { replicas: 0, timeoutMs: 0 }
    */
   replicaAcks?: { replicas: number; timeoutMs: number };
-  /** Per-tool hooks. @defaultValue {} */
-  hooks?: ToolHooks | undefined;
+  /** The application's hooks, per tool and a default. @defaultValue {} */
+  hooks?: CompletionHookRegistry | undefined;
+  /**
+   * The consumer's delivery limit: a transient (`RetryableError`) hook failure on the last delivery gets the
+   * final outcome instead of a retry, so the task never stays running. @defaultValue 5 (the consumer's default)
+   */
+  maxDeliveries?: number;
   /** Keys redacted (recursively) from stored and streamed results. @defaultValue DEFAULT_SENSITIVE_KEYS */
   sensitiveKeys?: readonly string[];
   /** Called after each message is settled; `task` is the task as found before completion. */
@@ -41,7 +58,9 @@ export const DEFAULT_COMPLETION_HANDLER_OPTIONS = Object.freeze({
   /** @defaultValue { replicas: 0, timeoutMs: 0 } */
   replicaAcks: Object.freeze({ replicas: 0, timeoutMs: 0 }),
   /** @defaultValue {} */
-  hooks: Object.freeze({}) as ToolHooks,
+  hooks: Object.freeze({}) as CompletionHookRegistry,
+  /** @defaultValue 5 */
+  maxDeliveries: DEFAULT_CONSUMER_OPTIONS.maxDeliveries,
   /** @defaultValue DEFAULT_SENSITIVE_KEYS */
   sensitiveKeys: DEFAULT_SENSITIVE_KEYS,
 });
@@ -49,7 +68,7 @@ export const DEFAULT_COMPLETION_HANDLER_OPTIONS = Object.freeze({
 /** {@link CompletionHandlerOptions} after {@link resolveCompletionHandlerOptions}. */
 export interface ResolvedCompletionHandlerOptions
   extends Required<Omit<CompletionHandlerOptions, 'onOutcome' | 'hooks'>> {
-  hooks: ToolHooks;
+  hooks: CompletionHookRegistry;
   onOutcome: CompletionHandlerOptions['onOutcome'];
 }
 
@@ -62,6 +81,7 @@ export function resolveCompletionHandlerOptions(
     registry: options.registry,
     replicaAcks: options.replicaAcks ?? d.replicaAcks,
     hooks: options.hooks ?? d.hooks,
+    maxDeliveries: options.maxDeliveries ?? d.maxDeliveries,
     sensitiveKeys: options.sensitiveKeys ?? d.sensitiveKeys,
     onOutcome: options.onOutcome,
   };
@@ -73,6 +93,13 @@ export const OUTPUT_TOO_LARGE = 'output_too_large';
 /** Error text when a failed operation carries none, as in the original. */
 export const DEFAULT_FAILURE_TEXT = 'Operation failed';
 
+/** First and longest pause between settle attempts while another worker owns the completion. */
+const BUSY_POLL_FIRST_MS = 25;
+const BUSY_POLL_MAX_MS = 1000;
+
+/** The `error` chunk text when `persist` fails on the success path, as in the original. */
+export const PERSIST_FAILURE_TEXT = 'Failed to save operation result to database';
+
 /** The tool output shown to the user: a string result as is, an object as JSON, nothing as `{"status":"completed"}`. */
 export function toolOutputOf(result: unknown): string {
   if (typeof result === 'string') return result;
@@ -80,17 +107,34 @@ export function toolOutputOf(result: unknown): string {
   return JSON.stringify(result);
 }
 
+/** What the handler gives each phase. */
+interface PhaseContext {
+  task: ActiveTask;
+  message: OperationCompleteMessage;
+  hooks: CompletionHooks;
+  signal: AbortSignal;
+  logger: Logger;
+  deliveryCount: number;
+}
+
+/** The outcome settled into the task: the tool chunk and what is stored. */
+type Settlement = Omit<SettleTaskInput, 'toolCallId'>;
+
 /**
- * The worker's handling of one operation-complete message (see "Handling one completion" in the architecture):
- * find the task by operation id then task id (unknown → retried, then dead-lettered `task_not_found`), refuse a
- * task missing its ids (dead-letter `invalid_task`), run the tool's hook, then complete the task with one
- * compare-and-set script that also appends the output and `finish` chunks. A redelivered message finds the task
- * no longer running and changes nothing. The consumer acks only after this resolves, i.e. after the writes.
+ * The worker's handling of one operation-complete message, in phases (see "Handling one completion" in the
+ * architecture): find the task by operation id then task id (unknown → retried, then dead-lettered
+ * `task_not_found`), refuse a task missing its ids (dead-letter `invalid_task`), then **transform** →
+ * **settle** → **persist** → **continue** → **finish**, each its own function below. The settle is one script
+ * that claims the running task and appends the tool chunk once; later phases write only while this worker
+ * owns the completion, and a redelivery resumes from the phase the task records. The consumer acks only after
+ * this resolves, i.e. after the finish.
  */
 export function createCompletionHandler(handlerOptions: CompletionHandlerOptions) {
   const options = resolveCompletionHandlerOptions(handlerOptions);
-  const { registry, hooks, sensitiveKeys, replicaAcks } = options;
+  const { registry, sensitiveKeys, replicaAcks } = options;
   const dialect = registry.options.chunkDialect;
+  const leaseMs = registry.options.completionLeaseMs;
+
   /** With asynchronous replication a master can die after the completion but before a replica has it, while the
    * ack (on the partition's master) survives: the task would stay running for good. So the entry is not acked
    * until the replicas confirm: too few in time → RetryableError, the entry stays pending and is redelivered, and
@@ -111,9 +155,183 @@ export function createCompletionHandler(handlerOptions: CompletionHandlerOptions
     }
   };
 
+  /**
+   * Phase 1: the tool's `transform` may replace the result or fail the task; then the output is redacted. Not run
+   * for a task already settled (a takeover resumes with the settled outcome, so an agent is not saved twice).
+   */
+  async function transformPhase(p: PhaseContext): Promise<Settlement> {
+    const { task, message } = p;
+    let success = message.success;
+    let result = message.result;
+    let error = message.error || DEFAULT_FAILURE_TEXT;
+    if (success && p.hooks.transform && !task.completionPhase) {
+      const changed = await p.hooks.transform({ ...hookContext(p), result });
+      if (changed?.success === false) {
+        success = false;
+        error = changed.error || DEFAULT_FAILURE_TEXT;
+      } else if (changed) result = changed.result;
+    }
+    if (!success) {
+      return { status: 'failed', chunk: toolFailureChunk(dialect, { ...task, errorText: error }), error };
+    }
+    const output = toolOutputOf(redact(result, sensitiveKeys));
+    return { status: 'completed', chunk: toolOutputChunk(dialect, { ...task, output }), result: output };
+  }
+
+  /**
+   * Phase 2: settle (one script): claim the running task, append the tool chunk, store the outcome, clear the
+   * running-operation marker. Waits while another live worker owns the completion (a duplicate delivery), so it
+   * either takes over a dead owner's completion or finds the task finished. Null when finished already.
+   */
+  async function settlePhase(p: PhaseContext, settlement: Settlement): Promise<TaskCompletion | null> {
+    let busyPollMs = BUSY_POLL_FIRST_MS;
+    for (;;) {
+      const outcome = await settleOrFailTooLarge(p, settlement);
+      if (outcome.state === 'settled' || outcome.state === 'resumed') {
+        if (outcome.state === 'resumed') {
+          // A takeover from a dead owner, or this worker's own retry after a transient persist error.
+          p.logger.info(
+            { taskId: p.task.taskId, phase: outcome.completion.phase },
+            'resuming a completion settled earlier',
+          );
+        }
+        return outcome.completion;
+      }
+      if (outcome.state === 'finished') return null;
+      if (outcome.state === 'not_found') {
+        throw new RetryableError(`task ${p.task.taskId} disappeared before its completion`, {
+          reason: 'task_not_found',
+        });
+      }
+      // The owner usually finishes long before its lease would run out: poll, backing off up to a second.
+      await sleep(Math.min(outcome.retryInMs + 5, busyPollMs), p.signal);
+      p.signal.throwIfAborted();
+      busyPollMs = Math.min(busyPollMs * 2, BUSY_POLL_MAX_MS);
+    }
+  }
+
+  /**
+   * The settle, except that an output the registry refuses as too large to store (`too_large`) fails the task
+   * instead, with a short error, and dead-letters the entry (`output_too_large`): retrying could never store it,
+   * and the task must not stay running until its TTL.
+   */
+  async function settleOrFailTooLarge(p: PhaseContext, settlement: Settlement) {
+    const { task } = p;
+    const input = { ...settlement, toolCallId: task.toolCallId };
+    try {
+      return await registry.settleTask(task.taskId, input);
+    } catch (error) {
+      if (!isTooLarge(error)) throw error;
+      const errorText = `The tool output is too large to store (${error.sizeBytes} bytes, over the ${error.limitBytes}-byte cap).`;
+      const outcome = await registry
+        .settleTask(task.taskId, {
+          status: 'failed',
+          toolCallId: task.toolCallId,
+          chunk: toolFailureChunk(dialect, { ...task, errorText }),
+          error: errorText,
+        })
+        .catch((fallbackError: unknown) => {
+          if (!isTooLarge(fallbackError)) throw fallbackError;
+          // Only an oversized tool call id gets here; nothing can be stored for this task.
+          p.logger.error(
+            { taskId: task.taskId, err: fallbackError },
+            'even the error of a too-large output cannot be stored; the task stays running',
+          );
+          return null;
+        });
+      if (outcome?.state === 'settled' || outcome?.state === 'resumed') {
+        await outcome.completion.finish();
+        options.onOutcome?.('failed', task, { error: errorText });
+        await replicate(task.taskId, p.logger);
+      }
+      throw new PermanentError(`task ${task.taskId}: ${error.message}`, {
+        reason: OUTPUT_TOO_LARGE,
+        cause: error,
+      });
+    }
+  }
+
+  /**
+   * Phase 3: the host application stores the tool message (`persist`, or `failure` on the failure path). A
+   * transient error (`RetryableError`, deliveries left) gives the completion up and retries the message; the
+   * redelivery resumes here. Resolves with the finish the success path then takes: the original's error chunk
+   * and `failed` when `persist` failed for good, else nothing (carry on).
+   */
+  async function persistPhase(p: PhaseContext, completion: TaskCompletion): Promise<FinishPlan | undefined> {
+    const hook =
+      completion.status === 'completed'
+        ? p.hooks.persist && (() => p.hooks.persist!({ ...hookContext(p), output: completion.result ?? '' }))
+        : p.hooks.failure &&
+          (() => p.hooks.failure!({ ...hookContext(p), error: completion.error ?? DEFAULT_FAILURE_TEXT }));
+    if (!hook) return undefined;
+    try {
+      await whileLeased(completion, p, hook);
+    } catch (error) {
+      if (isFencedOrAborted(error, p.signal)) throw error;
+      if (RetryableError.isInstance(error) && p.deliveryCount < options.maxDeliveries) {
+        await completion.release();
+        throw error;
+      }
+      if (completion.status === 'failed') {
+        p.logger.warn(
+          { taskId: p.task.taskId, err: error },
+          'storing the failed operation in the chat history failed; finishing the task anyway',
+        );
+        await completion.markPersisted();
+        return undefined;
+      }
+      p.logger.error({ taskId: p.task.taskId, err: error }, 'persisting the tool result failed');
+      return {
+        status: 'failed',
+        error: PERSIST_FAILURE_TEXT,
+        chunks: [{ type: 'error', errorText: PERSIST_FAILURE_TEXT }],
+      };
+    }
+    await completion.markPersisted();
+    return undefined;
+  }
+
+  /**
+   * Phase 4: the assistant's continuation (`continue`, success path only) through a writer fenced to this
+   * worker. Resolves with the chunks the finish appends first: those closing what the continuation left open,
+   * after an `error` chunk when it failed. Taking over a continuation that had already streamed chunks does not
+   * repeat it: the new owner closes what the old one left open, with an `error` chunk.
+   */
+  async function continuePhase(p: PhaseContext, completion: TaskCompletion): Promise<UIMessageChunk[]> {
+    if (completion.phase === 'continuing') {
+      const streamed = await completion.readContinuation();
+      return [continuationError(CONTINUATION_INTERRUPTED), ...closingChunks(streamed)];
+    }
+    const hook = p.hooks.continue;
+    if (!hook) return [];
+    const writer = new TrackingWriter(completion, p.signal);
+    try {
+      await whileLeased(completion, p, () =>
+        hook({ ...hookContext(p), output: completion.result ?? '', writer }),
+      );
+    } catch (error) {
+      if (isFencedOrAborted(error, p.signal)) throw error;
+      p.logger.error({ taskId: p.task.taskId, err: error }, 'the continuation failed');
+      // The stream, not the writer, says what is open: a write that failed in the client may have landed.
+      const streamed = await completion.readContinuation();
+      return [continuationError(errorText(error)), ...closingChunks(streamed)];
+    }
+    return closingChunks(writer.written);
+  }
+
+  /** Phase 5: status, `completed_at`, the `finish` chunk: one fenced script, exactly once, last. */
+  async function finishPhase(p: PhaseContext, completion: TaskCompletion, plan: FinishPlan): Promise<void> {
+    const status = await completion.finish(plan);
+    const detail =
+      status === 'completed'
+        ? { output: completion.result }
+        : { error: plan.error ?? completion.error ?? DEFAULT_FAILURE_TEXT };
+    options.onOutcome?.(status, p.task, detail);
+  }
+
   return async function handleCompletion(
     message: OperationCompleteMessage,
-    context: { signal: AbortSignal; logger: Logger },
+    context: { signal: AbortSignal; logger: Logger; deliveryCount?: number },
   ): Promise<void> {
     const task = await registry.findTaskForCompletion(message.operation_id, message.task_id);
     if (!task) {
@@ -128,74 +346,85 @@ export function createCompletionHandler(handlerOptions: CompletionHandlerOptions
         reason: 'invalid_task',
       });
     }
-    if (task.status !== 'running') {
-      // Already completed by an earlier delivery: nothing to stream or store twice.
-      options.onOutcome?.('duplicate', task, {});
-      await replicate(task.taskId, context.logger);
-      return;
+    const p: PhaseContext = {
+      task,
+      message,
+      hooks: hooksFor(options.hooks, task.toolName),
+      signal: context.signal,
+      logger: context.logger,
+      deliveryCount: context.deliveryCount ?? 1,
+    };
+    if (task.status !== 'running') return duplicate(p);
+    try {
+      // Each phase is a `registry.<phase>` span inside the delivery's `process` span (when tracing is on).
+      const span = { 'chat.task_id': task.taskId, 'chat.tool_name': task.toolName };
+      const completion = await withSpan('settle', span, async () => settlePhase(p, await transformPhase(p)));
+      if (!completion) return duplicate(p);
+      const failedPersist =
+        completion.phase === 'settled'
+          ? await withSpan('persist', span, () => persistPhase(p, completion))
+          : undefined;
+      const plan: FinishPlan =
+        failedPersist ??
+        (completion.status === 'completed'
+          ? { chunks: await withSpan('continue', span, () => continuePhase(p, completion)) }
+          : {});
+      await withSpan('finish', span, () => finishPhase(p, completion, plan));
+    } catch (error) {
+      if (NotOwnerError.isInstance(error)) {
+        // Another worker took the completion over (this one lost its lease): it finishes the task. Retrying never
+        // steals the entry back; if it is still this worker's, the redelivery finds the task finished.
+        throw new RetryableError(`task ${task.taskId}: ${error.message}`, {
+          reason: 'completion_taken_over',
+          cause: error,
+        });
+      }
+      throw error;
     }
-
-    const hook = hooks[task.toolName];
-    const hookContext = { task, message, signal: context.signal, logger: context.logger };
-    if (message.success) {
-      await hook?.onSuccess?.({ ...hookContext, result: message.result });
-      const output = toolOutputOf(redact(message.result, sensitiveKeys));
-      const changed = await complete(task, context.logger, {
-        status: 'completed',
-        chunks: [toolOutputChunk(dialect, { ...task, output })],
-        result: output,
-      });
-      options.onOutcome?.(changed ? 'completed' : 'duplicate', task, { output });
-      await replicate(task.taskId, context.logger);
-    } else {
-      const errorText = message.error || DEFAULT_FAILURE_TEXT;
-      await hook?.onFailure?.({ ...hookContext, error: errorText });
-      const changed = await complete(task, context.logger, {
-        status: 'failed',
-        chunks: [toolFailureChunk(dialect, { ...task, errorText })],
-        error: errorText,
-      });
-      options.onOutcome?.(changed ? 'failed' : 'duplicate', task, { error: errorText });
-      await replicate(task.taskId, context.logger);
-    }
+    await replicate(task.taskId, p.logger);
   };
 
-  /**
-   * `completeTask`, except that an output the registry refuses as too large to store (`too_large`) fails the
-   * task instead, through the same exactly-once completion with a short error, and dead-letters the entry at once
-   * (`output_too_large`): retrying could never store it, and the task must not stay running until its TTL.
-   */
-  async function complete(task: ActiveTask, logger: Logger, input: CompleteTaskInput): Promise<boolean> {
+  async function duplicate(p: PhaseContext): Promise<void> {
+    // Finished by an earlier delivery: nothing to stream or store twice.
+    options.onOutcome?.('duplicate', p.task, {});
+    await replicate(p.task.taskId, p.logger);
+  }
+
+  /** Runs a hook while renewing the completion's lease, so only a dead worker loses it. */
+  async function whileLeased(completion: TaskCompletion, p: PhaseContext, run: () => Promise<void>) {
+    const stop = keepLease(completion, leaseMs, (error) =>
+      p.logger.warn({ taskId: p.task.taskId, err: error }, 'renewing the completion lease failed'),
+    );
     try {
-      return await registry.completeTask(task.taskId, input);
-    } catch (error) {
-      if (!isTooLarge(error)) throw error;
-      const errorText = `The tool output is too large to store (${error.sizeBytes} bytes, over the ${error.limitBytes}-byte cap).`;
-      const changed = await registry
-        .completeTask(task.taskId, {
-          status: 'failed',
-          chunks: [toolFailureChunk(dialect, { ...task, errorText })],
-          error: errorText,
-        })
-        .catch((fallbackError: unknown) => {
-          if (!isTooLarge(fallbackError)) throw fallbackError;
-          // Only an oversized tool call id gets here; nothing can be stored for this task.
-          logger.error(
-            { taskId: task.taskId, err: fallbackError },
-            'even the error of a too-large output cannot be stored; the task stays running',
-          );
-          return false;
-        });
-      if (changed) {
-        options.onOutcome?.('failed', task, { error: errorText });
-        await replicate(task.taskId, logger);
-      }
-      throw new PermanentError(`task ${task.taskId}: ${error.message}`, {
-        reason: OUTPUT_TOO_LARGE,
-        cause: error,
-      });
+      await run();
+    } finally {
+      stop();
     }
   }
+}
+
+/** What the finish adds: chunks before `finish`, and a status and error overriding the settled ones. */
+interface FinishPlan {
+  status?: 'completed' | 'failed';
+  error?: string;
+  chunks?: UIMessageChunk[];
+}
+
+function hookContext(p: PhaseContext) {
+  return { task: p.task, message: p.message, signal: p.signal, logger: p.logger };
+}
+
+function continuationError(detail: string): UIMessageChunk {
+  return { type: 'error', errorText: `${CONTINUATION_ERROR_PREFIX}${detail}` };
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Errors that must leave the entry as it is: another owner took over, or shutdown cut the hook short. */
+function isFencedOrAborted(error: unknown, signal: AbortSignal): boolean {
+  return NotOwnerError.isInstance(error) || signal.aborted;
 }
 
 function isTooLarge(error: unknown): error is StreamRegistryError {

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { DEFAULT_TRIMMER_OPTIONS } from '@chat/completion-consumer';
-import { partitionStream } from '@chat/completion-schema';
+import { MAX_MESSAGE_BYTES, partitionStream } from '@chat/completion-schema';
 import {
   type ConnectionConfig,
   cleanEnv,
@@ -52,6 +52,8 @@ export const workerEnvSchema = connectionEnvSchema.extend({
   DATA_DIR: z.string().min(1).default('.data'),
   WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
   WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  COMPLETION_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  COMPLETION_MAX_BODY_BYTES: int(1).default(MAX_MESSAGE_BYTES),
   DASHBOARD_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
 });
 
@@ -91,6 +93,11 @@ export interface WorkerConfig extends ConnectionConfig {
   taskTtlSeconds: number;
   dataDir: string;
   webhook: { url: string; secret: string } | undefined;
+  /**
+   * The HTTP completion endpoint (`POST /operations/{operation_id}/complete`): on when `COMPLETION_API_KEY` is
+   * set, with the body cap `COMPLETION_MAX_BODY_BYTES`.
+   */
+  completionApi: { apiKey: string; maxBodyBytes: number } | undefined;
   /** Serves the live dashboard at `/dashboard` to requests with this token (`DASHBOARD_TOKEN`); off when unset. */
   dashboardToken?: string | undefined;
 }
@@ -114,7 +121,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   }
   // Cross-field rules read the raw values, so they are reported together with the per-variable problems.
   const raw = cleaned as Record<string, string | undefined>;
-  if ((raw.NODE_ENV ?? 'development') === 'production' && !raw.REDIS_URL && !raw.REDIS_CLUSTER_NODES) {
+  // The schema's default, also when another variable failed to parse.
+  const nodeEnv = workerEnvSchema.shape.NODE_ENV.safeParse(raw.NODE_ENV).data;
+  if (nodeEnv === 'production' && !raw.REDIS_URL && !raw.REDIS_CLUSTER_NODES) {
     problems.push('REDIS_URL: required when NODE_ENV is production (or REDIS_CLUSTER_NODES for a cluster)');
   }
   const cluster = connectionProblems(raw, problems);
@@ -159,6 +168,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
       values.WEBHOOK_URL && values.WEBHOOK_SECRET
         ? { url: values.WEBHOOK_URL, secret: values.WEBHOOK_SECRET }
         : undefined,
+    completionApi: values.COMPLETION_API_KEY
+      ? { apiKey: values.COMPLETION_API_KEY, maxBodyBytes: values.COMPLETION_MAX_BODY_BYTES }
+      : undefined,
     dashboardToken: values.DASHBOARD_TOKEN,
   };
 }

@@ -3,7 +3,7 @@ import { ChatPipelineError } from '@chat/completion-schema';
 /**
  * Codes of the errors the worker adds (besides those of the packages it composes): `invalid_config`
  * ({@link ConfigError}), `invalid_options` ({@link WorkerOptionsError}), `missing_permissions`
- * (`RedisPermissionError`).
+ * ({@link RedisPermissionError}).
  */
 export type WorkerErrorCode = 'invalid_config' | 'invalid_options' | 'missing_permissions';
 
@@ -44,5 +44,26 @@ export class WorkerOptionsError extends ChatPipelineError<'invalid_options'> {
   /** True for a WorkerOptionsError from any copy of this package. */
   static override isInstance(error: unknown): error is WorkerOptionsError {
     return ChatPipelineError.hasMarker(error, OPTIONS_MARKER);
+  }
+}
+
+const PERMISSION_MARKER = 'chat.pipeline.error.redis_permission';
+
+/** The Redis user may not run a command the worker needs (ACL). `missing` names each command and its keys. */
+export class RedisPermissionError extends ChatPipelineError<'missing_permissions'> {
+  readonly missing: string[];
+
+  constructor(missing: string[]) {
+    super(
+      'missing_permissions',
+      `the Redis user lacks permission for: ${missing.join('; ')} (see "Redis permissions" in the worker README)`,
+    );
+    this.missing = missing;
+    ChatPipelineError.mark(this, PERMISSION_MARKER);
+  }
+
+  /** True for a RedisPermissionError from any copy of this package. */
+  static override isInstance(error: unknown): error is RedisPermissionError {
+    return ChatPipelineError.hasMarker(error, PERMISSION_MARKER);
   }
 }

@@ -1,5 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import {
+  COMPLETION_PATH,
+  type CompletionEndpointOptions,
+  handleCompletionRequest,
+} from './completion-endpoint.js';
 
 /** One readiness check: its name and whether it passed, with a reason when not. */
 export interface ReadinessCheck {
@@ -14,13 +19,16 @@ export interface HealthServerOptions {
   host: string;
   readiness: () => Promise<ReadinessCheck[]>;
   metrics: () => Promise<{ contentType: string; body: string }>;
+  /** Serve `POST /operations/{operation_id}/complete` (off when absent: the path is then 404). */
+  completions?: CompletionEndpointOptions | undefined;
   /** More routes (the dashboard), asked first: true when it answered the request. */
   routes?: ((request: IncomingMessage, response: ServerResponse) => boolean) | undefined;
 }
 
 /**
  * `/healthz` (the process is alive), `/readyz` (every readiness check passes; 503 with the failing checks
- * otherwise) and `/metrics` (Prometheus text). Any other path is 404.
+ * otherwise), `/metrics` (Prometheus text) and, when configured, the completion endpoint
+ * (`POST /operations/{operation_id}/complete`). Any other path is 404.
  */
 export async function startHealthServer(
   options: HealthServerOptions,
@@ -34,6 +42,17 @@ export async function startHealthServer(
     };
     const json = (status: number, body: unknown) =>
       send(status, 'application/json', `${JSON.stringify(body)}\n`);
+    const completion = COMPLETION_PATH.exec(path ?? '');
+    if (completion && options.completions) {
+      if (request.method !== 'POST') return json(405, { error: 'method_not_allowed' });
+      let operationId: string;
+      try {
+        operationId = decodeURIComponent(completion[1]!);
+      } catch {
+        return json(400, { error: 'invalid_operation_id' });
+      }
+      return handleCompletionRequest(request, operationId, options.completions, json);
+    }
     if (request.method !== 'GET' && request.method !== 'HEAD')
       return json(405, { error: 'method_not_allowed' });
     if (path === '/healthz') return json(200, { status: 'ok' });

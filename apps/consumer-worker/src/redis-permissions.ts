@@ -1,30 +1,12 @@
-import { ChatPipelineError, deadLetterStreamFor } from '@chat/completion-schema';
+import { publishedMarkerKey } from '@chat/completion-publisher';
+import { deadLetterStreamFor } from '@chat/completion-schema';
 import { evalScript, luaScript } from '@chat/redis-kit';
 import { taskKeys } from '@chat/stream-registry/internal';
 import type { Cluster, Redis } from 'ioredis';
 import type { WorkerConfig } from './config.js';
 import checkPermissionsScript from './lua/check-permissions-0.lua';
 
-const MARKER = 'chat.pipeline.error.redis_permission';
 const CHECK_PERMISSIONS = luaScript('chatWorker', 'check-permissions-0', checkPermissionsScript);
-
-/** The Redis user may not run a command the worker needs (ACL). `missing` names each command and its keys. */
-export class RedisPermissionError extends ChatPipelineError<'missing_permissions'> {
-  readonly missing: string[];
-
-  constructor(missing: string[]) {
-    super(
-      'missing_permissions',
-      `the Redis user lacks permission for: ${missing.join('; ')} (see "Redis permissions" in the worker README)`,
-    );
-    this.missing = missing;
-    ChatPipelineError.mark(this, MARKER);
-  }
-
-  static override isInstance(error: unknown): error is RedisPermissionError {
-    return ChatPipelineError.hasMarker(error, MARKER);
-  }
-}
 
 /** One command the worker sends, with the keys it names (for the error message). */
 export interface RequiredCommand {
@@ -34,7 +16,8 @@ export interface RequiredCommand {
 
 /** Every command the worker sends, with the keys of its configuration: what the README's ACL line grants. */
 export function requiredRedisCommands(
-  config: Pick<WorkerConfig, 'stream' | 'group' | 'consumerName' | 'keyLayout' | 'keyPrefix'>,
+  config: Pick<WorkerConfig, 'stream' | 'group' | 'consumerName' | 'keyLayout' | 'keyPrefix'> &
+    Partial<Pick<WorkerConfig, 'completionApi'>>,
 ): RequiredCommand[] {
   const { stream, group, consumerName: consumer } = config;
   const keys = taskKeys(config.keyLayout, config.keyPrefix);
@@ -42,6 +25,8 @@ export function requiredRedisCommands(
   const meta = keys.meta('permission-probe');
   const chunks = keys.stream('permission-probe');
   const operation = keys.operation('permission-probe');
+  const marker = keys.runningOperation('permission-probe');
+  const published = publishedMarkerKey(stream, 'permission-probe');
   const c = (command: string[], ...named: string[]): RequiredCommand => ({ command, keys: named });
   return [
     c(['ping']),
@@ -72,9 +57,24 @@ export function requiredRedisCommands(
     c(['hgetall', meta], meta),
     c(['hget', meta, 'status'], meta),
     c(['hset', meta, 'status', 'x'], meta),
+    // The phased completion's bookkeeping (settle, fenced steps) and the server clock its leases use.
+    c(['hmget', meta, 'status'], meta),
+    c(['hdel', meta, 'completion_owner'], meta),
+    c(['time']),
     c(['expire', meta, '1'], meta),
     c(['xadd', chunks, '*', 'data', 'x'], chunks),
+    c(['xrange', chunks, '-', '+'], chunks),
     c(['expire', chunks, '1'], chunks),
+    // The original's running-operation marker, cleared when a task settles.
+    c(['del', marker], marker),
+    // The HTTP completion endpoint publishes through the publisher's retry-safe script.
+    ...(config.completionApi
+      ? [
+          c(['get', published], published),
+          c(['set', published, 'x'], published),
+          c(['xadd', stream, '*', 'data', 'x'], stream),
+        ]
+      : []),
   ];
 }
 

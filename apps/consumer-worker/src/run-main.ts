@@ -1,16 +1,16 @@
+import type { CompletionHookRegistry } from './completion-hooks.js';
 import { loadConfig, redactUrl, type WorkerConfig } from './config.js';
 import { startEmbeddedRedis } from './embedded-redis.js';
 import { ConfigError } from './errors.js';
 import { createLogger } from './logger.js';
-import type { ToolHooks } from './tool-hooks.js';
 import { startTracing, type WorkerTracing } from './tracing.js';
 import { createWorker } from './worker.js';
 
 /** Options of {@link runWorkerMain}. */
 export interface RunWorkerMainOptions {
-  /** Per-tool hooks, as for `createWorker`. */
-  hooks?: ToolHooks;
-  /** Environment to read the configuration from. @defaultValue process.env */
+  /** The application's completion hooks, as for `createWorker`. */
+  hooks?: CompletionHookRegistry;
+  /** Environment to read the configuration from. @defaultValue the process's (`process.env`) */
   env?: NodeJS.ProcessEnv;
 }
 

@@ -1,19 +1,20 @@
 import { CompletionConsumer, StreamTrimmer } from '@chat/completion-consumer';
+import { CompletionPublisher } from '@chat/completion-publisher';
 import type { Logger } from '@chat/completion-schema';
 import { connectRedis } from '@chat/pipeline-ops';
 import { StreamRegistry } from '@chat/stream-registry';
 import type { Cluster, Redis } from 'ioredis';
 import { type CompletionOutcome, createCompletionHandler } from './completion-handler.js';
+import type { CompletionHookRegistry } from './completion-hooks.js';
 import { CompletionSummary } from './completion-summary.js';
 import { consumedStreams, type WorkerConfig } from './config.js';
 import { createDashboard } from './dashboard/dashboard.js';
-import { WorkerOptionsError } from './errors.js';
+import { RedisPermissionError, WorkerOptionsError } from './errors.js';
 import { ForeignConsumerWatch } from './foreign-consumers.js';
 import { startHealthServer } from './http-server.js';
 import { LastKnown } from './last-known.js';
 import { WorkerMetrics } from './metrics.js';
-import { missingRedisPermissions, RedisPermissionError } from './redis-permissions.js';
-import type { ToolHooks } from './tool-hooks.js';
+import { missingRedisPermissions } from './redis-permissions.js';
 import { WebhookNotifier } from './webhook.js';
 
 /** Options of {@link createWorker}. */
@@ -27,9 +28,15 @@ export interface CreateWorkerOptions {
   redis?: Redis | Cluster;
   /** pino-compatible logger. */
   logger: Logger;
-  /** Per-tool hooks, e.g. `{ create_agent: { onSuccess: saveAgent } }`. */
-  hooks?: ToolHooks;
-  /** Serve /healthz, /readyz, /metrics and, with `config.dashboardToken`, /dashboard. @defaultValue true */
+  /**
+   * The application's completion hooks, per tool and a default, e.g.
+   * `{ default: { persist, continue }, tools: { create_agent: { transform: saveAgent } } }`.
+   */
+  hooks?: CompletionHookRegistry;
+  /**
+   * Serve /healthz, /readyz, /metrics, with `config.dashboardToken` /dashboard and with `config.completionApi`
+   * the completion endpoint. @defaultValue true
+   */
   http?: boolean;
 }
 
@@ -42,7 +49,7 @@ export const DEFAULT_CREATE_WORKER_OPTIONS = Object.freeze({
 /** {@link CreateWorkerOptions} after {@link resolveCreateWorkerOptions}. */
 export interface ResolvedCreateWorkerOptions extends Required<Omit<CreateWorkerOptions, 'redis' | 'hooks'>> {
   redis: Redis | Cluster | undefined;
-  hooks: ToolHooks | undefined;
+  hooks: CompletionHookRegistry | undefined;
 }
 
 /**
@@ -106,6 +113,9 @@ export function createWorker(workerOptions: CreateWorkerOptions): Worker {
     chunkDialect: config.chunkDialect,
     keyPrefix: config.keyPrefix,
     ttlSeconds: config.taskTtlSeconds,
+    // A completion's owner lease matches the entry's claim idle time: an entry claimed from a dead worker finds
+    // the dead worker's completion free to take over.
+    completionLeaseMs: config.claimIdleMs,
     logger,
   });
   const webhook = config.webhook ? new WebhookNotifier(config.webhook, logger) : undefined;
@@ -135,7 +145,12 @@ export function createWorker(workerOptions: CreateWorkerOptions): Worker {
     hooks: options.hooks,
     onOutcome,
     replicaAcks: config.replicaAcks,
+    maxDeliveries: config.maxDeliveries,
   });
+  // HTTP completions go onto the stream (the first partition's stream for a task, as any producer's would).
+  const publisher = config.completionApi
+    ? new CompletionPublisher({ redis, stream: config.stream, partitions: config.partitions })
+    : undefined;
   const streams = consumedStreams(config);
   const consumers = streams.map(
     (stream) =>
@@ -200,6 +215,15 @@ export function createWorker(workerOptions: CreateWorkerOptions): Worker {
         port: config.httpPort,
         host: config.httpHost,
         metrics: () => metrics.render(),
+        completions:
+          publisher && config.completionApi
+            ? {
+                ...config.completionApi,
+                publish: (message) => publisher.publish(message),
+                findTaskId: async (operationId) =>
+                  (await registry.findTaskByOperationId(operationId))?.taskId ?? null,
+              }
+            : undefined,
         routes: config.dashboardToken
           ? createDashboard({ token: config.dashboardToken, redis, config, consumers, metrics, logger })
           : undefined,
@@ -238,6 +262,7 @@ export function createWorker(workerOptions: CreateWorkerOptions): Worker {
             'http',
             () => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())),
           ],
+          ['publisher', async () => publisher?.close()],
           ['registry', () => registry.close()],
           ['redis', async () => (ownsRedis ? redis.quit().catch(() => redis.disconnect()) : undefined)],
         ];

@@ -8,7 +8,7 @@ import { waitFor } from '@chat/testing';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
-import { RedisPermissionError } from '../src/redis-permissions.js';
+import { RedisPermissionError } from '../src/errors.js';
 import { signWebhook } from '../src/webhook.js';
 import { createWorker } from '../src/worker.js';
 import { isolatedEnv, testTask } from './helpers.js';
@@ -26,7 +26,7 @@ describe('createWorker (in process)', () => {
     return { config, stream, keyPrefix, registry, publisher };
   };
 
-  it('runs a per-tool hook with the unredacted result before completing, and none for other tools', async () => {
+  it("runs a tool's transform with the unredacted result before completing, and none for other tools", async () => {
     const { config, registry, publisher } = setup('hooks');
     const saved: unknown[] = [];
     const worker = createWorker({
@@ -34,7 +34,16 @@ describe('createWorker (in process)', () => {
       redis,
       logger: silentLogger,
       http: false,
-      hooks: { create_agent: { onSuccess: async ({ result }) => void saved.push(result) } },
+      hooks: {
+        tools: {
+          create_agent: {
+            transform: async ({ result }) => {
+              saved.push(result);
+              return undefined;
+            },
+          },
+        },
+      },
     });
     await worker.start();
     try {
@@ -66,9 +75,11 @@ describe('createWorker (in process)', () => {
       logger: silentLogger,
       http: false,
       hooks: {
-        create_agent: {
-          onSuccess: async () => {
-            throw new PermanentError('agent JSON rejected by the store', { reason: 'agent_rejected' });
+        tools: {
+          create_agent: {
+            transform: async () => {
+              throw new PermanentError('agent JSON rejected by the store', { reason: 'agent_rejected' });
+            },
           },
         },
       },

@@ -1,19 +1,36 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { StreamRegistry } from '@chat/stream-registry';
+import type { CompletionPublisher } from '@chat/completion-publisher';
+import type { OperationCompleteInput } from '@chat/completion-schema';
+import type { CreateTaskInput, StreamRegistry, UIMessageChunk } from '@chat/stream-registry';
 import { writeSSE } from '@chat/stream-registry';
 import { uniquePrefix } from '@chat/testing';
+import type { Cluster, Redis } from 'ioredis';
+import { readSSE } from './sse-client.js';
 
 // The worker's test helpers, also what other workspace packages import as `@chat/consumer-worker/test` (the
 // fault tests, the demo): none of it is part of the service's `dist/`.
 export { readSSE, type SSEEvent } from './sse-client.js';
 export {
+  PHASE_HOOKS_WORKER,
   spawnWorker,
   startWorkerProcess,
   WORKER_MAIN,
   type WorkerLogLine,
   type WorkerProcess,
 } from './worker-process.js';
+
+/** The chunks of a task's stream, in order, as stored. */
+export async function readChunks(
+  redis: Redis | Cluster,
+  registry: Pick<StreamRegistry, 'keys'>,
+  taskId: string,
+): Promise<UIMessageChunk[]> {
+  const entries = (await redis.xrange(registry.keys.stream(taskId), '-', '+')) as [string, string[]][];
+  return entries.map(
+    ([, fields]) => JSON.parse(fields[fields.indexOf('data') + 1] as string) as UIMessageChunk,
+  );
+}
 
 /** Environment for a worker isolated from other tests on a shared Redis: its own stream, group and key prefix. */
 export function isolatedEnv(redisUrl: string, label: string, extra: Record<string, string | undefined> = {}) {
@@ -86,4 +103,32 @@ export async function startChatApi(registry: StreamRegistry): Promise<ChatApi> {
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * What a browser sees of one tool call: registers the task for `userId`, opens its stream through the chat API as
+ * that user, publishes the operation's successful completion with `result`, and resolves with the published
+ * entry id and the whole SSE answer once the stream ends.
+ */
+export async function completeWhileWatching(
+  api: ChatApi,
+  registry: StreamRegistry,
+  publisher: CompletionPublisher,
+  task: Partial<CreateTaskInput> & {
+    taskId: string;
+    userId: string;
+    operationId: string;
+    result: OperationCompleteInput['result'];
+  },
+): Promise<{ entryId: string; sse: Awaited<ReturnType<typeof readSSE>> }> {
+  const { result, ...fields } = task;
+  await registry.createTask({ ...testTask(task.taskId), ...fields });
+  const sse = readSSE(api.streamUrl(task.taskId), { headers: { 'x-user-id': task.userId } });
+  const entryId = await publisher.publish({
+    operation_id: task.operationId,
+    task_id: task.taskId,
+    success: true,
+    result,
+  });
+  return { entryId, sse: await sse };
 }

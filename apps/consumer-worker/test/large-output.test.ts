@@ -2,13 +2,13 @@ import { listDeadLetters } from '@chat/completion-consumer';
 import { createPublisher } from '@chat/completion-publisher';
 import { MAX_MESSAGE_BYTES } from '@chat/completion-schema';
 import { silentLogger } from '@chat/completion-schema/internal';
-import { createStreamRegistry, MAX_CHUNK_BYTES, type UIMessageChunk } from '@chat/stream-registry';
+import { createStreamRegistry, MAX_CHUNK_BYTES } from '@chat/stream-registry';
 import { waitFor } from '@chat/testing';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { createWorker } from '../src/worker.js';
-import { isolatedEnv, testTask } from './helpers.js';
+import { isolatedEnv, readChunks, testTask } from './helpers.js';
 
 describe('large results (in process, real consumer, registry and redis-server)', () => {
   const url = inject('redisUrl');
@@ -22,10 +22,8 @@ describe('large results (in process, real consumer, registry and redis-server)',
     const publisher = createPublisher({ redis, stream });
     return { config, stream, registry, publisher };
   };
-  const chunksOf = async (registry: ReturnType<typeof createStreamRegistry>, taskId: string) =>
-    ((await redis.xrange(registry.keys.stream(taskId), '-', '+')) as [string, string[]][]).map(
-      ([, fields]) => JSON.parse(fields[1] as string) as UIMessageChunk,
-    );
+  const chunksOf = (registry: ReturnType<typeof createStreamRegistry>, taskId: string) =>
+    readChunks(redis, registry, taskId);
 
   it('a ~0.8 MB object result heavy in quotes completes its task on the first delivery', async () => {
     const { config, stream, registry, publisher } = setup('large-ok');
@@ -36,9 +34,12 @@ describe('large results (in process, real consumer, registry and redis-server)',
       logger: silentLogger,
       http: false,
       hooks: {
-        create_agent: {
-          onSuccess: async () => {
-            deliveries += 1;
+        tools: {
+          create_agent: {
+            transform: async () => {
+              deliveries += 1;
+              return undefined;
+            },
           },
         },
       },

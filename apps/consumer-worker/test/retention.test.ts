@@ -1,27 +1,12 @@
 import { DEFAULT_TRIMMER_OPTIONS } from '@chat/completion-consumer';
 import { createPublisher, type PublisherOptions } from '@chat/completion-publisher';
-import type { Logger } from '@chat/completion-schema';
 import { createStreamRegistry } from '@chat/stream-registry';
-import { waitFor } from '@chat/testing';
+import { errorLog, waitFor } from '@chat/testing';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { createWorker } from '../src/worker.js';
 import { isolatedEnv } from './helpers.js';
-
-/** A logger that keeps its error lines. */
-function errorLog(): { logger: Logger; errors: { fields: Record<string, unknown>; message: string }[] } {
-  const errors: { fields: Record<string, unknown>; message: string }[] = [];
-  const noop = () => {};
-  const logger: Logger = {
-    debug: noop,
-    info: noop,
-    warn: noop,
-    error: (fields: unknown, message?: unknown) =>
-      void errors.push({ fields: fields as Record<string, unknown>, message: String(message) }),
-  };
-  return { logger, errors };
-}
 
 describe('retention of the default deployment', () => {
   const url = inject('redisUrl');

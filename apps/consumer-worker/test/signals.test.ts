@@ -2,7 +2,7 @@ import { createPublisher } from '@chat/completion-publisher';
 import { createStreamRegistry } from '@chat/stream-registry';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { isolatedEnv, spawnWorker } from './helpers.js';
+import { isolatedEnv, spawnWorker, testTask } from './helpers.js';
 
 const FIXTURE = new URL('./fixtures/slow-hook-worker.mjs', import.meta.url).pathname;
 
@@ -18,13 +18,7 @@ describe('signals', () => {
     const registry = createStreamRegistry({ redis, keyPrefix });
     const publisher = createPublisher({ redis, stream });
     try {
-      await registry.createTask({
-        taskId: 'slow',
-        sessionId: 's',
-        toolCallId: 'c',
-        toolName: 'slow_tool',
-        operationId: 'op-slow',
-      });
+      await registry.createTask(testTask('slow', 'slow_tool'));
       await publisher.publish({ operation_id: 'op-slow', task_id: 'slow', success: true });
       await worker.waitForLog((line) => line.msg === 'slow hook started');
 

@@ -221,6 +221,19 @@ describe('one completion traced from a producer process through the worker to th
       expect(findTask.traceId).toBe(send.traceId);
       expect(findTask.attributes).toMatchObject({ 'chat.task_id': 'task-t', 'chat.operation_id': 'op-t' });
 
+      // The completion's phases, each a span inside the delivery (no persist or continue hook here: they are
+      // spans that find nothing to run).
+      for (const phase of ['settle', 'persist', 'continue', 'finish']) {
+        const span = await waitFor(
+          () =>
+            receiver.spans.find((s) => s.name === `registry.${phase}` && s.parentSpanId === delivery.spanId),
+          15_000,
+          `the worker exported its ${phase} span`,
+        );
+        expect(span.traceId).toBe(send.traceId);
+        expect(span.attributes).toMatchObject({ 'chat.task_id': 'task-t' });
+      }
+
       // The chat API's side: the subscription's check and replay.
       const names = tracing.spans().map((s) => s.name);
       expect(names).toEqual(expect.arrayContaining(['registry.subscribe', 'GET /tasks/:id/stream']));

@@ -3,7 +3,13 @@ import { createStreamRegistry } from '@chat/stream-registry';
 import { waitFor } from '@chat/testing';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { isolatedEnv, readSSE, spawnWorker, startChatApi, startWorkerProcess } from './helpers.js';
+import {
+  completeWhileWatching,
+  isolatedEnv,
+  spawnWorker,
+  startChatApi,
+  startWorkerProcess,
+} from './helpers.js';
 
 describe('the worker as a real child process', () => {
   const url = inject('redisUrl');
@@ -17,22 +23,16 @@ describe('the worker as a real child process', () => {
     const api = await startChatApi(registry);
     const publisher = createPublisher({ redis, stream });
     try {
-      await registry.createTask({
+      const {
+        entryId,
+        sse: { status, headers, events, done },
+      } = await completeWhileWatching(api, registry, publisher, {
         taskId: 'task-1',
-        sessionId: 's1',
         userId: 'u1',
         toolCallId: 'call-1',
-        toolName: 'create_agent',
         operationId: 'op-1',
-      });
-      const sse = readSSE(api.streamUrl('task-1'), { headers: { 'x-user-id': 'u1' } });
-      const entryId = await publisher.publish({
-        operation_id: 'op-1',
-        task_id: 'task-1',
-        success: true,
         result: { agent: 'a-1', password: 'hunter2' },
       });
-      const { status, headers, events, done } = await sse;
       expect(status).toBe(200);
       expect(headers.get('x-vercel-ai-ui-message-stream')).toBe('v1');
       expect(done).toBe(true);

@@ -27,6 +27,15 @@ export interface WorkerProcess {
 export const WORKER_MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 
 /**
+ * The built worker with a `persist` and a `continue` hook (`fixtures/phase-hooks-worker.mjs`): after each success it
+ * streams `start-step`, `text-start`, two deltas (`Part one. `, `Part two.`), `text-end`, `finish-step`. With
+ * `HANG=1`, tool `hang_persist` never ends its persist and `hang_continue` stops after its first delta.
+ */
+export const PHASE_HOOKS_WORKER = fileURLToPath(
+  new URL('./fixtures/phase-hooks-worker.mjs', import.meta.url),
+);
+
+/**
  * Starts `dist/main.js` (the built worker) with `env` on top of the current environment (a key set to
  * `undefined` is removed), collecting its JSON log lines. Used by the demo and by the tests.
  */

@@ -1,8 +1,16 @@
 import { ChatPipelineError } from '@chat/completion-schema';
 
+/**
+ * Codes of the errors this package throws or reports: `permanent_error` ({@link PermanentError}) and
+ * `retryable_error` ({@link RetryableError}) from handlers, `invalid_options` ({@link ConsumerOptionsError}),
+ * `read_watchdog` ({@link ReadWatchdogError}, on the consumer's `error` event).
+ */
+export type ConsumerErrorCode = 'permanent_error' | 'retryable_error' | 'invalid_options' | 'read_watchdog';
+
 const PERMANENT_MARKER = 'chat.pipeline.error.permanent';
 const RETRYABLE_MARKER = 'chat.pipeline.error.retryable';
 const OPTIONS_MARKER = 'chat.pipeline.error.consumer_options';
+const WATCHDOG_MARKER = 'chat.pipeline.error.read_watchdog';
 
 /** Options for {@link PermanentError} and {@link RetryableError}. */
 export interface HandlerErrorOptions {
@@ -70,5 +78,25 @@ export class ConsumerOptionsError extends ChatPipelineError<'invalid_options'> {
   /** True for a ConsumerOptionsError from any copy of this package. */
   static override isInstance(error: unknown): error is ConsumerOptionsError {
     return ChatPipelineError.hasMarker(error, OPTIONS_MARKER);
+  }
+}
+
+/**
+ * A blocking XREADGROUP outlived BLOCK plus slack (a half-open socket, or a command re-sent after a reconnect), so
+ * its connection was replaced; reported on the consumer's `error` event, and the consumer keeps reading.
+ */
+export class ReadWatchdogError extends ChatPipelineError<'read_watchdog'> {
+  /** How long the read was allowed (BLOCK plus slack), in ms. */
+  readonly watchdogMs: number;
+
+  constructor(watchdogMs: number) {
+    super('read_watchdog', `XREADGROUP did not return within ${watchdogMs} ms; connection replaced`);
+    this.watchdogMs = watchdogMs;
+    ChatPipelineError.mark(this, WATCHDOG_MARKER);
+  }
+
+  /** True for a ReadWatchdogError from any copy of this package. */
+  static override isInstance(error: unknown): error is ReadWatchdogError {
+    return ChatPipelineError.hasMarker(error, WATCHDOG_MARKER);
   }
 }

@@ -7,8 +7,19 @@ export interface IdleConsumerOptions {
   group: string;
   /** Only consumers idle at least this long (XINFO CONSUMERS `idle`), in ms. */
   idleMs: number;
-  /** Names never deleted (for example the caller itself). */
+  /** Names never deleted (for example the caller itself). @defaultValue [] */
   keep?: readonly string[];
+}
+
+/** Defaults of {@link IdleConsumerOptions}. */
+export const DEFAULT_IDLE_CONSUMER_OPTIONS = Object.freeze({
+  /** @defaultValue [] */
+  keep: Object.freeze([]) as readonly string[],
+});
+
+/** Applies {@link DEFAULT_IDLE_CONSUMER_OPTIONS}. */
+function resolveIdleConsumerOptions(options: IdleConsumerOptions): Required<IdleConsumerOptions> {
+  return { ...options, keep: options.keep ?? DEFAULT_IDLE_CONSUMER_OPTIONS.keep };
 }
 
 /**
@@ -21,18 +32,19 @@ export async function deleteIdleConsumers(
   redis: RedisClient,
   options: IdleConsumerOptions,
 ): Promise<string[]> {
-  const consumers = (await redis.xinfo('CONSUMERS', options.stream, options.group)) as unknown[][];
-  const keep = new Set(options.keep ?? []);
+  const { stream, group, idleMs, keep: kept } = resolveIdleConsumerOptions(options);
+  const consumers = (await redis.xinfo('CONSUMERS', stream, group)) as unknown[][];
+  const keep = new Set(kept);
   const deleted: string[] = [];
   for (const info of consumers) {
     const record = flatRecord(info);
     const name = String(record.name);
-    if (keep.has(name) || Number(record.pending) > 0 || Number(record.idle) < options.idleMs) continue;
+    if (keep.has(name) || Number(record.pending) > 0 || Number(record.idle) < idleMs) continue;
     const result = await runScript(
       redis,
       'delete-idle-consumer-1',
-      [options.stream],
-      [options.group, name, Math.floor(options.idleMs)],
+      [stream],
+      [group, name, Math.floor(idleMs)],
     );
     if (result === 1) deleted.push(name);
   }

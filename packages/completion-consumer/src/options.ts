@@ -46,9 +46,9 @@ export interface ConsumerOptions {
   redis?: RedisClient;
   /** A Redis URL; the consumer creates and closes its own client. */
   url?: string;
-  /** Stream to consume. @defaultValue DEFAULT_COMPLETION_STREAM (`chat:completions`) */
+  /** Stream to consume. @defaultValue 'chat:completions' (DEFAULT_COMPLETION_STREAM) */
   stream?: string;
-  /** Consumer group. @defaultValue DEFAULT_CONSUMER_GROUP (`chat_consumers`) */
+  /** Consumer group. @defaultValue 'chat_consumers' (DEFAULT_CONSUMER_GROUP) */
   group?: string;
   /** Consumer name; keep it stable across restarts to resume own pending work at once. @defaultValue `<hostname>-<pid>` */
   consumer?: string;
@@ -93,7 +93,7 @@ export interface ConsumerOptions {
   ackFlushMs?: number;
   /** Optional pino-compatible logger; the consumer never writes to the console. @defaultValue silentLogger */
   logger?: Logger;
-  /** Size cap of an entry's `data`, in bytes; larger entries are dead-lettered as `too_large`. @defaultValue MAX_MESSAGE_BYTES (1048576, 1 MiB) */
+  /** Size cap of an entry's `data`, in bytes; larger entries are dead-lettered as `too_large`. @defaultValue 1048576 (MAX_MESSAGE_BYTES, 1 MiB) */
   maxMessageBytes?: number;
   /**
    * How a delivery's `process <stream>` span relates to the producer's span carried in the message (`traceparent`,

@@ -6,6 +6,7 @@ import deadLetter from './lua/dead-letter-2.lua';
 import defer from './lua/defer-1.lua';
 import deleteIdleConsumer from './lua/delete-idle-consumer-1.lua';
 import addMaxLen from './lua/includes/add-maxlen.lua';
+import claimPending from './lua/includes/claim-pending.lua';
 import ownPending from './lua/own-pending-1.lua';
 import renewLease from './lua/renew-lease-1.lua';
 import replayDeadLetter from './lua/replay-dead-letter-2.lua';
@@ -30,7 +31,7 @@ const SCRIPTS = luaScripts(
     'safe-trim-1': safeTrim,
     'trim-facts-1': trimFacts,
   },
-  { 'add-maxlen': addMaxLen },
+  { 'add-maxlen': addMaxLen, 'claim-pending': claimPending },
 );
 
 /**

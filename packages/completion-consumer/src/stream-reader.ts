@@ -1,15 +1,8 @@
 import type { Logger } from '@chat/completion-schema';
 import { BlockingReader, isCluster } from '@chat/redis-kit';
+import { ReadWatchdogError } from './errors.js';
 import type { RedisClient } from './scripts.js';
 import type { DeliveredEntry, GroupRef } from './stream-entries.js';
-
-/** A blocking read outlived BLOCK plus slack; its connection was replaced. */
-export class ReadWatchdogError extends Error {
-  constructor(ms: number) {
-    super(`XREADGROUP did not return within ${ms} ms; connection replaced`);
-    this.name = 'ReadWatchdogError';
-  }
-}
 
 /**
  * Blocking XREADGROUP `>` on a dedicated connection (a duplicate of the caller's client, always ours to close)

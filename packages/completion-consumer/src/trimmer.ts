@@ -43,8 +43,8 @@ export async function trimStreamSafely(
   stream: string,
   options: SafeTrimOptions = {},
 ): Promise<TrimResult> {
-  const acked = options.useAckedOption ?? supportsAckedTrim(await redisVersion(redis));
-  const retainMs = options.retainMs ?? DEFAULT_TRIMMER_OPTIONS.retainMs;
+  const { retainMs, useAckedOption } = resolveSafeTrimOptions(options);
+  const acked = useAckedOption ?? supportsAckedTrim(await redisVersion(redis));
   const bound = retainMs > 0 ? `${Math.max(0, Date.now() - retainMs)}-0` : '';
   const [threshold, removed] = (await runScript(
     redis,
@@ -87,20 +87,28 @@ function wholeMs(option: string, value: unknown, min: number): number {
   return value;
 }
 
+/** The {@link SafeTrimOptions} part of {@link resolveStreamTrimmerOptions}, for {@link trimStreamSafely}. */
+function resolveSafeTrimOptions(
+  options: SafeTrimOptions,
+): Pick<ResolvedStreamTrimmerOptions, 'retainMs' | 'useAckedOption'> {
+  return {
+    retainMs: wholeMs('retainMs', options.retainMs ?? DEFAULT_TRIMMER_OPTIONS.retainMs, 0),
+    useAckedOption: options.useAckedOption,
+  };
+}
+
 /**
  * Applies {@link DEFAULT_TRIMMER_OPTIONS} and validates, throwing a {@link ConsumerOptionsError} naming the
  * option (an `intervalMs` of 0 would trim in a busy loop).
  */
 export function resolveStreamTrimmerOptions(options: StreamTrimmerOptions): ResolvedStreamTrimmerOptions {
-  const d = DEFAULT_TRIMMER_OPTIONS;
   if (typeof options.stream !== 'string' || options.stream === '')
     throw new ConsumerOptionsError('stream must be a non-empty string', { option: 'stream' });
   return {
     redis: options.redis,
     stream: options.stream,
-    intervalMs: wholeMs('intervalMs', options.intervalMs ?? d.intervalMs, 1),
-    retainMs: wholeMs('retainMs', options.retainMs ?? d.retainMs, 0),
-    useAckedOption: options.useAckedOption,
+    intervalMs: wholeMs('intervalMs', options.intervalMs ?? DEFAULT_TRIMMER_OPTIONS.intervalMs, 1),
+    ...resolveSafeTrimOptions(options),
     logger: options.logger ?? silentLogger,
   };
 }

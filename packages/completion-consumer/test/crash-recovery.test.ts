@@ -1,15 +1,16 @@
-import { Redis } from 'ioredis';
-import { afterAll, describe, expect, inject, it } from 'vitest';
-import type { CompletionConsumer } from '../src/index.js';
-import { names, pendingCount, publish, spawnFixture, startConsumer, waitFor } from './helpers.js';
+import { describe, expect, inject, it } from 'vitest';
+import {
+  names,
+  pendingCount,
+  publish,
+  sharedRedisSuite,
+  spawnFixture,
+  startConsumer,
+  waitFor,
+} from './helpers.js';
 
 describe('a consumer SIGKILLed mid-batch', () => {
-  const redis = new Redis(inject('redisUrl'));
-  const consumers: CompletionConsumer[] = [];
-  afterAll(async () => {
-    await Promise.all(consumers.map((c) => c.close()));
-    await redis.quit();
-  });
+  const { redis, consumers } = sharedRedisSuite();
 
   async function killedMidBatch(
     stream: string,

@@ -1,16 +1,10 @@
 import { DATA_FIELD, deadLetterStreamFor } from '@chat/completion-schema';
-import { Redis } from 'ioredis';
-import { afterAll, describe, expect, inject, it } from 'vitest';
-import { type CompletionConsumer, listDeadLetters, PermanentError, RetryableError } from '../src/index.js';
-import { names, pendingCount, publish, startConsumer, waitFor } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { listDeadLetters, PermanentError, RetryableError } from '../src/index.js';
+import { names, pendingCount, publish, sharedRedisSuite, startConsumer, waitFor } from './helpers.js';
 
 describe('delivery limit, backoff and the dead-letter stream', () => {
-  const redis = new Redis(inject('redisUrl'));
-  const consumers: CompletionConsumer[] = [];
-  afterAll(async () => {
-    await Promise.all(consumers.map((c) => c.close()));
-    await redis.quit();
-  });
+  const { redis, consumers } = sharedRedisSuite();
 
   it('a poison message reaches the DLQ after exactly maxDeliveries handler runs, with backoff between them', async () => {
     const { stream, group } = names('poison');

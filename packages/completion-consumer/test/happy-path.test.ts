@@ -1,25 +1,14 @@
-import { commandCalls, type RedisServer, startRedis } from '@chat/testing';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CompletionConsumer } from '../src/index.js';
-import { names, pendingCount, publish, startConsumer, waitFor } from './helpers.js';
+import { commandCalls } from '@chat/testing';
+import { describe, expect, it } from 'vitest';
+import { names, ownRedisSuite, pendingCount, publish, startConsumer, waitFor } from './helpers.js';
 
 describe('happy path', () => {
-  // An own server so INFO commandstats counts only this test's commands.
-  let server: RedisServer;
-  let redis: Redis;
-  const consumers: CompletionConsumer[] = [];
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = new Redis(server.url);
-  });
-  afterAll(async () => {
-    await Promise.all(consumers.map((c) => c.close()));
-    await redis.quit();
-    await server.stop({ removeData: true });
-  });
+  // An own server so INFO commandstats counts only this suite's commands.
+  const suite = ownRedisSuite();
+  const { consumers } = suite;
 
   it('1 000 messages with concurrency 16: each handled once, acked, pending list empty, never over 16 in flight', async () => {
+    const { redis } = suite;
     const { stream, group } = names('happy');
     const seen = new Map<string, number>();
     let running = 0;
@@ -71,6 +60,7 @@ describe('happy path', () => {
   });
 
   it('a backlog of 1 000 is drained with batched reads and acks (round trips per message)', async () => {
+    const { redis } = suite;
     const { stream, group } = names('backlog');
     await redis.xgroup('CREATE', stream, group, '0', 'MKSTREAM');
     await publish(redis, stream, 1_000);

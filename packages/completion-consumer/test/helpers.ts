@@ -2,9 +2,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { encode } from '@chat/completion-schema';
-import { uniquePrefix } from '@chat/testing';
-import type { Cluster, Redis } from 'ioredis';
-import { CompletionConsumer, type ConsumerOptions } from '../src/index.js';
+import { type RedisServer, uniquePrefix } from '@chat/testing';
+import { ownRedisServer } from '@chat/testing/suite';
+import { type Cluster, Redis } from 'ioredis';
+import { afterAll, inject } from 'vitest';
+import { CompletionConsumer, type ConsumerOptions, type MessageHandler } from '../src/index.js';
 
 /** Fresh stream and group names for one test. */
 export function names(label: string): { stream: string; group: string } {
@@ -112,4 +114,63 @@ export function deferred(): { promise: Promise<void>; resolve: () => void } {
     resolve = r;
   });
   return { promise, resolve };
+}
+
+/** A handler that records each delivery count, tells when it started, and holds its entry until `release()`. */
+export function holdingHandler(): {
+  handler: MessageHandler;
+  started: Promise<void>;
+  release: () => void;
+  counts: number[];
+} {
+  const started = deferred();
+  const held = deferred();
+  const counts: number[] = [];
+  return {
+    handler: async (_message, ctx) => {
+      counts.push(ctx.deliveryCount);
+      started.resolve();
+      await held.promise;
+    },
+    started: started.promise,
+    release: held.resolve,
+    counts,
+  };
+}
+
+/**
+ * The scaffold of a consumer test suite (call it inside `describe`): a client on the shared test Redis and the
+ * list {@link startConsumer} registers consumers in; all are closed after the suite.
+ */
+export function sharedRedisSuite(): { redis: Redis; consumers: CompletionConsumer[] } {
+  const redis = new Redis(inject('redisUrl'));
+  const consumers: CompletionConsumer[] = [];
+  afterAll(async () => {
+    await Promise.all(consumers.map((c) => c.close()));
+    await redis.quit();
+  });
+  return { redis, consumers };
+}
+
+/**
+ * {@link sharedRedisSuite} on a redis-server of the suite's own ({@link ownRedisServer}: INFO commandstats then
+ * counts only its commands); read `server` and `redis` inside tests.
+ */
+export function ownRedisSuite(): {
+  readonly server: RedisServer;
+  readonly redis: Redis;
+  consumers: CompletionConsumer[];
+} {
+  const own = ownRedisServer();
+  const consumers: CompletionConsumer[] = [];
+  afterAll(() => Promise.all(consumers.map((c) => c.close())));
+  return {
+    get server() {
+      return own.server;
+    },
+    get redis() {
+      return own.redis;
+    },
+    consumers,
+  };
 }

@@ -1,15 +1,8 @@
-import { Redis } from 'ioredis';
-import { afterAll, describe, expect, inject, it } from 'vitest';
-import type { CompletionConsumer } from '../src/index.js';
-import { names, pendingCount, publish, startConsumer, waitFor } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { names, pendingCount, publish, sharedRedisSuite, startConsumer, waitFor } from './helpers.js';
 
 describe('pending entries trimmed away before processing', () => {
-  const redis = new Redis(inject('redisUrl'));
-  const consumers: CompletionConsumer[] = [];
-  afterAll(async () => {
-    await Promise.all(consumers.map((c) => c.close()));
-    await redis.quit();
-  });
+  const { redis, consumers } = sharedRedisSuite();
 
   it('are counted as lost (claim path) and reported, never handed to the handler', async () => {
     const { stream, group } = names('lost');

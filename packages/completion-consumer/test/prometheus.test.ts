@@ -1,26 +1,14 @@
-import { type RedisServer, startRedis } from '@chat/testing';
-import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CompletionConsumer } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
 import { type ConsumerMetricsReading, registerConsumerMetrics } from '../src/prometheus.js';
-import { names, publish, startConsumer, waitFor } from './helpers.js';
+import { names, ownRedisSuite, publish, startConsumer, waitFor } from './helpers.js';
 
 describe('registerConsumerMetrics', () => {
-  let server: RedisServer;
-  let redis: Redis;
-  const consumers: CompletionConsumer[] = [];
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = new Redis(server.url);
-  });
-  afterAll(async () => {
-    await Promise.all(consumers.map((c) => c.close()));
-    await redis.quit();
-    await server.stop({ removeData: true });
-  });
+  const suite = ownRedisSuite();
+  const { consumers } = suite;
 
   it("builds the chat_consumer_* families on the caller's registry from the consumer's snapshot", async () => {
+    const { redis } = suite;
     const { stream, group } = names('prom');
     const registry = new Registry();
     const collectors = registerConsumerMetrics(registry);
@@ -62,6 +50,7 @@ describe('registerConsumerMetrics', () => {
   });
 
   it('reads each consumer once per scrape, and shows a stale reading as the caller reports it', async () => {
+    const { redis } = suite;
     const { stream, group } = names('prom-stale');
     const registry = new Registry();
     const collectors = registerConsumerMetrics(registry);

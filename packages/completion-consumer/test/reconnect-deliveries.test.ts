@@ -3,7 +3,15 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CompletionConsumer, ConsumerState } from '../src/index.js';
 import { readOwnPending } from '../src/stream-entries.js';
-import { deferred, deliveryCount, names, pendingCount, publish, startConsumer, waitFor } from './helpers.js';
+import {
+  deliveryCount,
+  holdingHandler,
+  names,
+  pendingCount,
+  publish,
+  startConsumer,
+  waitFor,
+} from './helpers.js';
 
 /**
  * Recovery from a lost connection re-reads the consumer's own pending list; it must not charge a delivery to
@@ -25,6 +33,41 @@ describe('reconnecting does not charge deliveries for entries the consumer holds
     await server.stop({ removeData: true });
   });
 
+  /** Starts a consumer whose handler holds the one entry published to a fresh stream, once it runs. */
+  async function holdOne(label: string) {
+    const { stream, group } = names(label);
+    const held = holdingHandler();
+    const consumer = await startConsumer(
+      { url: server.url, stream, group, claimIdleMs: 60_000, handler: held.handler },
+      consumers,
+    );
+    const [id = ''] = await publish(redis, stream, 1);
+    await held.started;
+    return { stream, group, held, consumer, id };
+  }
+
+  /** Stops Redis until the consumer is `degraded`, starts it again, and waits for the consumer's recovery. */
+  async function restartRedis(consumer: CompletionConsumer): Promise<void> {
+    const back = recovered(consumer);
+    await server.stop();
+    await waitFor(() => consumer.state === 'degraded', 15_000, 'degraded');
+    await server.start();
+    await back;
+  }
+
+  /** The held entry's delivery count is still 1, and once released it runs to its ack without another run. */
+  async function expectDeliveredOnce(
+    stream: string,
+    group: string,
+    id: string,
+    held: ReturnType<typeof holdingHandler>,
+  ): Promise<void> {
+    expect(await deliveryCount(redis, stream, group, id)).toBe(1);
+    held.release();
+    await waitFor(async () => (await pendingCount(redis, stream, group)) === 0, 15_000, 'acked');
+    expect(held.counts).toEqual([1]);
+  }
+
   /** Resolves once the consumer has gone `degraded` and come back `ready` (its recovery read succeeded). */
   function recovered(consumer: CompletionConsumer): Promise<void> {
     return new Promise((resolve) => {
@@ -41,66 +84,21 @@ describe('reconnecting does not charge deliveries for entries the consumer holds
   }
 
   it('a handler running while Redis (AOF) is stopped and started again is delivered once and runs once', async () => {
-    const { stream, group } = names('held-restart');
-    const release = deferred();
-    const started = deferred();
-    const counts: number[] = [];
-    const consumer = await startConsumer(
-      {
-        url: server.url,
-        stream,
-        group,
-        claimIdleMs: 60_000,
-        handler: async (_m, ctx) => {
-          counts.push(ctx.deliveryCount);
-          started.resolve();
-          await release.promise;
-        },
-      },
-      consumers,
-    );
-    const [id] = await publish(redis, stream, 1);
-    await started.promise;
-    const back = recovered(consumer);
-    await server.stop();
-    await waitFor(() => consumer.state === 'degraded', 15_000, 'degraded');
-    await server.start();
-    await back;
-    expect(await deliveryCount(redis, stream, group, id as string)).toBe(1);
-    release.resolve();
-    await waitFor(async () => (await pendingCount(redis, stream, group)) === 0, 15_000, 'acked');
-    expect(counts).toEqual([1]);
+    const { stream, group, held, consumer, id } = await holdOne('held-restart');
+    await restartRedis(consumer);
+    await expectDeliveredOnce(stream, group, id, held);
   });
 
   it("after an outage longer than claimIdleMs, another consumer does not claim a live owner's running entry", async () => {
     const { stream, group } = names('held-outage');
-    const release = deferred();
-    const started = deferred();
-    const counts: number[] = [];
+    const held = holdingHandler();
     const common = { url: server.url, stream, group, claimIdleMs: 1_000, claimIntervalMs: 100 };
-    const owner = await startConsumer(
-      {
-        ...common,
-        consumer: 'owner',
-        handler: async (_m, ctx) => {
-          counts.push(ctx.deliveryCount);
-          started.resolve();
-          await release.promise;
-        },
-      },
-      consumers,
-    );
-    const [id] = await publish(redis, stream, 1);
-    await started.promise;
+    const owner = await startConsumer({ ...common, consumer: 'owner', handler: held.handler }, consumers);
+    const [id = ''] = await publish(redis, stream, 1);
+    await held.started;
     // The other consumer is there before the outage and walks the pending list every 100 ms.
     const other = await startConsumer(
-      {
-        ...common,
-        consumer: 'other',
-        handler: async (_m, ctx) => {
-          counts.push(ctx.deliveryCount);
-        },
-      },
+      { ...common, consumer: 'other', handler: async (_m, ctx) => void held.counts.push(ctx.deliveryCount) },
       consumers,
     );
     const back = Promise.all([recovered(owner), recovered(other)]);
@@ -112,33 +110,11 @@ describe('reconnecting does not charge deliveries for entries the consumer holds
     await back;
     // Several claim ticks of the other consumer, well past claimIdleMs after Redis came back.
     await new Promise((resolve) => setTimeout(resolve, 2_500));
-    expect(await deliveryCount(redis, stream, group, id as string)).toBe(1);
-    release.resolve();
-    await waitFor(async () => (await pendingCount(redis, stream, group)) === 0, 15_000, 'acked');
-    expect(counts).toEqual([1]);
+    await expectDeliveredOnce(stream, group, id, held);
   });
 
   it('a burst of CLIENT KILLs while a handler runs leaves its delivery count at 1 and runs it once', async () => {
-    const { stream, group } = names('held-kill');
-    const release = deferred();
-    const started = deferred();
-    const counts: number[] = [];
-    const consumer = await startConsumer(
-      {
-        url: server.url,
-        stream,
-        group,
-        claimIdleMs: 60_000,
-        handler: async (_m, ctx) => {
-          counts.push(ctx.deliveryCount);
-          started.resolve();
-          await release.promise;
-        },
-      },
-      consumers,
-    );
-    const [id] = await publish(redis, stream, 1);
-    await started.promise;
+    const { stream, group, held, consumer, id } = await holdOne('held-kill');
     const back = recovered(consumer);
     // Kill every connection but the test's own (the consumer's command connection and its blocking reader),
     // again and again, until the reader gives up on its read and the consumer goes through its recovery.
@@ -151,10 +127,7 @@ describe('reconnecting does not charge deliveries for entries the consumer holds
     }
     expect(consumer.state, `after ${kills} kills`).toBe('degraded');
     await back;
-    expect(await deliveryCount(redis, stream, group, id as string)).toBe(1);
-    release.resolve();
-    await waitFor(async () => (await pendingCount(redis, stream, group)) === 0, 15_000, 'acked');
-    expect(counts).toEqual([1]);
+    await expectDeliveredOnce(stream, group, id, held);
   });
 
   it('an entry waiting for its retry backoff is not delivered early by a reconnect', async () => {
@@ -178,11 +151,7 @@ describe('reconnecting does not charge deliveries for entries the consumer holds
     const retried = new Promise<void>((resolve) => consumer.once('retry', () => resolve()));
     const [id] = await publish(redis, stream, 1);
     await retried;
-    const back = recovered(consumer);
-    await server.stop();
-    await waitFor(() => consumer.state === 'degraded', 15_000, 'degraded');
-    await server.start();
-    await back;
+    await restartRedis(consumer);
     expect(await deliveryCount(redis, stream, group, id as string)).toBe(1);
     expect(counts).toEqual([1]);
   });

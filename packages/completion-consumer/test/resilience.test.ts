@@ -1,7 +1,7 @@
 import { type RedisServer, startRedis } from '@chat/testing';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import type { CompletionConsumer, ConsumerState } from '../src/index.js';
+import { type CompletionConsumer, type ConsumerState, ReadWatchdogError } from '../src/index.js';
 import { names, pendingCount, publish, startConsumer, waitFor } from './helpers.js';
 
 describe('losing the group or the server', () => {
@@ -82,5 +82,37 @@ describe('losing the group or the server', () => {
     await waitFor(() => consumer.state === 'degraded', 15_000, 'degraded');
     await consumer.close();
     expect(consumer.state).toBe('closed');
+  });
+
+  it('redis-server frozen by SIGSTOP → the read watchdog reports a ReadWatchdogError and the consumer reads on', async () => {
+    const server: RedisServer = await startRedis();
+    closers.push(() => server.stop({ removeData: true }));
+    const { stream, group } = names('watchdog');
+    const handled: string[] = [];
+    const errors: unknown[] = [];
+    const consumer = await startConsumer(
+      {
+        url: server.url,
+        stream,
+        group,
+        blockMs: 100,
+        handler: async (m) => void handled.push(m.operation_id),
+      },
+      consumers,
+    );
+    consumer.on('error', (error) => errors.push(error));
+    process.kill(server.pid, 'SIGSTOP');
+    try {
+      await waitFor(() => errors.some((e) => ReadWatchdogError.isInstance(e)), 15_000, 'watchdog error');
+    } finally {
+      process.kill(server.pid, 'SIGCONT');
+    }
+    const error = errors.find((e) => ReadWatchdogError.isInstance(e)) as ReadWatchdogError;
+    expect(error.code).toBe('read_watchdog');
+    expect(error.watchdogMs).toBe(1_100);
+    const publisher = new Redis(server.url);
+    closers.push(() => publisher.quit());
+    await publish(publisher, stream, 2);
+    await waitFor(() => handled.length === 2, 15_000, 'after the freeze');
   });
 });

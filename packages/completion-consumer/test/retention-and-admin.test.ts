@@ -2,6 +2,8 @@ import { deadLetterStreamFor } from '@chat/completion-schema';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import {
+  ConsumerOptionsError,
+  DEFAULT_DEAD_LETTER_ADMIN_OPTIONS,
   deleteIdleConsumers,
   listDeadLetters,
   purgeDeadLetters,
@@ -167,5 +169,26 @@ describe('dead-letter admin', () => {
     await seed(stream);
     expect(await purgeDeadLetters({ redis, stream })).toBe(3);
     expect(await redis.exists(dlq)).toBe(0);
+  });
+
+  it('pages with the default count and refuses a count or maxLen that cannot work, touching nothing', async () => {
+    const { stream } = names('admin-options');
+    const dlq = deadLetterStreamFor(stream);
+    const pipeline = redis.pipeline();
+    for (let i = 0; i < DEFAULT_DEAD_LETTER_ADMIN_OPTIONS.count + 1; i++)
+      pipeline.xadd(dlq, '*', 'data', `{"n":${i}}`, 'reason', 'invalid_json');
+    await pipeline.exec();
+    expect(await listDeadLetters({ redis, stream })).toHaveLength(DEFAULT_DEAD_LETTER_ADMIN_OPTIONS.count);
+    for (const [call, option] of [
+      [() => listDeadLetters({ redis, stream }, { count: 0 }), 'count'],
+      [() => replayAllDeadLetters({ redis, stream }, { maxLen: -1 }), 'maxLen'],
+      [() => replayDeadLetter({ redis, stream }, '0-1', { maxLen: 1.5 }), 'maxLen'],
+    ] as const) {
+      const error = await call().catch((e: unknown) => e);
+      expect(ConsumerOptionsError.isInstance(error), `${option} was accepted`).toBe(true);
+      expect((error as ConsumerOptionsError).option).toBe(option);
+    }
+    expect(await redis.xlen(dlq)).toBe(DEFAULT_DEAD_LETTER_ADMIN_OPTIONS.count + 1);
+    expect(await redis.exists(stream)).toBe(0);
   });
 });

@@ -1,16 +1,20 @@
-import { startRedis } from '@chat/testing';
+import { errorLog, startRedis } from '@chat/testing';
 import { Redis } from 'ioredis';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import type { CompletionConsumer } from '../src/index.js';
-import { deferred, names, pendingCount, publish, spawnFixture, startConsumer, waitFor } from './helpers.js';
+import {
+  deferred,
+  names,
+  pendingCount,
+  publish,
+  sharedRedisSuite,
+  spawnFixture,
+  startConsumer,
+  waitFor,
+} from './helpers.js';
 
 describe('graceful close and lease renewal', () => {
-  const redis = new Redis(inject('redisUrl'));
-  const consumers: CompletionConsumer[] = [];
-  afterAll(async () => {
-    await Promise.all(consumers.map((c) => c.close()));
-    await redis.quit();
-  });
+  const { redis, consumers } = sharedRedisSuite();
 
   it('close() with a slow handler waits for fast ones, aborts the slow one at the deadline, leaves it pending', async () => {
     const { stream, group } = names('close');
@@ -185,13 +189,7 @@ describe('the final ack flush', () => {
     const server = await startRedis();
     const redis = new Redis(server.url);
     const { stream, group } = names('final-flush-deadline');
-    const errors: { count?: number; msg?: string }[] = [];
-    const logger = {
-      debug: () => {},
-      info: () => {},
-      warn: () => {},
-      error: (obj: unknown, msg?: string) => errors.push({ ...(obj as { count?: number }), msg }),
-    };
+    const { logger, errors } = errorLog();
     let consumer: CompletionConsumer | undefined;
     try {
       consumer = await startConsumer(
@@ -213,9 +211,9 @@ describe('the final ack flush', () => {
       await redis.client('PAUSE', 60_000, 'WRITE');
       await consumer.close();
       expect(consumer.state).toBe('closed');
-      const left = errors.find((e) => e.count !== undefined);
-      expect(left?.count).toBe(1);
-      expect(left?.msg).toMatch(/1 acknowledgement/);
+      const left = errors.find((e) => e.fields.count !== undefined);
+      expect(left?.fields.count).toBe(1);
+      expect(left?.message).toMatch(/1 acknowledgement/);
     } finally {
       await redis.client('UNPAUSE').catch(() => {});
       await consumer?.close();

@@ -1,9 +1,9 @@
-import { encode, type Logger } from '@chat/completion-schema';
-import { Redis } from 'ioredis';
-import { afterAll, describe, expect, inject, it } from 'vitest';
-import type { CompletionConsumer } from '../src/index.js';
+import { encode } from '@chat/completion-schema';
+import { errorLog } from '@chat/testing';
+import type { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
 import { trimPosition } from '../src/trimmed-unread.js';
-import { names, pendingCount, publish, startConsumer, waitFor } from './helpers.js';
+import { names, pendingCount, publish, sharedRedisSuite, startConsumer, waitFor } from './helpers.js';
 
 /** XADDs `n` messages, each with `MAXLEN = cap` (what a producer with a tiny exact cap does). */
 async function publishCapped(redis: Redis, stream: string, n: number, cap: number, from = 0) {
@@ -20,27 +20,8 @@ async function publishCapped(redis: Redis, stream: string, n: number, cap: numbe
   await pipeline.exec();
 }
 
-/** A logger that keeps its error lines. */
-function errorLog(): { logger: Logger; errors: { fields: Record<string, unknown>; message: string }[] } {
-  const errors: { fields: Record<string, unknown>; message: string }[] = [];
-  const noop = () => {};
-  const logger: Logger = {
-    debug: noop,
-    info: noop,
-    warn: noop,
-    error: (fields: unknown, message?: unknown) =>
-      void errors.push({ fields: fields as Record<string, unknown>, message: String(message) }),
-  };
-  return { logger, errors };
-}
-
 describe('entries trimmed before the group read them', () => {
-  const redis = new Redis(inject('redisUrl'));
-  const consumers: CompletionConsumer[] = [];
-  afterAll(async () => {
-    await Promise.all(consumers.map((c) => c.close()));
-    await redis.quit();
-  });
+  const { redis, consumers } = sharedRedisSuite();
 
   it('a tiny exact cap with 1 000 published before the group reads: exactly 900 counted, logged, emitted', async () => {
     const { stream, group } = names('trim-unread-cap');

@@ -80,7 +80,7 @@ export interface PublisherOptions {
   traceContext?: boolean;
 }
 
-/** Defaults of every publisher option, in one place. */
+/** Defaults of every {@link PublisherOptions} option, in one place. */
 export const DEFAULT_PUBLISHER_OPTIONS = Object.freeze({
   /** @defaultValue `'chat:completions'` ({@link DEFAULT_COMPLETION_STREAM}), as the Python original. */
   stream: DEFAULT_COMPLETION_STREAM,

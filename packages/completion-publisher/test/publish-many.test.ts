@@ -1,7 +1,7 @@
 import { decode } from '@chat/completion-schema';
-import { commandCalls, type RedisServer, startRedis, uniquePrefix } from '@chat/testing';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commandCalls, uniquePrefix } from '@chat/testing';
+import { ownRedisServer } from '@chat/testing/suite';
+import { describe, expect, it } from 'vitest';
 import {
   createPublisher,
   InvalidBatchError,
@@ -20,21 +20,11 @@ const batch = (n: number, label: string) =>
 
 describe('publishMany', () => {
   // A server of our own, so INFO commandstats counts only this file's commands.
-  let server: RedisServer;
-  let redis: Redis;
-  let probe: Redis;
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = new Redis(server.url);
-    probe = new Redis(server.url);
-  });
-  afterAll(async () => {
-    await Promise.all([redis.quit(), probe.quit()]);
-    await server.stop({ removeData: true });
-  });
+  const own = ownRedisServer();
 
   for (const idempotency of [false, true]) {
     it(`publishes 1 000 messages in order in one round trip (idempotency ${idempotency ? 'on' : 'off'})`, async () => {
+      const { redis, probe } = own;
       const stream = `${uniquePrefix('many')}completions`;
       const publisher = createPublisher({ redis, stream, idempotency, maxLen: { strategy: 'off' } });
       await redis.ping(); // connected before we watch the socket
@@ -66,6 +56,7 @@ describe('publishMany', () => {
   }
 
   it('sends nothing when any message is invalid and names every bad index', async () => {
+    const { redis, probe } = own;
     const stream = `${uniquePrefix('bad-batch')}completions`;
     const publisher = createPublisher({ redis, stream, maxMessageBytes: 200 });
     const messages: unknown[] = batch(10, 'bad');
@@ -85,6 +76,7 @@ describe('publishMany', () => {
   });
 
   it('returns [] for an empty batch without a round trip', async () => {
+    const { redis } = own;
     const publisher = createPublisher({ redis, stream: `${uniquePrefix('empty')}completions` });
     await redis.ping();
     const { result, writes } = await watchSocket(redis, () => publisher.publishMany([]));
@@ -93,6 +85,7 @@ describe('publishMany', () => {
   });
 
   it('gives repeated operation_ids in one batch the first id (idempotency on)', async () => {
+    const { redis, probe } = own;
     const stream = `${uniquePrefix('dup-batch')}completions`;
     const publisher = createPublisher({ redis, stream });
     const ids = await publisher.publishMany([

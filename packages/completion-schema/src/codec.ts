@@ -32,8 +32,22 @@ export type DecodeResult =
 
 /** Options shared by {@link encode} and {@link decode}. */
 export interface CodecOptions {
-  /** Size cap for the `data` value in bytes. @defaultValue {@link MAX_MESSAGE_BYTES} */
+  /** Size cap for the `data` value in bytes. @defaultValue 1048576 ({@link MAX_MESSAGE_BYTES}) */
   maxBytes?: number;
+}
+
+/** Defaults of {@link CodecOptions}. */
+export const DEFAULT_CODEC_OPTIONS = Object.freeze({
+  /** @defaultValue 1048576 */
+  maxBytes: MAX_MESSAGE_BYTES,
+} as const);
+
+/** {@link CodecOptions} after {@link resolveCodecOptions}. */
+export type ResolvedCodecOptions = Required<CodecOptions>;
+
+/** Applies {@link DEFAULT_CODEC_OPTIONS}; a cap is not validated here, as {@link decode} must never throw. */
+export function resolveCodecOptions(options: CodecOptions): ResolvedCodecOptions {
+  return { maxBytes: options.maxBytes ?? DEFAULT_CODEC_OPTIONS.maxBytes };
 }
 
 /** Summarises zod issues on one line, e.g. `task_id: must be a non-empty string; success: expected boolean`. */
@@ -128,7 +142,7 @@ export function encodeData(input: OperationCompleteInput, options: CodecOptions 
     };
     throw new MessageValidationError(summarizeIssues([issue]), [issue]);
   }
-  const limit = options.maxBytes ?? MAX_MESSAGE_BYTES;
+  const limit = resolveCodecOptions(options).maxBytes;
   // Byte length is at most 3× the UTF-16 length, so most messages skip the exact count.
   if (json.length * 3 > limit) {
     const size = Buffer.byteLength(json, 'utf8');
@@ -178,7 +192,7 @@ export function decode(fields: unknown, options: CodecOptions = {}): DecodeResul
     const raw = findData(fields);
     if (raw === undefined || raw === null)
       return fail('missing_data_field', `entry has no '${DATA_FIELD}' field`);
-    const limit = options.maxBytes ?? MAX_MESSAGE_BYTES;
+    const limit = resolveCodecOptions(options).maxBytes;
     let text: string;
     if (typeof raw === 'string') {
       if (raw.length * 3 > limit) {

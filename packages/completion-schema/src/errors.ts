@@ -41,6 +41,12 @@ export class ChatPipelineError<Code extends string = string> extends Error {
   }
 }
 
+/**
+ * Codes of the errors this package throws: `schema_violation` ({@link MessageValidationError}), `too_large`
+ * ({@link MessageTooLargeError}), `too_deep` ({@link MessageTooDeepError}).
+ */
+export type SchemaErrorCode = 'schema_violation' | 'too_large' | 'too_deep';
+
 const VALIDATION_MARKER = 'chat.pipeline.error.message_validation';
 
 /** A message does not satisfy the wire contract. `issues` are zod's; `message` summarises them for a human. */

@@ -1,5 +1,6 @@
 export {
   type CodecOptions,
+  DEFAULT_CODEC_OPTIONS,
   type DecodeError,
   type DecodeErrorCode,
   type DecodeResult,
@@ -7,6 +8,8 @@ export {
   encode,
   encodeData,
   parseMessage,
+  type ResolvedCodecOptions,
+  resolveCodecOptions,
 } from './codec.js';
 export {
   DATA_FIELD,
@@ -23,6 +26,7 @@ export {
   MessageTooDeepError,
   MessageTooLargeError,
   MessageValidationError,
+  type SchemaErrorCode,
 } from './errors.js';
 export { buildOperationCompleteJsonSchema, JSON_SCHEMA_V1_ID, jsonSchemaFileName } from './json-schema.js';
 export { CLUSTER_SLOT_COUNT, crc16, keySlot } from './key-slot.js';

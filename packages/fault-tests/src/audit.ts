@@ -8,6 +8,12 @@ export interface AuditResult {
   lost: string[];
   /** Tasks with more than one `finish` chunk or more than one output chunk. */
   doubleCompleted: string[];
+  /**
+   * Completed tasks whose continuation is not well formed: a chunk after the `finish`, a text delta outside an
+   * open text part, or anything but closing chunks after the error chunk of a taken-over continuation (what a
+   * dead owner would leave if its writes were not fenced).
+   */
+  brokenContinuations: string[];
   /** Poison tasks that changed state although their hook always throws. */
   poisonCompleted: string[];
   /** Entries still pending in the group. */
@@ -34,6 +40,30 @@ function field(fields: string[], name: string): string | undefined {
   return undefined;
 }
 
+interface AuditedChunk {
+  type?: string;
+  id?: string;
+}
+
+/** What is wrong with a completed task's chunks after its tool output, or undefined when they are well formed. */
+export function continuationProblem(chunks: readonly AuditedChunk[]): string | undefined {
+  if (chunks[0]?.type !== 'tool-output-available') return 'the tool output is not the first chunk';
+  if (chunks.at(-1)?.type !== 'finish') return 'the finish is not the last chunk';
+  const open = new Set<string>();
+  let interrupted = false;
+  for (const chunk of chunks.slice(1, -1)) {
+    if (interrupted && chunk.type !== 'text-end' && chunk.type !== 'finish-step')
+      return `a ${chunk.type} chunk after the continuation's error chunk`;
+    if (chunk.type === 'error') interrupted = true;
+    else if (chunk.type === 'text-start') open.add(chunk.id ?? '');
+    else if (chunk.type === 'text-delta' && !open.has(chunk.id ?? ''))
+      return 'a text delta outside an open text part';
+    else if (chunk.type === 'text-end' && !open.delete(chunk.id ?? ''))
+      return 'a text end of no open text part';
+  }
+  return open.size > 0 ? 'a text part left open' : undefined;
+}
+
 /**
  * Compares Redis with what was sent: every task's status and chunks (pipelined, 1 000 tasks per round trip), the
  * group's pending count, and the dead-letter stream against `expectedDeadLetters` (source id → reason).
@@ -53,6 +83,7 @@ export async function auditRun(
   const result: AuditResult = {
     lost: [],
     doubleCompleted: [],
+    brokenContinuations: [],
     poisonCompleted: [],
     pending: 0,
     deadLettered: {},
@@ -69,13 +100,19 @@ export async function auditRun(
     slice.forEach(({ message, expected }, j) => {
       const status = replies[2 * j]?.[1] as string | null;
       const chunks = (replies[2 * j + 1]?.[1] ?? []) as [string, string[]][];
-      const types = chunks.map(([, f]) => (JSON.parse(field(f, 'data') ?? '{}') as { type?: string }).type);
+      const parsed = chunks.map(([, f]) => JSON.parse(field(f, 'data') ?? '{}') as AuditedChunk);
+      const types = parsed.map((chunk) => chunk.type);
       const finishes = types.filter((t) => t === 'finish').length;
-      // A failure is `tool-output-error` in the ai-sdk dialect and `error` in the original's.
+      // A failure is `tool-output-error` in the ai-sdk dialect and `error` in the original's; only a completed
+      // task's continuation can add an `error` chunk of its own (a failed or interrupted continuation).
+      const failureType = expected === 'failed' ? 'error' : 'tool-output-error';
       const outputs = types.filter(
-        (t) => t === 'tool-output-available' || t === 'tool-output-error' || t === 'error',
+        (t) => t === 'tool-output-available' || t === 'tool-output-error' || t === failureType,
       ).length;
       if (finishes > 1 || outputs > 1) result.doubleCompleted.push(message.task_id);
+      if (expected === 'completed' && status === 'completed' && continuationProblem(parsed)) {
+        result.brokenContinuations.push(`${message.task_id}: ${continuationProblem(parsed)}`);
+      }
       if (expected === 'poison') {
         if (status !== 'running' || chunks.length > 0) result.poisonCompleted.push(message.task_id);
       } else if (status !== expected || finishes !== 1 || outputs !== 1) {

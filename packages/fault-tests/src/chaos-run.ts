@@ -57,6 +57,10 @@ export interface ChaosReport {
   redisRestarts: number;
   audit: AuditResult;
   duplicateDeliveries: number;
+  /** Completions a worker took over from a dead owner after their settle. */
+  takeovers: number;
+  /** Of those, the ones taken over inside the continuation (a kill landed while it streamed). */
+  continuationTakeovers: number;
   recoveries: Recovery[];
   worstRecoveryMs: number | null;
   settled: boolean;
@@ -193,8 +197,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await sleep(500);
     const audit = await auditRun(admin, { completions, expectedDeadLetters, stream, deadLetterStream: dlq });
     let duplicateDeliveries = 0;
-    for (const line of fleet.allLogs())
+    let takeovers = 0;
+    let continuationTakeovers = 0;
+    for (const line of fleet.allLogs()) {
       if (line.msg === 'completion settled' && line.outcome === 'duplicate') duplicateDeliveries++;
+      if (line.msg === 'resuming a completion settled earlier') {
+        takeovers++;
+        if (line.phase === 'continuing') continuationTakeovers++;
+      }
+    }
     const times = recoveries.map((r) => r.ms).filter((ms): ms is number => ms !== null);
     const report: ChaosReport = {
       messages: { ordinary: ordinary.length, poison: poison.length, malformed: malformed.length },
@@ -202,6 +213,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       redisRestarts: options.faults.length,
       audit,
       duplicateDeliveries,
+      takeovers,
+      continuationTakeovers,
       recoveries,
       worstRecoveryMs: times.length === recoveries.length && times.length ? Math.max(...times) : null,
       settled,

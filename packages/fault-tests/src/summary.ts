@@ -26,6 +26,8 @@ export function summaryTable(report: ChaosReport, scale: string): string {
     ['Redis restarts', String(report.redisRestarts)],
     ['lost', String(audit.lost.length)],
     ['double-completed', String(audit.doubleCompleted.length)],
+    ['broken continuations', String(audit.brokenContinuations.length)],
+    ['completions taken over (in the continuation)', `${report.takeovers} (${report.continuationTakeovers})`],
     ['pending at the end', String(audit.pending)],
     ['dead-lettered by reason', reasons || 'none'],
     ['dead-letter mismatches', String(audit.deadLetterMismatches.length)],

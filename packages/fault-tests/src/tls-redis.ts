@@ -2,7 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getFreePort, redisServerBinary } from '@chat/testing';
+import { EPHEMERAL_REDIS_ARGS, getFreePort, redisServerBinary } from '@chat/testing';
 import { Redis } from 'ioredis';
 
 /** A TLS-only redis-server with a throwaway CA; `url` is `rediss://`. */
@@ -126,12 +126,7 @@ function spawnTlsServer(dir: string, port: number): ChildProcess {
       'no',
       '--dir',
       dir,
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--loglevel',
-      'warning',
+      ...EPHEMERAL_REDIS_ARGS,
     ],
     { stdio: 'ignore' },
   );

@@ -4,7 +4,7 @@ import type { StreamRegistry } from '@chat/stream-registry';
 /** One completion the producer publishes, with the task state it must leave behind. */
 export interface ExpectedCompletion {
   readonly message: OperationCompleteInput;
-  /** `completed` or `failed` for an ordinary tool; poison never completes (the hook always throws). */
+  /** `completed` or `failed` for an ordinary tool; poison never completes (its transform always throws). */
   readonly expected: 'completed' | 'failed' | 'poison';
 }
 
@@ -21,6 +21,9 @@ export interface MalformedEntry {
 
 /** The tool whose hook always throws in `poison-worker`. */
 export const POISON_TOOL = 'poison_tool';
+
+/** The text deltas of the continuation `poison-worker` streams after each successful tool output. */
+export const CONTINUATION_TEXT: readonly string[] = Object.freeze(['The ', 'agent ', 'is ', 'ready.']);
 
 /**
  * `count` ordinary completions (every fifth one a failure, so both outcomes are checked) plus `poison` completions
@@ -40,7 +43,8 @@ export function buildCompletions(count: number, poison: number): ExpectedComplet
   for (let i = 0; i < poison; i++) {
     out.push({
       expected: 'poison',
-      message: { operation_id: `pop-${i}`, task_id: `p-${i}`, success: i % 2 === 0, result: { n: i } },
+      // Successes: `transform`, the hook that runs before anything is written, runs on the success path only.
+      message: { operation_id: `pop-${i}`, task_id: `p-${i}`, success: true, result: { n: i } },
     });
   }
   return out;

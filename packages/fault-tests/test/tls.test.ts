@@ -1,5 +1,5 @@
 import { createPublisher } from '@chat/completion-publisher';
-import { readSSE, startChatApi, startWorkerProcess } from '@chat/consumer-worker/test';
+import { completeWhileWatching, startChatApi, startWorkerProcess } from '@chat/consumer-worker/test';
 import { StreamRegistry } from '@chat/stream-registry';
 import { waitFor } from '@chat/testing';
 import { Redis } from 'ioredis';
@@ -47,22 +47,15 @@ describe('TLS: a rediss:// URL end to end', () => {
     );
     const api = await startChatApi(registry);
     try {
-      await registry.createTask({
+      const {
+        sse: { status, events, done },
+      } = await completeWhileWatching(api, registry, publisher, {
         taskId: 'tls-task',
-        sessionId: 's',
         userId: 'u1',
         toolCallId: 'call-1',
-        toolName: 'create_agent',
         operationId: 'tls-op',
-      });
-      const sse = readSSE(api.streamUrl('tls-task'), { headers: { 'x-user-id': 'u1' } });
-      await publisher.publish({
-        operation_id: 'tls-op',
-        task_id: 'tls-task',
-        success: true,
         result: 'over tls',
       });
-      const { status, events, done } = await sse;
       expect(status).toBe(200);
       expect(done).toBe(true);
       expect(events[0]?.data).toBe(

@@ -51,6 +51,26 @@ export function original<T = unknown>(
   });
 }
 
+/**
+ * Registers task `id` the way the original's chat API does (`create-task`: the hash, the operation key, the
+ * running-operation marker), for tool `create_agent` with call id `call-<id>` and operation `op-<id>`, with the
+ * chunks its chat API streamed before handing the tool call off (`start`, `tool-input-available`).
+ */
+export function registerOriginalTask(side: OriginalSide, id: string): Promise<unknown> {
+  return original(side, 'create-task', {
+    task_id: id,
+    session_id: 's',
+    user_id: 'u',
+    tool_call_id: `call-${id}`,
+    tool_name: 'create_agent',
+    operation_id: `op-${id}`,
+    chunks: [
+      { type: 'start', messageId: `m-${id}`, sessionId: 's' },
+      { type: 'tool-input-available', toolCallId: `call-${id}`, toolName: 'create_agent', input: {} },
+    ],
+  });
+}
+
 /** A task as the original's `get_task` returns it (plus how its created_at parsed). */
 export interface OriginalTask {
   task_id: string;

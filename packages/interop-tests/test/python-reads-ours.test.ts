@@ -10,6 +10,7 @@ import {
   type OriginalTask,
   original,
   pythonSkipReason,
+  registerOriginalTask,
 } from '../src/original.js';
 
 const skip = pythonSkipReason() !== null;
@@ -117,19 +118,7 @@ describe.skipIf(skip)('the Python original reads what our packages write', () =>
       });
 
       it(`the Python subscriber sees the output, and the failure is ${failure}`, async () => {
-        const register = (id: string) =>
-          original(side, 'create-task', {
-            task_id: id,
-            session_id: 's',
-            user_id: 'u',
-            tool_call_id: `call-${id}`,
-            tool_name: 'create_agent',
-            operation_id: `op-${id}`,
-            chunks: [
-              { type: 'start', messageId: `m-${id}`, sessionId: 's' },
-              { type: 'tool-input-available', toolCallId: `call-${id}`, toolName: 'create_agent', input: {} },
-            ],
-          });
+        const register = (id: string) => registerOriginalTask(side, id);
         await Promise.all([register('ok'), register('bad')]);
         // Published by the original's producer code.
         await original(side, 'publish', {

@@ -86,7 +86,8 @@ export function connectionProblems(
   }
   if (!raw.REDIS_CLUSTER_NODES) return undefined;
   if (raw.REDIS_URL) problems.push('REDIS_URL/REDIS_CLUSTER_NODES: set one of them, not both');
-  if ((raw.KEY_LAYOUT ?? 'compat') !== 'cluster')
+  // The schema's default, also when another variable failed to parse.
+  if (connectionEnvSchema.shape.KEY_LAYOUT.safeParse(raw.KEY_LAYOUT).data !== 'cluster')
     problems.push(
       'KEY_LAYOUT: must be cluster when REDIS_CLUSTER_NODES is set (a task hash and its chunk stream need one {task_id} hash tag)',
     );

@@ -86,6 +86,7 @@ describe('BlockingReader', () => {
       return blockOn(stream, 600_000)(conn);
     });
     await expect(stuck).rejects.toBeInstanceOf(OverdueReadError);
+    await expect(stuck).rejects.toSatisfy((e) => OverdueReadError.isInstance(e) && e.code === 'read_overdue');
     await expect(stuck).rejects.toThrow('did not return within 1100 ms');
     let secondConn: RedisClient | undefined;
     expect(
@@ -114,6 +115,9 @@ describe('BlockingReader', () => {
     r.close();
     r.close();
     await expect(read).rejects.toBeInstanceOf(ReaderClosedError);
+    await expect(read).rejects.toSatisfy(
+      (e) => ReaderClosedError.isInstance(e) && e.code === 'reader_closed',
+    );
     await expect(r.read(async () => 1)).rejects.toBeInstanceOf(ReaderClosedError);
   });
 

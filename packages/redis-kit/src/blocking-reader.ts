@@ -1,3 +1,4 @@
+import { ChatPipelineError } from '@chat/completion-schema';
 import type { Redis } from 'ioredis';
 import { isCluster, type RedisClient } from './cluster.js';
 
@@ -28,19 +29,39 @@ export interface ReadCallOptions {
   blocking?: boolean;
 }
 
+/** Codes of the errors a {@link BlockingReader} rejects with: `read_overdue`, `reader_closed`. */
+export type BlockingReaderErrorCode = 'read_overdue' | 'reader_closed';
+
+const OVERDUE_MARKER = 'chat.pipeline.error.read_overdue';
+const CLOSED_MARKER = 'chat.pipeline.error.reader_closed';
+
 /** A call through a {@link BlockingReader} outlived BLOCK plus slack; its connection was replaced. */
-export class OverdueReadError extends Error {
-  constructor(readonly watchdogMs: number) {
-    super(`the blocking read did not return within ${watchdogMs} ms; connection replaced`);
-    this.name = 'OverdueReadError';
+export class OverdueReadError extends ChatPipelineError<'read_overdue'> {
+  /** How long the call was allowed (BLOCK plus slack), in ms. */
+  readonly watchdogMs: number;
+
+  constructor(watchdogMs: number) {
+    super('read_overdue', `the blocking read did not return within ${watchdogMs} ms; connection replaced`);
+    this.watchdogMs = watchdogMs;
+    ChatPipelineError.mark(this, OVERDUE_MARKER);
+  }
+
+  /** True for an OverdueReadError from any package's copy of the kit. */
+  static override isInstance(error: unknown): error is OverdueReadError {
+    return ChatPipelineError.hasMarker(error, OVERDUE_MARKER);
   }
 }
 
 /** A call through a {@link BlockingReader} was cut because the reader closed. */
-export class ReaderClosedError extends Error {
+export class ReaderClosedError extends ChatPipelineError<'reader_closed'> {
   constructor() {
-    super('the blocking reader is closed');
-    this.name = 'ReaderClosedError';
+    super('reader_closed', 'the blocking reader is closed');
+    ChatPipelineError.mark(this, CLOSED_MARKER);
+  }
+
+  /** True for a ReaderClosedError from any package's copy of the kit. */
+  static override isInstance(error: unknown): error is ReaderClosedError {
+    return ChatPipelineError.hasMarker(error, CLOSED_MARKER);
   }
 }
 

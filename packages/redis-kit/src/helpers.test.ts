@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { flatRecord } from './flat-reply.js';
 import { sleep } from './sleep.js';
-import { entryTimestamp } from './stream-id.js';
+import { compareStreamIds, entryTimestamp, isStreamId } from './stream-id.js';
 
 describe('small helpers', () => {
   it('flatRecord reads name/value pairs, drops a dangling name, keeps __proto__ as a field', () => {
@@ -27,5 +27,21 @@ describe('small helpers', () => {
   it('entryTimestamp reads the milliseconds of an entry id', () => {
     expect(entryTimestamp('1700000000000-5')).toBe(1_700_000_000_000);
     expect(entryTimestamp('nonsense')).toBeNaN();
+  });
+
+  it('compareStreamIds orders by number, not by string, and isStreamId accepts only full ids', () => {
+    const ids = ['10-0', '9-5', '9-10', '0-0', '18446744073709551615-1', '18446744073709551615-0'];
+    expect([...ids].sort(compareStreamIds)).toEqual([
+      '0-0',
+      '9-5',
+      '9-10',
+      '10-0',
+      '18446744073709551615-0',
+      '18446744073709551615-1',
+    ]);
+    expect(compareStreamIds('5-1', '5-1')).toBe(0);
+    expect(isStreamId('1-2')).toBe(true);
+    expect(isStreamId('1')).toBe(false);
+    expect(isStreamId('$')).toBe(false);
   });
 });

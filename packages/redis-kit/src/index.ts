@@ -1,6 +1,7 @@
 // Internal: the Redis plumbing the pipeline's packages share. Each published package bundles what it uses.
 export {
   BlockingReader,
+  type BlockingReaderErrorCode,
   type BlockingReaderOptions,
   OverdueReadError,
   type ReadCallOptions,
@@ -34,4 +35,4 @@ export {
   scriptRunner,
 } from './scripts.js';
 export { sleep } from './sleep.js';
-export { compareStreamIds, entryTimestamp, isStreamId } from './stream-id.js';
+export { compareStreamIds, entryTimestamp, isStreamId, ZERO_ID } from './stream-id.js';

@@ -59,6 +59,44 @@ describe('check-changesets', () => {
     expect(run.stderr).not.toContain('@demo/worker');
   });
 
+  it('counts a bundled private package as part of every published package whose source imports it', () => {
+    repo
+      .write(
+        'packages/widget/package.json',
+        manifest('@demo/widget', { devDependencies: { '@demo/helpers': 'workspace:*' } }),
+      )
+      .write(
+        'packages/widget/src/index.ts',
+        "import { helper } from '@demo/helpers';\nexport const widget = helper;\n",
+      )
+      .write(
+        'packages/gadget/package.json',
+        manifest('@demo/gadget', { devDependencies: { '@demo/helpers': 'workspace:*' } }),
+      )
+      .write('packages/gadget/src/gadget.test.ts', "import { helper } from '@demo/helpers';\n")
+      .write('.changeset/widget-uses-helpers.md', changeset('@demo/widget'));
+    repo.commit('widget bundles helpers; gadget only tests with it');
+    expect(repo.run(SCRIPT).status).toBe(0);
+
+    repo.write('packages/helpers/src/index.ts', 'export const helper = 2;\n');
+    repo.commit('change the bundled helpers, forget the changeset');
+    const run = repo.run(SCRIPT, 'HEAD~1');
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('@demo/helpers, bundled into @demo/widget:');
+    expect(run.stderr).toContain('packages/helpers/src/index.ts');
+    expect(run.stderr).toContain('"@demo/widget": patch');
+    expect(run.stderr).not.toContain('@demo/gadget');
+
+    repo.write('.changeset/helpers-two.md', changeset('@demo/widget'));
+    repo.commit('the changeset');
+    const fixed = repo.run(SCRIPT, 'HEAD~2');
+    expect(fixed.stderr).toBe('');
+    expect(fixed.status).toBe(0);
+    expect(fixed.stdout).toContain(
+      '0 published package(s) changed (1 bundled private package(s) with them), 1 changeset',
+    );
+  });
+
   it('passes once a changeset added in the range names the package', () => {
     repo.write('packages/widget/src/index.ts', 'export const widget = 2;\n');
     repo.commit('change widget');

@@ -5,6 +5,7 @@ import { DEFAULT_PUBLISHER_OPTIONS } from '@chat/completion-publisher';
 import { workerEnvSchema } from '@chat/consumer-worker';
 import { DEFAULT_STREAM_REGISTRY_OPTIONS } from '@chat/stream-registry';
 import { describe, expect, it } from 'vitest';
+import { OPTION_PACKAGES, tsdocDrift } from './tsdoc-defaults.js';
 
 const readme = (path: string) =>
   readFileSync(fileURLToPath(new URL(`../../../${path}`, import.meta.url)), 'utf8');
@@ -181,6 +182,14 @@ describe('every documented default equals the code', () => {
       else if (JSON.stringify(literal(written)) !== JSON.stringify(value))
         drift.push(`${key}: README says ${written}, the code has ${JSON.stringify(value)}`);
     }
+    expect(drift).toEqual([]);
+  });
+});
+
+describe("every defaults constant equals its options' TSDoc @defaultValue", () => {
+  it.each(OPTION_PACKAGES)('%s', async (packageDir) => {
+    const { constants, drift } = await tsdocDrift(packageDir);
+    expect(constants.length, 'defaults constants found').toBeGreaterThan(0);
     expect(drift).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
+import { compareStreamIds } from '@chat/redis-kit';
 import type { Cluster, Redis } from 'ioredis';
 import { parseEntry, type StreamEntry } from './stream-entry.js';
-import { compareStreamIds } from './stream-id.js';
 
 /** One XRANGE page as Redis returns it: `[id, fields]` per entry. */
 export type RawPage = [string, string[]][];

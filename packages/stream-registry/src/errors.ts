@@ -10,6 +10,7 @@ export type StreamRegistryErrorCode =
   | 'invalid_cursor'
   | 'invalid_token'
   | 'task_not_running'
+  | 'not_owner'
   | 'invalid_chunk'
   | 'too_large'
   | 'invalid_input'
@@ -187,6 +188,24 @@ export class TaskNotRunningError extends StreamRegistryError<'task_not_running'>
   /** True for a TaskNotRunningError from any installed copy of this package. */
   static override isInstance(error: unknown): error is TaskNotRunningError {
     return ChatPipelineError.hasMarker(error, TASK_NOT_RUNNING_MARKER);
+  }
+}
+
+const NOT_OWNER_MARKER = 'chat.pipeline.error.stream_registry.not_owner';
+
+/**
+ * `not_owner`: a completion step (a continuation chunk, a phase, the finish) came from a worker that no longer owns
+ * the task's completion: its lease ran out and another worker took the completion over. Nothing was written.
+ */
+export class NotOwnerError extends StreamRegistryError<'not_owner'> {
+  constructor(message: string, details: StreamRegistryErrorDetails = {}) {
+    super('not_owner', message, details);
+    ChatPipelineError.mark(this, NOT_OWNER_MARKER);
+  }
+
+  /** True for a NotOwnerError from any installed copy of this package. */
+  static override isInstance(error: unknown): error is NotOwnerError {
+    return ChatPipelineError.hasMarker(error, NOT_OWNER_MARKER);
   }
 }
 

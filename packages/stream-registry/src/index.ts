@@ -38,6 +38,7 @@ export {
   InvalidCursorError,
   InvalidInputError,
   InvalidTokenError,
+  NotOwnerError,
   RegistryClosedError,
   StreamRegistryError,
   type StreamRegistryErrorCode,
@@ -77,10 +78,18 @@ export type { StreamEntry } from './stream-entry.js';
 export {
   type CreateStreamTokenOptions,
   createStreamToken,
+  DEFAULT_STREAM_TOKEN_OPTIONS,
   DEFAULT_STREAM_TOKEN_TTL_SECONDS,
   type StreamTokenClaims,
   verifyStreamToken,
 } from './stream-token.js';
 export type { Subscription, SubscriptionEndReason } from './subscription.js';
 export type { ActiveTask, CreateTaskInput, TaskLookup, TaskStatus } from './task.js';
+export type {
+  CompletionPhase,
+  FinishTaskInput,
+  SettleOutcome,
+  SettleTaskInput,
+  TaskCompletion,
+} from './task-completion.js';
 export { parseTaskTimestamp } from './task-timestamp.js';

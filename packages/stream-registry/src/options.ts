@@ -68,6 +68,13 @@ export interface StreamRegistryOptions {
   /** Newest tasks of a session looked at by `getActiveTaskForSession`. @defaultValue 20 */
   sessionIndexLimit?: number;
   /**
+   * How long a worker owns a settled task's completion without writing to it, in ms (every step renews it). Once
+   * it has run out, `settleTask` hands the completion to the next caller, whose writes then fence the old owner
+   * out. Keep it at the consumer's `claimIdleMs`, so an entry claimed from a dead worker finds its lease expired.
+   * @defaultValue 60000
+   */
+  completionLeaseMs?: number;
+  /**
    * `compat` layout: when `getActiveTaskForSession` finds no task in the session index, SCAN the task hashes for
    * running tasks in no index (the Python original's chat API writes none) and index them, at most once per this
    * many ms (lookups that miss meanwhile share the sweep under way, or skip it). A lookup that hits the index never
@@ -94,6 +101,7 @@ export const DEFAULT_STREAM_REGISTRY_OPTIONS = Object.freeze({
   replayPageSize: 500,
   idleCheckMs: 30_000,
   sessionIndexLimit: 20,
+  completionLeaseMs: 60_000,
   foreignTaskSweepMs: 1000,
 } as const) satisfies Omit<Required<StreamRegistryOptions>, 'redis' | 'url' | 'logger' | 'chunkDialect'>;
 
@@ -126,6 +134,7 @@ const POSITIVE_INTEGERS = [
   'replayPageSize',
   'idleCheckMs',
   'sessionIndexLimit',
+  'completionLeaseMs',
 ] as const;
 
 /**
@@ -160,4 +169,29 @@ export function resolveStreamRegistryOptions(options: StreamRegistryOptions): Re
       option: problems[0]![0],
     });
   return o;
+}
+
+/** The SSE timing a handler call may override; each defaults to the registry's option of the same name. */
+export interface SSETimingOptions {
+  keepAliveMs?: number;
+  retryMs?: number;
+}
+
+/**
+ * Applies the registry's `keepAliveMs` and `retryMs` (its resolved options are the defaults of one SSE call) and
+ * checks the result, throwing a {@link StreamRegistryOptionsError} naming the option.
+ */
+export function resolveSSETiming(
+  options: SSETimingOptions,
+  defaults: Pick<ResolvedStreamRegistryOptions, 'keepAliveMs' | 'retryMs'>,
+): Required<SSETimingOptions> {
+  const timing = {
+    keepAliveMs: options.keepAliveMs ?? defaults.keepAliveMs,
+    retryMs: options.retryMs ?? defaults.retryMs,
+  };
+  for (const [name, value] of Object.entries(timing)) {
+    if (!Number.isInteger(value) || value <= 0)
+      throw new StreamRegistryOptionsError(`${name} must be a positive integer`, { option: name });
+  }
+  return timing;
 }

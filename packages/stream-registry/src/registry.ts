@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '@chat/completion-schema';
 import { childLogger } from '@chat/completion-schema/internal';
 import { type Cluster, Redis } from 'ioredis';
@@ -32,6 +33,7 @@ import {
   type TaskLookup,
   taskFromHash,
 } from './task.js';
+import { type SettleOutcome, type SettleTaskInput, settleOutcome } from './task-completion.js';
 import { type TaskKeys, taskKeys } from './task-keys.js';
 import { formatTaskTimestamp } from './task-timestamp.js';
 import { withSpan } from './tracing.js';
@@ -359,6 +361,66 @@ export class StreamRegistry {
       ],
     );
     return done === 1;
+  }
+
+  /**
+   * The settle phase of a phased completion, in one script (one round trip): claims a `running` task for this
+   * caller, appends `input.chunk` and stores the outcome and result/error, and deletes the tool call's
+   * running-operation marker (in the same script in the compat layout; a separate DEL in the cluster layout,
+   * where the marker hashes to another slot). The task stays `running` until the returned completion's
+   * `finish()`, so a Python reader sees it running throughout. A redelivery of a finished task changes nothing
+   * (`finished`); a task settled by an owner whose lease (`completionLeaseMs`) ran out is handed over
+   * (`resumed`, nothing appended); one whose owner is live is `busy`.
+   */
+  async settleTask(taskId: string, input: SettleTaskInput): Promise<SettleOutcome> {
+    this.assertOpen();
+    if (input.status !== 'completed' && input.status !== 'failed') {
+      throw new InvalidInputError(`status must be completed or failed, not ${input.status}`);
+    }
+    const limit = this.options.maxChunkBytes;
+    const chunk = encodeChunk(input.chunk, limit);
+    if (input.chunk.type === 'finish') {
+      throw new InvalidChunkError('the finish chunk is written by finish() only', { taskId });
+    }
+    if (input.result !== undefined) assertFits(input.result, limit, 'the result', taskId);
+    if (input.error !== undefined) assertFits(input.error, limit, 'the error', taskId);
+    const owner = randomUUID();
+    const keys = [this.keys.meta(taskId), this.keys.stream(taskId)] as const;
+    const marker = this.keys.runningOperation(input.toolCallId);
+    const args = [
+      owner,
+      this.options.completionLeaseMs,
+      input.status,
+      chunk,
+      input.result === undefined ? '0' : '1',
+      input.result ?? '',
+      input.error === undefined ? '0' : '1',
+      input.error ?? '',
+      this.options.ttlSeconds,
+      this.options.streamMaxLen,
+    ];
+    const reply = (
+      this.options.keyLayout === 'compat'
+        ? await runScript(this.redis, 'settle-task-compat-3', [...keys, marker], args)
+        : await runScript(this.redis, 'settle-task-cluster-2', keys, args)
+    ) as (string | null)[];
+    const outcome = settleOutcome(
+      {
+        redis: this.redis,
+        metaKey: keys[0],
+        streamKey: keys[1],
+        leaseMs: this.options.completionLeaseMs,
+        ttlSeconds: this.options.ttlSeconds,
+        streamMaxLen: this.options.streamMaxLen,
+        maxChunkBytes: limit,
+      },
+      taskId,
+      owner,
+      input,
+      reply,
+    );
+    if (this.options.keyLayout === 'cluster' && 'completion' in outcome) await this.redis.del(marker);
+    return outcome;
   }
 
   /**

@@ -1,22 +1,30 @@
 import { luaScripts, scriptRunner } from '@chat/redis-kit';
 import completeTask from './lua/complete-task-2.lua';
+import completionStep from './lua/completion-step-2.lua';
 import createTaskCluster from './lua/create-task-cluster-1.lua';
 import createTaskCompat from './lua/create-task-compat-3.lua';
 import createTaskHash from './lua/includes/create-task-hash.lua';
+import serverTime from './lua/includes/server-time.lua';
+import settleTaskFragment from './lua/includes/settle-task.lua';
 import indexSession from './lua/index-session-1.lua';
 import publishChunk from './lua/publish-chunk-2.lua';
+import settleTaskCluster from './lua/settle-task-cluster-2.lua';
+import settleTaskCompat from './lua/settle-task-compat-3.lua';
 
 /** The registry's Lua scripts, by file name (`lua/<name>-<numKeys>.lua`), with the fragments they include. */
 const SCRIPTS = luaScripts(
   'chatReg',
   {
     'complete-task-2': completeTask,
+    'completion-step-2': completionStep,
     'create-task-cluster-1': createTaskCluster,
     'create-task-compat-3': createTaskCompat,
     'index-session-1': indexSession,
     'publish-chunk-2': publishChunk,
+    'settle-task-cluster-2': settleTaskCluster,
+    'settle-task-compat-3': settleTaskCompat,
   },
-  { 'create-task-hash': createTaskHash },
+  { 'create-task-hash': createTaskHash, 'server-time': serverTime, 'settle-task': settleTaskFragment },
 );
 
 /**

@@ -1,9 +1,8 @@
 import type { Logger } from '@chat/completion-schema';
-import { BlockingReader, OverdueReadError } from '@chat/redis-kit';
+import { BlockingReader, compareStreamIds, OverdueReadError } from '@chat/redis-kit';
 import type { Redis } from 'ioredis';
 import type { LiveSink } from './live-sink.js';
 import { parseEntry } from './stream-entry.js';
-import { compareStreamIds } from './stream-id.js';
 
 /** One live-tailed chunk stream: where the reader is, and who listens. */
 export interface TailedStream {
@@ -197,7 +196,7 @@ export class SharedStreamReader implements LiveReader {
         if (this.closed) return;
         // The watchdog dropped a call that sat on a dead socket (or a reconnect that re-sent it, or a node that
         // is gone); the next turn opens a fresh connection.
-        if (error instanceof OverdueReadError) {
+        if (OverdueReadError.isInstance(error)) {
           this.options.logger.warn(
             { blockMs: this.options.blockMs },
             'stream-registry: XREAD overdue; reconnecting',

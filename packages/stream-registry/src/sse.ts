@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '@chat/completion-schema';
 import { toWireChunk } from './chunk-serialization.js';
 import { InvalidTokenError, StreamRegistryError } from './errors.js';
+import { resolveSSETiming } from './options.js';
 import type { StreamRegistry } from './registry.js';
 import { corsHeaders, type SSECorsOptions } from './sse-cors.js';
 import type { StreamEntry } from './stream-entry.js';
@@ -235,6 +236,7 @@ export async function toSSEResponse(
     return new Response(null, { status: 204, headers: corsHeaders(options.cors, origin, true) });
   }
   const cors = corsHeaders(options.cors, origin, false);
+  const { keepAliveMs, retryMs } = resolveSSETiming(options, registry.options);
   const controller = new AbortController();
   const signals = [controller.signal, options.signal, request?.signal].filter((s): s is AbortSignal => !!s);
   const signal = AbortSignal.any(signals);
@@ -247,12 +249,7 @@ export async function toSSEResponse(
     });
   }
   const encoder = new TextEncoder();
-  const source = frames(
-    opened,
-    options.keepAliveMs ?? registry.options.keepAliveMs,
-    options.retryMs ?? registry.options.retryMs,
-    registry.options.logger,
-  );
+  const source = frames(opened, keepAliveMs, retryMs, registry.options.logger);
   const body = new ReadableStream<Uint8Array>(
     {
       async pull(stream) {
@@ -287,6 +284,7 @@ export async function writeSSE(
     return;
   }
   const cors = corsHeaders(options.cors, origin, false);
+  const { keepAliveMs, retryMs } = resolveSSETiming(options, registry.options);
   const controller = new AbortController();
   const onClose = () => controller.abort();
   res.once('close', onClose);
@@ -314,12 +312,7 @@ export async function writeSSE(
         res.once('close', done);
       });
     };
-    for await (const frame of frames(
-      opened,
-      options.keepAliveMs ?? registry.options.keepAliveMs,
-      options.retryMs ?? registry.options.retryMs,
-      registry.options.logger,
-    )) {
+    for await (const frame of frames(opened, keepAliveMs, retryMs, registry.options.logger)) {
       await write(frame);
       if (res.destroyed) break;
     }

@@ -1,6 +1,5 @@
-import { flatRecord } from '@chat/redis-kit';
+import { compareStreamIds, flatRecord, ZERO_ID } from '@chat/redis-kit';
 import { CursorTrimmedError, InvalidCursorError } from './errors.js';
-import { compareStreamIds, ZERO_ID } from './stream-id.js';
 
 /** The parts of XINFO STREAM a cursor check needs. */
 export interface StreamInfo {

@@ -28,6 +28,24 @@ export interface CreateStreamTokenOptions {
 /** Default lifetime of a stream token, in seconds. */
 export const DEFAULT_STREAM_TOKEN_TTL_SECONDS = 900;
 
+/** Defaults of {@link CreateStreamTokenOptions}. */
+export const DEFAULT_STREAM_TOKEN_OPTIONS = Object.freeze({
+  /** @defaultValue 900 */
+  ttlSeconds: DEFAULT_STREAM_TOKEN_TTL_SECONDS,
+  /** @defaultValue Date.now */
+  now: Date.now,
+});
+
+/** Applies {@link DEFAULT_STREAM_TOKEN_OPTIONS} and validates, throwing a {@link StreamRegistryOptionsError}. */
+function resolveStreamTokenOptions(options: CreateStreamTokenOptions): Required<CreateStreamTokenOptions> {
+  const ttlSeconds = options.ttlSeconds ?? DEFAULT_STREAM_TOKEN_OPTIONS.ttlSeconds;
+  if (!options.secret)
+    throw new StreamRegistryOptionsError('a stream token needs a secret', { option: 'secret' });
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0)
+    throw new StreamRegistryOptionsError('ttlSeconds must be a positive integer', { option: 'ttlSeconds' });
+  return { ...options, ttlSeconds, now: options.now ?? DEFAULT_STREAM_TOKEN_OPTIONS.now };
+}
+
 const encoder = new TextEncoder();
 
 function toBase64Url(bytes: Uint8Array): string {
@@ -67,15 +85,10 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
  * handlers verify it with the same `secret` (`SSEOptions.tokenSecret`).
  */
 export async function createStreamToken(options: CreateStreamTokenOptions): Promise<string> {
-  const ttl = options.ttlSeconds ?? DEFAULT_STREAM_TOKEN_TTL_SECONDS;
-  if (!options.secret)
-    throw new StreamRegistryOptionsError('a stream token needs a secret', { option: 'secret' });
-  if (!Number.isInteger(ttl) || ttl <= 0)
-    throw new StreamRegistryOptionsError('ttlSeconds must be a positive integer', { option: 'ttlSeconds' });
-  const now = (options.now ?? Date.now)();
-  const claims = { t: options.taskId, u: options.userId, e: Math.floor(now / 1000) + ttl };
+  const { secret, taskId, userId, ttlSeconds, now } = resolveStreamTokenOptions(options);
+  const claims = { t: taskId, u: userId, e: Math.floor(now() / 1000) + ttlSeconds };
   const payload = toBase64Url(encoder.encode(JSON.stringify(claims)));
-  return `${payload}.${toBase64Url(await sign(options.secret, payload))}`;
+  return `${payload}.${toBase64Url(await sign(secret, payload))}`;
 }
 
 /**

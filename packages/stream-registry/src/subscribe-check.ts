@@ -1,6 +1,6 @@
+import { isStreamId, ZERO_ID } from '@chat/redis-kit';
 import type { SubscribeFacts } from './coalesced-reads.js';
 import { ForbiddenError, InvalidCursorError, TaskExpiredError, TaskNotFoundError } from './errors.js';
-import { isStreamId, ZERO_ID } from './stream-id.js';
 import { checkCursor, parseStreamInfo } from './stream-info.js';
 import { type ActiveTask, taskFromHash } from './task.js';
 

@@ -1,10 +1,10 @@
+import { compareStreamIds } from '@chat/redis-kit';
 import type { Cluster, Redis } from 'ioredis';
 import { entriesOf, type SubscribeReads } from './coalesced-reads.js';
 import { InvalidInputError, TaskExpiredError } from './errors.js';
 import { LiveSink } from './live-sink.js';
 import type { LiveReader } from './shared-reader.js';
 import type { StreamEntry } from './stream-entry.js';
-import { compareStreamIds } from './stream-id.js';
 import type { ActiveTask } from './task.js';
 import { startRegistrySpan } from './tracing.js';
 

@@ -10,6 +10,11 @@ export interface TaskKeys {
   operation(operationId: string): string;
   /** Per-session index (sorted set of task ids by creation time): `chat:task:session:<session_id>`. */
   session(sessionId: string): string;
+  /**
+   * The Python original's "operation in progress" marker of a tool call: `chat:running_operation:<tool_call_id>`
+   * (`{<tool_call_id>}` tagged in the cluster layout). Deleted when the task settles.
+   */
+  runningOperation(toolCallId: string): string;
 }
 
 /**
@@ -23,5 +28,6 @@ export function taskKeys(layout: KeyLayout, prefix: string): TaskKeys {
     stream: (taskId) => `${prefix}stream:${tag(taskId)}`,
     operation: (operationId) => `${prefix}task:op:${tag(operationId)}`,
     session: (sessionId) => `${prefix}task:session:${tag(sessionId)}`,
+    runningOperation: (toolCallId) => `${prefix}running_operation:${tag(toolCallId)}`,
   };
 }

@@ -24,6 +24,8 @@ export interface ActiveTask {
   result?: string;
   /** Stored error of a failed task. */
   error?: string;
+  /** Where a phased completion stands (`settleTask`): absent until the task is settled. */
+  completionPhase?: 'settled' | 'persisted' | 'continuing' | 'finished';
 }
 
 /** What `createTask` takes; every id must be a non-empty string. */
@@ -65,5 +67,7 @@ export function taskFromHash(hash: Record<string, string>): ActiveTask | null {
   if (hash.completed_at !== undefined) task.completedAt = hash.completed_at;
   if (hash.result !== undefined) task.result = hash.result;
   if (hash.error !== undefined) task.error = hash.error;
+  if (hash.completion_phase !== undefined)
+    task.completionPhase = hash.completion_phase as NonNullable<ActiveTask['completionPhase']>;
   return task;
 }

@@ -213,6 +213,43 @@ describe.each([
       }),
     ]);
   });
+
+  it('a phased completion with a continuation assembles one message: the tool part, then the text part', async () => {
+    const task = await newTask(t.registry);
+    for (const chunk of openingChunks(task.toolCallId)) await t.registry.publishChunk(task.taskId, chunk);
+    const settled = await t.registry.settleTask(task.taskId, {
+      status: 'completed',
+      toolCallId: task.toolCallId,
+      chunk: { type: 'tool-output-available', toolCallId: task.toolCallId, output: { agentId: 'agent-c' } },
+    });
+    if (settled.state !== 'settled') throw new Error(`expected settled, got ${settled.state}`);
+    const { completion } = settled;
+    await completion.markPersisted();
+    for (const chunk of [
+      { type: 'finish-step' },
+      { type: 'start-step' },
+      { type: 'text-start', id: 'answer' },
+      { type: 'text-delta', id: 'answer', delta: 'Your agent ' },
+      { type: 'text-delta', id: 'answer', delta: 'is saved.' },
+      { type: 'text-end', id: 'answer' },
+    ] as const) {
+      await completion.write(chunk);
+    }
+    await completion.finish({ chunks: [{ type: 'finish-step' }] });
+    const response = await toSSEResponse(t.registry, task.taskId, undefined, { userId: 'user-1' });
+    const message = await assemble(chunksOf(response.body as ReadableStream<Uint8Array>));
+    expect(message.parts.filter((part) => part.type !== 'step-start').map((part) => part.type)).toEqual([
+      'tool-create_agent',
+      'text',
+    ]);
+    expect(toolParts(message)).toEqual([
+      expect.objectContaining({ state: 'output-available', output: { agentId: 'agent-c' } }),
+    ]);
+    expect(message.parts.find((part) => part.type === 'text')).toMatchObject({
+      text: 'Your agent is saved.',
+      state: 'done',
+    });
+  });
 });
 
 function toolParts(message: UIMessage) {

@@ -1,34 +1,25 @@
 import { hashTagOf } from '@chat/completion-schema/internal';
-import { commandCalls, type RedisServer, startRedis } from '@chat/testing';
-import { Redis } from 'ioredis';
+import { commandCalls } from '@chat/testing';
+import { ownRedisServer } from '@chat/testing/suite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type KeyLayout, StreamRegistry } from '../src/index.js';
 import { newTask, waitFor } from './helpers.js';
 
 // Its own redis-server: INFO commandstats counts every client, so the shared one would mix in other tests.
 describe.each(['compat', 'cluster'] as const)('round trips and commands (%s layout)', (layout: KeyLayout) => {
-  let server: RedisServer;
-  let redis: Redis;
-  let probe: Redis;
+  const own = ownRedisServer();
   let registry: StreamRegistry;
   beforeAll(async () => {
-    server = await startRedis();
-    redis = new Redis(server.url);
-    probe = new Redis(server.url);
-    registry = new StreamRegistry({ redis, keyLayout: layout });
+    registry = new StreamRegistry({ redis: own.redis, keyLayout: layout });
     // Load the scripts once, so the counts below are the steady state (EVALSHA only).
     const warm = await newTask(registry);
     await registry.publishChunk(warm.taskId, { type: 'start' });
     await registry.completeTask(warm.taskId, { status: 'completed', chunks: [] });
   });
-  afterAll(async () => {
-    await registry.close();
-    redis.disconnect();
-    probe.disconnect();
-    await server.stop({ removeData: true });
-  });
+  afterAll(() => registry.close());
 
   it('publishChunk is one EVALSHA and completeTask is one EVALSHA', async () => {
+    const { probe } = own;
     const task = await newTask(registry);
     await probe.config('RESETSTAT');
     for (let i = 0; i < 20; i += 1) await registry.publishChunk(task.taskId, { type: 'data-n', data: i });
@@ -50,6 +41,7 @@ describe.each(['compat', 'cluster'] as const)('round trips and commands (%s layo
   });
 
   it('createTask round trips', async () => {
+    const { probe } = own;
     await probe.config('RESETSTAT');
     await newTask(registry);
     const calls = await commandCalls(probe);
@@ -59,6 +51,7 @@ describe.each(['compat', 'cluster'] as const)('round trips and commands (%s layo
   });
 
   it('every script call touches keys of one hash slot (seen with MONITOR)', async () => {
+    const { probe } = own;
     const monitor = await probe.monitor();
     const calls: string[][] = [];
     monitor.on('monitor', (_time: string, args: string[]) => {
@@ -88,6 +81,7 @@ describe.each(['compat', 'cluster'] as const)('round trips and commands (%s layo
   });
 
   it('getActiveTaskForSession reads the session index: no SCAN, no KEYS', async () => {
+    const { probe } = own;
     const sessionId = 'session-with-history';
     for (let i = 0; i < 30; i += 1) await newTask(registry);
     const mine = await newTask(registry, { sessionId });

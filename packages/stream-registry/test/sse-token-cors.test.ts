@@ -3,6 +3,7 @@ import {
   createStreamToken,
   type StreamRegistry,
   StreamRegistryError,
+  StreamRegistryOptionsError,
   toSSEResponse,
   verifyStreamToken,
 } from '../src/index.js';
@@ -57,6 +58,20 @@ describe('SSE handlers with tokens and CORS', () => {
     await registry.completeTask(task.taskId, { status: 'completed', chunks: [] });
     return task;
   }
+
+  it('refuse a per-call keepAliveMs or retryMs that cannot work, naming the option, and use the registry ones', async () => {
+    const task = await finishedTask(t.registry);
+    for (const option of ['keepAliveMs', 'retryMs'] as const) {
+      const error = await toSSEResponse(t.registry, task.taskId, undefined, {
+        userId: 'user-1',
+        [option]: 0,
+      }).catch((e: unknown) => e);
+      expect(StreamRegistryOptionsError.isInstance(error), `${option} was accepted`).toBe(true);
+      expect((error as StreamRegistryOptionsError).option).toBe(option);
+    }
+    const text = await (await toSSEResponse(t.registry, task.taskId, undefined, { userId: 'user-1' })).text();
+    expect(text).toContain(`retry: ${t.registry.options.retryMs}`);
+  });
 
   it('a token in ?token= authenticates as its user; none, a bad one or another user is refused', async () => {
     const task = await finishedTask(t.registry);

@@ -1,6 +1,7 @@
 import './provided-context.js';
 
 export { commandCalls } from './command-stats.js';
+export { errorLog, type LoggedError } from './error-log.js';
 export { getFreePort, isPortFree } from './free-port.js';
 export { uniquePrefix } from './key-prefix.js';
 export { redisCliBinary, redisServerBinary } from './redis-binaries.js';
@@ -11,7 +12,13 @@ export {
   startCluster,
 } from './redis-cluster.js';
 export { pingRedis, waitForRedis } from './redis-ping.js';
-export { type RedisServer, type StartRedisOptions, spawnRedisProcess, startRedis } from './redis-server.js';
+export {
+  EPHEMERAL_REDIS_ARGS,
+  type RedisServer,
+  type StartRedisOptions,
+  spawnRedisProcess,
+  startRedis,
+} from './redis-server.js';
 export {
   cleanEnv,
   installScratchProject,

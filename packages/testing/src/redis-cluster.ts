@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { getFreePort, isPortFree } from './free-port.js';
 import { redisCliBinary } from './redis-binaries.js';
-import { spawnRedisProcess } from './redis-server.js';
+import { EPHEMERAL_REDIS_ARGS, spawnRedisProcess } from './redis-server.js';
 
 const run = promisify(execFile);
 
@@ -82,12 +82,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<R
       'nodes.conf',
       '--cluster-node-timeout',
       String(options.nodeTimeoutMs ?? 2000),
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--loglevel',
-      'warning',
+      ...EPHEMERAL_REDIS_ARGS,
     ];
   };
   const startNode = async (port: number) => {

@@ -6,6 +6,16 @@ import { getFreePort } from './free-port.js';
 import { redisServerBinary } from './redis-binaries.js';
 import { redisProcessId, waitForRedis } from './redis-ping.js';
 
+/** Arguments of a throwaway redis-server (cluster nodes, the TLS server): no snapshots, no AOF, warnings only. */
+export const EPHEMERAL_REDIS_ARGS: readonly string[] = Object.freeze([
+  '--save',
+  '',
+  '--appendonly',
+  'no',
+  '--loglevel',
+  'warning',
+]);
+
 /** Options for {@link startRedis}. */
 export interface StartRedisOptions {
   /** Port to bind on 127.0.0.1; a free one when absent. */

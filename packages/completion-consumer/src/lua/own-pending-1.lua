@@ -12,6 +12,7 @@
 -- ARGV[4] position: '0' for the start, else the last id seen (exclusive)
 -- ARGV[5..] ids to skip
 -- Returns { { {id, fields}, ... }, { delivery count, ... }, { deleted id, ... }, last id seen or false at the end }.
+--- @include "claim-pending"
 local count = tonumber(ARGV[3])
 local skip, skipped = {}, 0
 for i = 5, #ARGV do
@@ -28,23 +29,10 @@ for _, row in ipairs(page) do
   if #want >= count then break end
   local id = row[1]
   last = id
-  if not skip[id] then
-    if #redis.call('XRANGE', KEYS[1], id, id) == 0 then
-      redis.call('XACK', KEYS[1], ARGV[1], id)
-      deleted[#deleted + 1] = id
-    else
-      want[#want + 1] = id
-    end
-  end
+  if not skip[id] then sortPending(KEYS[1], ARGV[1], id, want, deleted) end
 end
 -- A short page was the end of the list: no further call is needed.
 if #page > 0 and #page < count + skipped and last == page[#page][1] then last = false end
 local entries, counts = {}, {}
-if #want > 0 then
-  entries = redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, unpack(want))
-  for i, entry in ipairs(entries) do
-    local p = redis.call('XPENDING', KEYS[1], ARGV[1], entry[1], entry[1], 1, ARGV[2])
-    counts[i] = (p[1] and p[1][4]) or 1
-  end
-end
+if #want > 0 then entries, counts = claimWithCounts(KEYS[1], ARGV[1], ARGV[2], 0, want) end
 return { entries, counts, deleted, last }

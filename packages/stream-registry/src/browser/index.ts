@@ -18,6 +18,7 @@ export {
 } from './retry.js';
 export { parseServerSentEvents, type ServerSentEvent } from './sse-parser.js';
 export {
+  DEFAULT_TASK_STREAM_OPTIONS,
   streamTaskChunks,
   type TaskStreamChunk,
   type TaskStreamEvent,

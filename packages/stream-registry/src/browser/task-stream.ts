@@ -1,4 +1,5 @@
-import { compareStreamIds } from '../stream-id.js';
+// The browser entry takes the kit's id helpers from their own entry: its root pulls in Node-only modules.
+import { compareStreamIds } from '@chat/redis-kit/stream-id';
 import { TaskStreamError } from './errors.js';
 import { resolveTaskStreamRetryOptions, retryDelay, sleep, type TaskStreamRetryOptions } from './retry.js';
 import { parseServerSentEvents } from './sse-parser.js';
@@ -46,8 +47,30 @@ export interface TaskStreamOptions {
   retry?: TaskStreamRetryOptions;
   /** Called before each retry. */
   onReconnect?: (info: TaskStreamReconnect) => void;
-  /** The fetch to use. @defaultValue globalThis.fetch */
+  /** The fetch to use. @defaultValue the global `fetch` when the stream starts */
   fetch?: typeof fetch;
+}
+
+/** Defaults of {@link TaskStreamOptions}; `fetch` defaults to `globalThis.fetch` as it is when a stream starts. */
+export const DEFAULT_TASK_STREAM_OPTIONS = Object.freeze({
+  /** @defaultValue 'query' */
+  cursorIn: 'query',
+  /** @defaultValue 'same-origin' */
+  credentials: 'same-origin',
+  /** @defaultValue {} */
+  headers: Object.freeze({}) as Readonly<Record<string, string>>,
+} as const);
+
+/** Applies {@link DEFAULT_TASK_STREAM_OPTIONS} (and reads `globalThis.fetch` when no `fetch` is given). */
+function resolveTaskStreamOptions(
+  options: TaskStreamOptions,
+): Required<Pick<TaskStreamOptions, 'cursorIn' | 'credentials' | 'headers' | 'fetch'>> {
+  return {
+    headers: options.headers ?? DEFAULT_TASK_STREAM_OPTIONS.headers,
+    cursorIn: options.cursorIn ?? DEFAULT_TASK_STREAM_OPTIONS.cursorIn,
+    credentials: options.credentials ?? DEFAULT_TASK_STREAM_OPTIONS.credentials,
+    fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
+  };
 }
 
 /** Statuses after which another attempt can succeed: the server is (re)starting or overloaded. */
@@ -84,21 +107,20 @@ export async function* streamTaskChunks(
   options: TaskStreamOptions = {},
 ): AsyncGenerator<TaskStreamEvent, void, undefined> {
   const retry = resolveTaskStreamRetryOptions(options.retry);
-  const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
-  const cursorIn = options.cursorIn ?? 'query';
+  const { fetch: doFetch, cursorIn, credentials, headers: extraHeaders } = resolveTaskStreamOptions(options);
   let lastEventId = options.lastEventId;
   let failures = 0;
   for (;;) {
     options.signal?.throwIfAborted();
     let progressed = false;
     try {
-      const headers: Record<string, string> = { accept: 'text/event-stream', ...options.headers };
+      const headers: Record<string, string> = { accept: 'text/event-stream', ...extraHeaders };
       if (lastEventId && cursorIn === 'header') headers['last-event-id'] = lastEventId;
       let response: Response;
       try {
         response = await doFetch(requestUrl(url, lastEventId, cursorIn), {
           headers,
-          credentials: options.credentials ?? 'same-origin',
+          credentials,
           cache: 'no-store',
           signal: options.signal,
         });
