@@ -24,15 +24,31 @@ describe('bench options', () => {
 });
 
 describe('pnpm bench --quick', () => {
-  it('runs every scenario end to end on its own redis-server and writes valid JSON, Markdown and SVG', async () => {
+  it('runs every scenario end to end on its own redis-server and writes valid JSON, Markdown and SVG', {
+    timeout: 170_000,
+  }, async () => {
     const out = mkdtempSync(join(tmpdir(), 'chat-bench-'));
     try {
-      const args = ['--quick', '--n', '400', '--latency-seconds', '0.5', '--soak-seconds', '1', '--out', out];
+      const args = [
+        '--quick',
+        '--n',
+        '400',
+        '--latency-seconds',
+        '0.5',
+        '--soak-seconds',
+        '1',
+        '--watchers',
+        '100',
+        '--backlog',
+        '400',
+        '--out',
+        out,
+      ];
       const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
         execFile(
           process.execPath,
           ['--import', TSX, CLI, ...args],
-          { timeout: 80_000 },
+          { timeout: 150_000 },
           (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
         );
       });
@@ -51,12 +67,19 @@ describe('pnpm bench --quick', () => {
         'consumer-noop-c1',
         'consumer-noop-c16',
         'consumer-noop-c64',
+        'consumer-noop-c1-prefetch0',
         'full-path',
         'latency-1000',
         'latency-half',
         'soak',
         'tracing-off',
         'tracing-on',
+        'raw-roundtrip',
+        'end-to-end-1000',
+        'end-to-end-1000-r8',
+        'end-to-end-half',
+        'watchers',
+        'backlog-drain',
       ]);
       for (const row of result.scenarios) {
         // A scenario may only be skipped for code that is not on this branch yet, never fail.
@@ -67,13 +90,22 @@ describe('pnpm bench --quick', () => {
         expect(row.rss?.maxMB).toBeGreaterThan(0);
         if (row.baseline) expect(row.ratio).toBeGreaterThan(0);
         if (row.kind === 'latency' || row.kind === 'soak') expect(row.latency?.count).toBeGreaterThan(0);
+        if (row.kind === 'end-to-end') expect(row.latency?.buckets?.length).toBeGreaterThan(0);
       }
+      // Every watcher got every chunk once, before and after the storm; the backlog drained.
+      const watchers = result.scenarios.find((s) => s.id === 'watchers')?.figures;
+      expect(watchers).toMatchObject({ subscribers: 100, gaps: 0, duplicates: 0 });
+      expect(watchers?.stormXrange).toBeGreaterThan(0);
+      expect(result.scenarios.find((s) => s.id === 'backlog-drain')?.figures?.drainMs).toBeGreaterThan(0);
+      expect(result.scenarios.find((s) => s.id === 'end-to-end-1000')?.messages).toBe(500);
       expect(result.scenarios.find((s) => s.id === 'soak')?.rss?.timeline?.length).toBeGreaterThan(3);
 
       const svg = readFileSync(join(out, 'latest.svg'), 'utf8');
       expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
       expect(svg).toContain('Throughput');
       expect(svg).toContain('Latency');
+      expect(svg).toContain('Latency histogram');
+      expect(svg).toContain('RSS of the chat-API process');
       expect(svg.trim().endsWith('</svg>')).toBe(true);
       expect(run.stdout).toContain('| 1 | raw-xadd: raw XADD, pipelined |');
       expect(readFileSync(join(out, 'latest.md'), 'utf8')).toContain('Machine:');

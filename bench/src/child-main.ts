@@ -25,6 +25,16 @@ async function dispatch(job: ChildJob, ctx: ScenarioContext): Promise<ScenarioOu
       return (await import('./scenarios/offered-load.js')).runOfferedLoad(job, ctx);
     case 'paced-producer':
       return (await import('./scenarios/paced-producer.js')).runPacedProducer(job, ctx);
+    case 'worker':
+      return (await import('./scenarios/worker-process.js')).runWorkerProcess(job, ctx);
+    case 'end-to-end':
+      return (await import('./scenarios/end-to-end.js')).runEndToEnd(job, ctx);
+    case 'raw-roundtrip':
+      return (await import('./scenarios/raw-roundtrip.js')).runRawRoundTrip(job, ctx);
+    case 'watchers':
+      return (await import('./scenarios/watchers.js')).runWatchers(job, ctx);
+    case 'watcher-clients':
+      return (await import('./scenarios/watcher-clients.js')).runWatcherClients(job, ctx);
     case 'tracing':
       return (await import('./scenarios/tracing-overhead.js')).runTracing(job, ctx);
   }
@@ -32,7 +42,7 @@ async function dispatch(job: ChildJob, ctx: ScenarioContext): Promise<ScenarioOu
 
 async function run(job: ChildJob): Promise<void> {
   let done = 0;
-  const total = 'n' in job ? job.n : job.rate * job.seconds;
+  const total = 'n' in job ? job.n : 'rate' in job ? job.rate * job.seconds : job.subscribers;
   let sampler: RssSampler | undefined;
   const profiler = job.profileFile ? new CpuProfiler() : undefined;
   const ctx: ScenarioContext = {

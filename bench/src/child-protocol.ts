@@ -38,6 +38,8 @@ export interface ConsumerJob extends JobBase {
   n: number;
   concurrency: number;
   handler: 'noop' | 'full-path';
+  /** The consumer's `prefetch`; its default when absent. */
+  prefetch?: number;
 }
 
 /** Publish at a fixed rate while consuming (no-op handler); records publish→handled latency. */
@@ -56,6 +58,72 @@ export interface PacedProducerJob extends JobBase {
   kind: 'paced-producer';
   rate: number;
   seconds: number;
+  /** Index of the first message (`op-<i>`/`task-<i>`), so completions go to tasks registered for them. @defaultValue 0 */
+  firstIndex?: number;
+  /** CLOCK_MONOTONIC µs at which message `firstIndex` is due (a schedule shared with other processes). */
+  startAtUs?: number;
+}
+
+/** The deployable worker's own composition (`createWorker`) in its own process, until `n` entries are handled. */
+export interface WorkerJob extends JobBase {
+  kind: 'worker';
+  n: number;
+  concurrency: number;
+  /** Also report when the first `markAt` entries were handled (a backlog's drain time). */
+  markAt?: number;
+}
+
+/**
+ * End to end: this process serves the registry's SSE handler and holds one SSE connection per task (opened
+ * `leadMs` before its completion is due); a worker process and an open-loop producer process run beside it.
+ * Records publish → `tool-output-available` received. With `backlog`, that many completions are queued before
+ * the worker starts (the backlog drain).
+ */
+export interface EndToEndJob extends JobBase {
+  kind: 'end-to-end';
+  rate: number;
+  seconds: number;
+  warmupSeconds: number;
+  leadMs: number;
+  concurrency: number;
+  /** Completions already queued for tasks `0 … backlog-1`; fresh ones start at index `backlog`. @defaultValue 0 */
+  backlog?: number;
+  /** The chat API registry's `readerConnections`. @defaultValue the registry's (1) */
+  readerConnections?: number;
+}
+
+/** The round trip a completion's path cannot beat: `XADD` in one connection, `XREAD BLOCK` on another. */
+export interface RawRoundTripJob extends JobBase {
+  kind: 'raw-roundtrip';
+  rate: number;
+  seconds: number;
+  warmupSeconds: number;
+}
+
+/**
+ * Many watchers: this process is the chat API (the registry's SSE handler); a client process opens
+ * `subscribers` SSE connections over `tasks` tasks, chunks are written, then every client reconnects at once with
+ * `Last-Event-ID` after more chunks were written (the storm).
+ */
+export interface WatchersJob extends JobBase {
+  kind: 'watchers';
+  subscribers: number;
+  tasks: number;
+  /** Chunks written per task while everyone is connected. */
+  chunks: number;
+  /** Chunks written per task while everyone is disconnected, replayed by the storm. */
+  stormChunks: number;
+  timeline: boolean;
+}
+
+/** The client side of a {@link WatchersJob}: the connections, the chunk writer and the storm. */
+export interface WatcherClientsJob extends JobBase {
+  kind: 'watcher-clients';
+  port: number;
+  subscribers: number;
+  tasks: number;
+  chunks: number;
+  stormChunks: number;
 }
 
 /** The no-op consumer with an OpenTelemetry SDK registered (`tracing`) or not: the tracing overhead. */
@@ -74,6 +142,11 @@ export type ChildJob =
   | ConsumerJob
   | OfferedLoadJob
   | PacedProducerJob
+  | WorkerJob
+  | EndToEndJob
+  | RawRoundTripJob
+  | WatchersJob
+  | WatcherClientsJob
   | TracingJob;
 
 /** What a scenario function measured, before RSS is added. */
@@ -82,6 +155,8 @@ export interface ScenarioOutcome {
   elapsedMs: number;
   latency?: LatencySummary;
   note?: string;
+  /** Figures beyond msgs/s and latency (drain time, RSS per subscriber, storm commands), by name. */
+  figures?: Record<string, number>;
 }
 
 /** Messages a child sends its parent over IPC. */

@@ -16,6 +16,12 @@ export interface BenchOptions {
   concurrencies: number[];
   /** Concurrency of the full-path and fixed-rate consumers. */
   pathConcurrency: number;
+  /** SSE subscribers of the many-watchers scenario. */
+  watchers: number;
+  /** Tasks the watchers are spread over. */
+  watcherTasks: number;
+  /** Completions queued before the worker starts, in the backlog drain. */
+  backlog: number;
   /** Scenario ids to run; empty runs all. */
   only: string[];
   /** Write a V8 CPU profile of each consuming child and print where its time went. */
@@ -44,6 +50,12 @@ export const DEFAULT_BENCH_OPTIONS: Readonly<BenchOptions> = Object.freeze({
   concurrencies: [1, 16, 64],
   /** @defaultValue 16 */
   pathConcurrency: 16,
+  /** @defaultValue 10000 */
+  watchers: 10_000,
+  /** @defaultValue 1000 */
+  watcherTasks: 1_000,
+  /** @defaultValue 100000 */
+  backlog: 100_000,
   /** @defaultValue [] (everything) */
   only: [],
   /** @defaultValue false */
@@ -55,16 +67,26 @@ export const DEFAULT_BENCH_OPTIONS: Readonly<BenchOptions> = Object.freeze({
 }) as Readonly<BenchOptions>;
 
 /** What `--quick` changes: enough to run every code path, in seconds. */
-const QUICK: Partial<BenchOptions> = { n: 2_000, latencySeconds: 2, soakSeconds: 3, warmupSeconds: 0.2 };
+const QUICK: Partial<BenchOptions> = {
+  n: 2_000,
+  latencySeconds: 2,
+  soakSeconds: 3,
+  warmupSeconds: 0.2,
+  watchers: 200,
+  watcherTasks: 20,
+  backlog: 2_000,
+};
 
 const USAGE = `usage: pnpm bench [--n N] [--quick] [--soak-seconds S] [--latency-seconds S] [--batch B]
-                  [--only id,id] [--profile] [--out DIR]
+                  [--watchers W] [--backlog B] [--only id,id] [--profile] [--out DIR]
   --n N                 messages per throughput scenario (default 50000, env BENCH_N)
   --quick               smoke run: N=2000, 2 s latency runs, 3 s soak
   --soak-seconds S      length of the 50 % load soak (default 120)
   --latency-seconds S   length of each fixed-rate latency run (default 10)
   --batch B             producer batch size (default 500)
   --concurrency a,b,c   no-op consumer concurrencies (default 1,16,64)
+  --watchers W          SSE subscribers of the many-watchers scenario (default 10000, over W/10 tasks)
+  --backlog B           completions queued before the worker starts in the drain (default 100000)
   --only ids            run only these scenarios (ids as in the table; prefixes match)
   --profile             CPU-profile each consuming child (node --cpu-prof) and summarise it
   --out DIR             results folder (default bench/results)`;
@@ -129,6 +151,15 @@ export function parseBenchArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
           'concurrencies',
           (value() ?? '').split(',').map((c) => positive('--concurrency', c)),
         );
+        break;
+      case '--watchers': {
+        const watchers = positive('--watchers', value());
+        set('watchers', watchers);
+        set('watcherTasks', Math.max(1, Math.round(watchers / 10)));
+        break;
+      }
+      case '--backlog':
+        set('backlog', positive('--backlog', value()));
         break;
       case '--only':
         set(

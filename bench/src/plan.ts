@@ -1,21 +1,52 @@
+import { backlogDrainSection, endToEndSection, watchersSection } from './plan-pipeline.js';
 import { createGroup, preloadEntries, resetServer } from './redis-admin.js';
+import type { ScenarioResult } from './results.js';
 import { type RunContext, runScenario, type ScenarioSpec, selected, skippedRow } from './run-scenario.js';
 import { registerTasks } from './scenarios/full-path-handler.js';
 
 /** Generous per-child limit: start-up plus 5 ms per message (a slow concurrency-1 consumer on a busy box). */
-const throughputTimeout = (n: number) => 120_000 + n * 5;
+export const throughputTimeout = (n: number) => 120_000 + n * 5;
 
-/** Runs every selected scenario in the issue's order, each against a freshly emptied server. */
+/** What a section of the plan works with besides the run's context. */
+export interface PlanTools {
+  /** Empties the server, recreates the group, and preloads `withEntries` bench entries. */
+  fresh(withEntries?: number): Promise<void>;
+  /** Runs `spec` when `--only` selects it; its row, or undefined when not selected. */
+  run(spec: ScenarioSpec): Promise<ScenarioResult | undefined>;
+}
+
+/** One section of the report: runs its scenarios in order, each against a freshly emptied server. */
+export type PlanSection = (ctx: RunContext, tools: PlanTools) => Promise<void>;
+
+/** Every section in the report's order. A new scenario family adds its section here (and its job kind). */
+export const PLAN: readonly PlanSection[] = [
+  ceilingsAndPublisher,
+  consumerScenarios,
+  tracingSection,
+  endToEndSection,
+  watchersSection,
+  backlogDrainSection,
+];
+
+/** Runs every selected scenario of every section of {@link PLAN}. */
 export async function runPlan(ctx: RunContext): Promise<void> {
+  const { redis, stream, group, options } = ctx;
+  const tools: PlanTools = {
+    fresh: async (withEntries = 0) => {
+      await resetServer(redis);
+      await createGroup(redis, stream, group);
+      if (withEntries > 0) await preloadEntries(redis, stream, withEntries);
+    },
+    run: async (spec) => (selected(options, spec.id) ? runScenario(ctx, spec) : undefined),
+  };
+  for (const section of PLAN) await section(ctx, tools);
+}
+
+/** Sections 1–2: the raw ceilings, then the publisher against raw XADD. */
+async function ceilingsAndPublisher(ctx: RunContext, { fresh, run }: PlanTools): Promise<void> {
   const { redis, url, stream, group, options } = ctx;
   const { n, batchSize } = options;
   const base = { url, stream, group };
-  const fresh = async (withEntries = 0) => {
-    await resetServer(redis);
-    await createGroup(redis, stream, group);
-    if (withEntries > 0) await preloadEntries(redis, stream, withEntries);
-  };
-  const run = async (spec: ScenarioSpec) => (selected(options, spec.id) ? runScenario(ctx, spec) : undefined);
 
   // 1. The raw ceiling: the producer's, then the consumer's over the entries the producer just wrote.
   await run({
@@ -60,10 +91,13 @@ export async function runPlan(ctx: RunContext): Promise<void> {
     job: { ...base, kind: 'publisher', n, batchSize, defaults: true },
     timeoutMs: throughputTimeout(n),
   });
+}
 
-  await runConsumerScenarios(ctx, fresh);
-
-  // 7. Tracing overhead: the same no-op consumer without and with an OpenTelemetry SDK, in the same run.
+/** Section 7: tracing overhead, the same no-op consumer without and with an OpenTelemetry SDK, in the same run. */
+async function tracingSection(ctx: RunContext, { fresh, run }: PlanTools): Promise<void> {
+  const { options, url, stream, group } = ctx;
+  const { n } = options;
+  const base = { url, stream, group };
   for (const tracing of [false, true])
     await run({
       id: tracing ? 'tracing-on' : 'tracing-off',
@@ -78,11 +112,10 @@ export async function runPlan(ctx: RunContext): Promise<void> {
 }
 
 /** Sections 3–6: the consumer engine, no-op and full path, then fixed-rate latency and the soak. */
-async function runConsumerScenarios(ctx: RunContext, fresh: (withEntries?: number) => Promise<void>) {
+async function consumerScenarios(ctx: RunContext, { fresh, run }: PlanTools): Promise<void> {
   const { options, url, stream, group, results } = ctx;
   const { n } = options;
   const base = { url, stream, group };
-  const run = async (spec: ScenarioSpec) => (selected(options, spec.id) ? runScenario(ctx, spec) : undefined);
 
   // 3. No-op handler: the engine's own cost per message.
   for (const concurrency of options.concurrencies)
@@ -96,6 +129,18 @@ async function runConsumerScenarios(ctx: RunContext, fresh: (withEntries?: numbe
       job: { ...base, kind: 'consumer', n, concurrency, handler: 'noop' },
       timeoutMs: throughputTimeout(n),
     });
+
+  // The engine before read-ahead, in the same run: what `prefetch` buys at concurrency 1.
+  await run({
+    id: 'consumer-noop-c1-prefetch0',
+    section: 3,
+    title: 'consumer, no-op handler, concurrency 1, prefetch 0 (no read-ahead)',
+    kind: 'consume',
+    baseline: 'raw-consume',
+    prepare: () => fresh(n),
+    job: { ...base, kind: 'consumer', n, concurrency: 1, handler: 'noop', prefetch: 0 },
+    timeoutMs: throughputTimeout(n),
+  });
 
   // 4. The full path: N registered tasks completed through the worker's handling.
   await run({

@@ -76,23 +76,28 @@ function barPanel(
   return { svg: parts.join('\n'), height: bottom - y0 + below + 6 };
 }
 
-/** The soak's RSS over time as a line, with the 150 MB target. */
-function timelinePanel(y0: number, row: ScenarioResult): { svg: string; height: number } {
+/** A process's RSS over time as a line, with a target line at `targetMB`. */
+function timelinePanel(
+  y0: number,
+  row: ScenarioResult,
+  title: string,
+  targetMB: number,
+): { svg: string; height: number } {
   const points = row.rss?.timeline ?? [];
   const h = 140;
   const top = y0 + 28;
   const tMax = Math.max(1, ...points.map((p) => p[0]));
-  const mMax = Math.max(160, ...points.map((p) => p[1])) * 1.05;
+  const mMax = Math.max(targetMB * 1.07, ...points.map((p) => p[1])) * 1.05;
   const px = (t: number) => LABEL_W + (t / tMax) * BAR_W;
   const py = (mb: number) => top + h - (mb / mMax) * h;
   const path = points
     .map(([t, mb], i) => `${i ? 'L' : 'M'}${px(t).toFixed(1)},${py(mb).toFixed(1)}`)
     .join('');
   const parts = [
-    `<text x="16" y="${y0 + 18}" font-size="15" font-weight="600">RSS of the consuming process over the soak (${fmt(row.offeredRate ?? 0)}/s offered)</text>`,
+    `<text x="16" y="${y0 + 18}" font-size="15" font-weight="600">${esc(title)}</text>`,
     `<rect x="${LABEL_W}" y="${top}" width="${BAR_W}" height="${h}" fill="none" stroke="#e2e8f0"/>`,
-    `<line x1="${LABEL_W}" y1="${py(150)}" x2="${LABEL_W + BAR_W}" y2="${py(150)}" stroke="#dc2626" stroke-dasharray="4 3"/>`,
-    `<text x="${LABEL_W + BAR_W + 4}" y="${py(150) + 4}" font-size="10" fill="#dc2626">150 MB target</text>`,
+    `<line x1="${LABEL_W}" y1="${py(targetMB)}" x2="${LABEL_W + BAR_W}" y2="${py(targetMB)}" stroke="#dc2626" stroke-dasharray="4 3"/>`,
+    `<text x="${LABEL_W + BAR_W + 4}" y="${py(targetMB) + 4}" font-size="10" fill="#dc2626">${targetMB} MB target</text>`,
     `<path d="${path}" fill="none" stroke="${COLORS.rss}" stroke-width="1.5"/>`,
     `<text x="${LABEL_W - 8}" y="${top + 10}" font-size="10" text-anchor="end" fill="#64748b">${Math.round(mMax)} MB</text>`,
     `<text x="${LABEL_W - 8}" y="${top + h}" font-size="10" text-anchor="end" fill="#64748b">0</text>`,
@@ -100,6 +105,46 @@ function timelinePanel(y0: number, row: ScenarioResult): { svg: string; height: 
     `<text x="${LABEL_W}" y="${top + h + 13}" font-size="10" fill="#64748b">start ${row.rss?.startMB} MB · end ${row.rss?.endMB} MB · max ${row.rss?.maxMB} MB</text>`,
   ];
   return { svg: parts.join('\n'), height: h + 50 };
+}
+
+const SERIES = ['#94a3b8', '#3b82f6', '#f59e0b', '#ef4444', '#10b981'];
+
+/** Latency histograms side by side: the share of each row's samples per bucket (publish → browser and its floor). */
+function histogramPanel(y0: number, rows: ScenarioResult[]): { svg: string; height: number } {
+  const h = 150;
+  const top = y0 + 28 + rows.length * 14;
+  const buckets = rows[0]!.latency!.buckets!;
+  const slot = (BAR_W + 150) / buckets.length;
+  const barW = Math.max(2, (slot - 4) / rows.length);
+  const parts = [
+    `<text x="16" y="${y0 + 18}" font-size="15" font-weight="600">Latency histogram, share of samples per bucket (ms)</text>`,
+  ];
+  rows.forEach((r, k) => {
+    const l = r.latency!;
+    parts.push(
+      `<rect x="${LABEL_W}" y="${y0 + 26 + k * 14}" width="10" height="10" fill="${SERIES[k % SERIES.length]}"/>`,
+      `<text x="${LABEL_W + 14}" y="${y0 + 35 + k * 14}" font-size="11">${esc(`${r.section}. ${r.id} @ ${fmt(r.offeredRate ?? 0)}/s: p50 ${l.p50Ms.toFixed(2)}, p99 ${l.p99Ms.toFixed(2)}, p99.9 ${l.p999Ms.toFixed(2)} ms`)}</text>`,
+    );
+  });
+  const x0 = LABEL_W - 100;
+  parts.push(
+    `<line x1="${x0}" y1="${top + h}" x2="${x0 + slot * buckets.length}" y2="${top + h}" stroke="#94a3b8"/>`,
+  );
+  buckets.forEach((bucket, i) => {
+    rows.forEach((r, k) => {
+      const count = r.latency!.buckets![i]?.count ?? 0;
+      const share = count / Math.max(1, r.latency!.count);
+      const bh = share * h;
+      parts.push(
+        `<rect x="${(x0 + i * slot + 2 + k * barW).toFixed(1)}" y="${(top + h - bh).toFixed(1)}" width="${barW.toFixed(1)}" height="${bh.toFixed(1)}" fill="${SERIES[k % SERIES.length]}"/>`,
+      );
+    });
+    const label = bucket.upToMs === null ? `> ${buckets[i - 1]?.upToMs ?? 0}` : `≤ ${bucket.upToMs}`;
+    parts.push(
+      `<text x="${(x0 + i * slot + slot / 2).toFixed(1)}" y="${top + h + 13}" font-size="9" fill="#64748b" text-anchor="middle">${esc(label)}</text>`,
+    );
+  });
+  return { svg: parts.join('\n'), height: top - y0 + h + 24 };
 }
 
 /**
@@ -140,7 +185,7 @@ export function renderSvg(result: BenchResult): string {
     add(
       barPanel(
         y,
-        'Latency publish → handled, ms (log scale): p50, p99, p99.9',
+        'Latency, ms (log scale): p50, p99, p99.9 — publish → handled (5), publish → browser (8, 10)',
         latency.flatMap((r) => {
           const l = r.latency!;
           const name = `${r.section}. ${r.id} @ ${fmt(r.offeredRate ?? 0)}/s`;
@@ -151,7 +196,10 @@ export function renderSvg(result: BenchResult): string {
           ];
         }),
         'log',
-        [{ value: 2, label: '2 ms p99 target' }],
+        [
+          { value: 2, label: '2 ms' },
+          { value: 5, label: '5 ms end-to-end p99 target' },
+        ],
       ),
     );
 
@@ -175,7 +223,29 @@ export function renderSvg(result: BenchResult): string {
     );
 
   const soak = ok.find((r) => r.kind === 'soak' && r.rss?.timeline);
-  if (soak) add(timelinePanel(y, soak));
+  if (soak)
+    add(
+      timelinePanel(
+        y,
+        soak,
+        `RSS of the consuming process over the soak (${fmt(soak.offeredRate ?? 0)}/s offered)`,
+        150,
+      ),
+    );
+
+  const histograms = ok.filter((r) => r.latency?.buckets && r.latency.count > 0);
+  if (histograms.length) add(histogramPanel(y, histograms));
+
+  const watchers = ok.find((r) => r.kind === 'watchers' && r.rss?.timeline);
+  if (watchers)
+    add(
+      timelinePanel(
+        y,
+        watchers,
+        `RSS of the chat-API process: ${fmt(watchers.figures?.subscribers ?? 0)} watchers connect, fan-out, storm`,
+        300,
+      ),
+    );
 
   const m = result.machine;
   const caption = `${m.cpuModel}, ${m.cores} cores, ${m.memoryGB} GB · Node ${m.node} · Redis ${m.redis} · N = ${fmt(Number(result.options.n))} · ${result.startedAt}`;

@@ -87,7 +87,16 @@ export function renderReport(result: BenchResult): string {
       t.met === null ? 'not run' : t.met ? 'yes' : 'NO',
     ]),
   );
-  return `${machine}\n\n${results}\n\n${targets}\n`;
+  const figures = result.scenarios
+    .filter((r) => r.status === 'ok' && r.figures)
+    .map(
+      (r) =>
+        `- ${r.id}: ${Object.entries(r.figures!)
+          .map(([k, v]) => `${k} ${num(v)}`)
+          .join(', ')}`,
+    );
+  const more = figures.length ? `\n\n${figures.join('\n')}` : '';
+  return `${machine}\n\n${results}${more}\n\n${targets}\n`;
 }
 
 /** Where each profiled scenario spent its CPU time, as a short Markdown section. */

@@ -7,6 +7,8 @@ export interface LatencySummary {
   p999Ms: number;
   maxMs: number;
   meanMs: number;
+  /** Counts per bucket (`upToMs` inclusive, after the previous bucket's edge; the last is `null`: above all). */
+  buckets?: { upToMs: number | null; count: number }[];
 }
 
 /** Resident set size of the process that ran a scenario, sampled every 100 ms. */
@@ -32,10 +34,10 @@ export interface ProfileSummary {
 /** One row of the report. */
 export interface ScenarioResult {
   id: string;
-  /** The issue's scenario number (1–6). */
+  /** The scenario's section of the report (1–6 throughput and latency, 7 tracing, 8 on: the pipeline as users feel it). */
   section: number;
   title: string;
-  kind: 'produce' | 'consume' | 'latency' | 'soak';
+  kind: 'produce' | 'consume' | 'latency' | 'soak' | 'end-to-end' | 'watchers' | 'drain';
   status: 'ok' | 'skipped' | 'failed';
   note?: string;
   messages: number;
@@ -52,6 +54,8 @@ export interface ScenarioResult {
   /** Redis server CPU (user + system, `INFO cpu`) per message, in µs: is the server or the client the limit? */
   redisCpuUsPerMessage?: number;
   profile?: ProfileSummary;
+  /** Figures beyond msgs/s and latency (drain time, RSS per subscriber, storm commands), by name. */
+  figures?: Record<string, number>;
 }
 
 /** A target of the issue and whether this run met it. */

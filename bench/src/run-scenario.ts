@@ -83,6 +83,7 @@ export async function runScenario(ctx: RunContext, spec: ScenarioSpec): Promise<
       ...(spec.offeredRate ? { offeredRate: Math.round(spec.offeredRate) } : {}),
       ...(outcome.latency ? { latency: outcome.latency } : {}),
       ...(outcome.note ? { note: outcome.note } : {}),
+      ...(outcome.figures ? { figures: outcome.figures } : {}),
       rss: {
         startMB: toMB(rss.startBytes),
         endMB: toMB(rss.endBytes),

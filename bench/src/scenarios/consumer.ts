@@ -25,6 +25,7 @@ export async function runConsumer(job: ConsumerJob, ctx: ScenarioContext): Promi
     group: job.group,
     consumer: 'bench',
     concurrency: job.concurrency,
+    ...(job.prefetch === undefined ? {} : { prefetch: job.prefetch }),
     handler: fullPath ? fullPath.handler : async () => {},
   });
   consumer.on('processed', () => {

@@ -1,11 +1,10 @@
 import { CompletionConsumer, StreamTrimmer } from '@chat/completion-consumer';
 import { Redis } from 'ioredis';
 import type { OfferedLoadJob, ScenarioOutcome } from '../child-protocol.js';
-import { runChild } from '../child-runner.js';
 import { LatencyHistogram } from '../latency-histogram.js';
 import { until } from './consumer.js';
 import type { ScenarioContext } from './context.js';
-import { monotonicMicros } from './paced-producer.js';
+import { monotonicMicros, spawnPacedProducer } from './paced-producer.js';
 
 /**
  * Consumes (no-op handler) while a separate producer process publishes at a fixed offered rate, and records
@@ -39,18 +38,7 @@ export async function runOfferedLoad(job: OfferedLoadJob, ctx: ScenarioContext):
 
   await ctx.measuring();
   recordFrom = monotonicMicros() + job.warmupSeconds * 1e6;
-  const producer = await runChild(
-    {
-      kind: 'paced-producer',
-      url: job.url,
-      stream: job.stream,
-      group: job.group,
-      rate: job.rate,
-      seconds: job.seconds,
-    },
-    () => {},
-    (job.seconds + 120) * 1000,
-  );
+  const producer = await spawnPacedProducer(job);
   // An overloaded run leaves a backlog; give it time to drain, then report what was handled rather than fail,
   // so the latency and RSS of an overload are still on record.
   const drained = await until(() => handled >= total, Math.max(60_000, job.seconds * 500)).then(
@@ -68,6 +56,7 @@ export async function runOfferedLoad(job: OfferedLoadJob, ctx: ScenarioContext):
   const achieved = Math.round(producer.outcome.messages / (producer.outcome.elapsedMs / 1000));
   const notes = [
     achieved < job.rate * 0.97 ? `producer reached only ${achieved}/s` : '',
+    producer.outcome.note ?? '',
     drained ? '' : `overloaded: ${total - handled} of ${total} not handled when the run ended`,
   ].filter(Boolean);
   return {

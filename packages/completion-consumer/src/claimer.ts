@@ -31,6 +31,10 @@ export interface ClaimerHost {
   readonly outcomes: Pick<Outcomes, 'claimed' | 'retryScheduled' | 'leaseLost' | 'markLost'>;
   /** The consumer's running handlers by entry id: what is busy, the free slots, the leases to renew. */
   readonly running: ReadonlyMap<string, Lease>;
+  /** Entries read ahead and not started: they take slots and their leases are renewed too. */
+  readonly queued: ReadonlyMap<string, Lease>;
+  /** Forgets read-ahead entries another consumer has taken (never started here). */
+  dropQueued(ids: readonly string[]): void;
   /** Starts a handler for a claimed entry. */
   dispatch(entry: DeliveredEntry, source: EntrySource): void;
   recreateGroup(): Promise<void>;
@@ -76,7 +80,11 @@ export class Claimer {
   }
 
   private get freeSlots(): number {
-    return this.host.options.concurrency - this.host.running.size;
+    return this.host.options.concurrency - this.host.running.size - this.host.queued.size;
+  }
+
+  private holds(id: string): boolean {
+    return this.host.running.has(id) || this.host.queued.has(id);
   }
 
   /** Stops every local retry timer (close); the entries stay pending for any claim loop. */
@@ -101,7 +109,7 @@ export class Claimer {
         const step = await autoclaimStep(host.redis, host.ref, host.options.claimIdleMs, this.cursor, count);
         this.cursor = step.next;
         host.outcomes.markLost(step.deleted);
-        const fresh = step.entries.filter((e) => !host.running.has(e.id));
+        const fresh = step.entries.filter((e) => !this.holds(e.id));
         if (fresh.length) {
           host.outcomes.claimed(fresh.map((e) => e.id));
           for (const entry of fresh) host.dispatch(entry, 'claimed');
@@ -143,7 +151,7 @@ export class Claimer {
   private async retryNow(id: string): Promise<void> {
     const host = this.host;
     const fired = this.retryTimers.get(id);
-    if (host.stopSignal.aborted || this.freeSlots <= 0 || host.running.has(id)) {
+    if (host.stopSignal.aborted || this.freeSlots <= 0 || this.holds(id)) {
       this.retryTimers.delete(id);
       return;
     }
@@ -161,13 +169,13 @@ export class Claimer {
   }
 
   /**
-   * Renews the leases of handlers running longer than `claimIdleMs / 2`, or of all of them with `all` (back from
-   * an outage, when every lease may have lapsed); one script call for all of them.
+   * Renews the leases of handlers running (or entries queued) longer than `claimIdleMs / 2`, or of all of them
+   * with `all` (back from an outage, when every lease may have lapsed); one script call for all of them.
    */
   async renewLeases(all = false): Promise<void> {
     const host = this.host;
     const now = Date.now();
-    const due = [...host.running.values()].filter(
+    const due = [...host.running.values(), ...host.queued.values()].filter(
       (l) => all || now - l.leaseAt >= host.options.claimIdleMs / 2,
     );
     if (due.length === 0) return;
@@ -178,7 +186,10 @@ export class Claimer {
         host.ref,
         due.map((l) => l.id),
       );
-      if (lost.length) host.outcomes.leaseLost(lost);
+      if (lost.length) {
+        host.dropQueued(lost);
+        host.outcomes.leaseLost(lost);
+      }
     } catch (error) {
       // Retry on the next tick rather than waiting another half window.
       for (const lease of due) lease.leaseAt = 0;

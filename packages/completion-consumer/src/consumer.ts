@@ -14,7 +14,7 @@ import { Outcomes } from './outcomes.js';
 import { type EntryProcessorHost, processEntry } from './process-entry.js';
 import { isBusyGroupError, isNoGroupError } from './redis-errors.js';
 import type { RedisClient } from './scripts.js';
-import { type DeliveredEntry, type GroupRef, readOwnPending } from './stream-entries.js';
+import { type DeliveredEntry, deferEntry, type GroupRef, readOwnPending } from './stream-entries.js';
 import { StreamReader } from './stream-reader.js';
 import { TrimmedUnreadDetector } from './trimmed-unread.js';
 
@@ -22,6 +22,13 @@ interface Running extends Lease {
   entry: DeliveredEntry;
   leaseAt: number;
   done: Promise<void>;
+}
+
+/** An entry read ahead ({@link ConsumerOptions.prefetch}): already pending under this consumer, not started. */
+interface Queued extends Lease {
+  entry: DeliveredEntry;
+  source: EntrySource;
+  leaseAt: number;
 }
 
 /**
@@ -41,6 +48,8 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> {
   private readonly acks: AckBatcher;
   private readonly stats = new ConsumerMetrics();
   private readonly running = new Map<string, Running>();
+  /** Read ahead, waiting for a slot; a Map keeps insertion (stream) order. */
+  private readonly queued = new Map<string, Queued>();
   private readonly claimer: Claimer;
   private readonly processor: EntryProcessorHost;
   private readonly outcomes: Outcomes;
@@ -104,6 +113,10 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> {
       stopSignal: this.stopping.signal,
       outcomes: this.outcomes,
       running: this.running,
+      queued: this.queued,
+      dropQueued: (ids) => {
+        for (const id of ids) this.queued.delete(id);
+      },
       dispatch: (entry, source) => this.dispatch(entry, source),
       recreateGroup: () => this.recreateGroup(),
       report: (error, message) => this.report(error, message),
@@ -202,15 +215,21 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> {
     return this.recreating;
   }
 
-  private get freeSlots(): number {
-    return this.options.concurrency - this.running.size;
+  /**
+   * How many entries the next read may fetch: free slots plus the prefetch room, but nothing while the queue is
+   * still over half full (topping it up entry by entry would cost one read per message again).
+   */
+  private get readRoom(): number {
+    const { concurrency, prefetch } = this.options;
+    if (this.queued.size > prefetch / 2) return 0;
+    return concurrency + prefetch - this.running.size - this.queued.size;
   }
 
   private async loop(): Promise<void> {
     let ownCursor: string | null = '0';
     let failures = 0;
     while (!this.stopping.signal.aborted) {
-      const free = this.freeSlots;
+      const free = this.readRoom;
       if (free <= 0) {
         await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
         continue;
@@ -254,12 +273,21 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> {
    * must skip them: re-delivering one would charge it a delivery (and, for a retry, skip its backoff).
    */
   private held(): string[] {
-    return [...this.running.keys(), ...this.claimer.scheduled(), ...this.acks.ids()];
+    return [...this.running.keys(), ...this.queued.keys(), ...this.claimer.scheduled(), ...this.acks.ids()];
   }
 
+  /** Starts a handler for `entry`, or queues it (in order) when every slot is busy. */
   private dispatch(entry: DeliveredEntry, source: EntrySource): void {
-    if (this.running.has(entry.id)) return;
+    if (this.running.has(entry.id) || this.queued.has(entry.id)) return;
     this.claimer.cancelRetry(entry.id);
+    if (this.running.size >= this.options.concurrency || this.queued.size > 0) {
+      this.queued.set(entry.id, { id: entry.id, entry, source, leaseAt: Date.now() });
+      return;
+    }
+    this.run(entry, source);
+  }
+
+  private run(entry: DeliveredEntry, source: EntrySource): void {
     const run: Running = { id: entry.id, entry, leaseAt: Date.now(), done: Promise.resolve() };
     this.running.set(entry.id, run);
     this.logger.debug({ entryId: entry.id, deliveryCount: entry.deliveryCount, source }, 'dispatch');
@@ -267,9 +295,37 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> {
       .catch((error) => this.report(error, 'unexpected error processing an entry'))
       .finally(() => {
         this.running.delete(entry.id);
+        this.startQueued();
         const waiters = this.slotWaiters.splice(0);
         for (const wake of waiters) wake();
       });
+  }
+
+  /** Starts queued entries while slots are free; none once stopping (they are released by close()). */
+  private startQueued(): void {
+    if (this.stopping.signal.aborted) return;
+    for (const [id, queued] of this.queued) {
+      if (this.running.size >= this.options.concurrency) return;
+      this.queued.delete(id);
+      this.run(queued.entry, queued.source);
+    }
+  }
+
+  /**
+   * Hands entries read ahead but never started back to the group: their idle time is set to `claimIdleMs`, so any
+   * consumer's next claim walk takes them at once (no delivery is charged; a restart under this name re-reads
+   * them as its own). One call per entry, sent together.
+   */
+  private async releaseQueued(): Promise<void> {
+    const ids = [...this.queued.keys()];
+    this.queued.clear();
+    if (ids.length === 0) return;
+    const idle = this.options.claimIdleMs;
+    const released = await Promise.allSettled(ids.map((id) => deferEntry(this.redis, this.ref, id, idle)));
+    const failed = released.filter((r) => r.status === 'rejected').length;
+    if (failed > 0)
+      this.logger.warn({ failed }, 'could not release read-ahead entries; claimable after claimIdleMs');
+    else this.logger.debug({ released: ids.length }, 'released read-ahead entries');
   }
 
   /** Counts, logs and emits entries trimmed before the group read them (one script call). */
@@ -335,6 +391,7 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> {
         deadLettered: { ...this.stats.counters.deadLettered },
       },
       inFlight: this.running.size,
+      prefetched: this.queued.size,
       ackQueue: this.acks.size,
       ...facts,
       handlerDurationMs: this.stats.handlerDuration.snapshot(),
@@ -369,6 +426,7 @@ export class CompletionConsumer extends TypedEmitter<ConsumerEvents> {
       this.readLoop?.catch(() => {}),
       this.reader.maxReadMs + 1_000,
     );
+    await within(this.releaseQueued(), REDIS_STEP_MS);
     const settled = () => Promise.allSettled([...this.running.values()].map((r) => r.done));
     const deadline = this.options.shutdownTimeoutMs;
     if (this.running.size) await within(settled(), deadline);

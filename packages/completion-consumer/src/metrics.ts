@@ -41,6 +41,8 @@ export interface ConsumerMetricsSnapshot {
   counters: ConsumerCounters;
   /** Handlers running now. */
   inFlight: number;
+  /** Entries read ahead and waiting for a slot (see the `prefetch` option). */
+  prefetched: number;
   /** Acknowledgements queued and not yet sent. */
   ackQueue: number;
   /** Entries pending in the whole group (XPENDING); null when Redis could not be asked. */

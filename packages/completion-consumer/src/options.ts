@@ -54,8 +54,16 @@ export interface ConsumerOptions {
   consumer?: string;
   /** The message handler. */
   handler: MessageHandler;
-  /** Most handlers running at once (a whole number ≥ 1); reads never fetch more than the free slots. @defaultValue 16 */
+  /** Most handlers running at once (a whole number ≥ 1); reads never fetch more than the free slots plus `prefetch`. @defaultValue 16 */
   concurrency?: number;
+  /**
+   * Entries read ahead of the free handler slots, a whole number ≥ 0 (0 reads only what the free slots take).
+   * They are this consumer's once read (pending under its name, their leases renewed like running handlers'),
+   * wait in a local queue in stream order and start as slots free; `concurrency` still bounds the handlers. A
+   * read is issued when the queue is down to half of it, so a low concurrency does not pay one `XREADGROUP` per
+   * message. @defaultValue 32
+   */
+  prefetch?: number;
   /** Handler runs before an entry is dead-lettered with `max_deliveries` (a whole number ≥ 1). @defaultValue 5 */
   maxDeliveries?: number;
   /** Idle time after which another consumer may claim a pending entry, in whole ms ≥ 1. @defaultValue 60000 */
@@ -117,6 +125,8 @@ export const DEFAULT_CONSUMER_OPTIONS = Object.freeze({
   group: DEFAULT_CONSUMER_GROUP,
   /** @defaultValue 16 */
   concurrency: 16,
+  /** @defaultValue 32 */
+  prefetch: 32,
   /** @defaultValue 5 */
   maxDeliveries: 5,
   /** @defaultValue 60000 */
@@ -261,6 +271,7 @@ export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsum
     consumer: nonEmpty('consumer', options.consumer ?? `${hostname()}-${process.pid}`),
     handler: options.handler,
     concurrency: count('concurrency', options.concurrency ?? d.concurrency, 1),
+    prefetch: count('prefetch', options.prefetch ?? d.prefetch, 0),
     maxDeliveries: count('maxDeliveries', options.maxDeliveries ?? d.maxDeliveries, 1),
     claimIdleMs: duration('claimIdleMs', options.claimIdleMs ?? d.claimIdleMs, 1),
     claimIntervalMs: duration('claimIntervalMs', options.claimIntervalMs ?? d.claimIntervalMs, 1),

@@ -12,7 +12,13 @@ import {
 describe('a consumer SIGKILLed mid-batch', () => {
   const { redis, consumers } = sharedRedisSuite();
 
-  async function killedMidBatch(stream: string, group: string, consumer: string, count: number) {
+  async function killedMidBatch(
+    stream: string,
+    group: string,
+    consumer: string,
+    count: number,
+    prefetch = 0,
+  ) {
     const ids = await publish(redis, stream, count);
     const { child, lines } = spawnFixture('hanging-consumer', {
       REDIS_URL: inject('redisUrl'),
@@ -20,6 +26,7 @@ describe('a consumer SIGKILLed mid-batch', () => {
       GROUP: group,
       CONSUMER: consumer,
       CONCURRENCY: '4',
+      PREFETCH: String(prefetch),
     });
     try {
       await waitFor(
@@ -37,11 +44,8 @@ describe('a consumer SIGKILLed mid-batch', () => {
     return { ids, held };
   }
 
-  it('another consumer processes its entries after claimIdleMs', async () => {
-    const { stream, group } = names('sigkill');
-    const { ids, held } = await killedMidBatch(stream, group, 'doomed', 10);
-    // The dead consumer holds 4 entries; 6 were never delivered.
-    expect(await pendingCount(redis, stream, group)).toBe(4);
+  /** A consumer that claims after 600 ms idle and records what it handled (with delivery counts) and claimed. */
+  async function startSurvivor(stream: string, group: string) {
     const handled = new Map<string, number>();
     const claimed: string[] = [];
     const survivor = await startConsumer(
@@ -58,10 +62,32 @@ describe('a consumer SIGKILLed mid-batch', () => {
       consumers,
     );
     survivor.on('claimed', ({ entryIds }) => claimed.push(...entryIds));
+    return { handled, claimed };
+  }
+
+  it('another consumer processes its entries after claimIdleMs', async () => {
+    const { stream, group } = names('sigkill');
+    const { ids, held } = await killedMidBatch(stream, group, 'doomed', 10);
+    // The dead consumer holds 4 entries; 6 were never delivered.
+    expect(await pendingCount(redis, stream, group)).toBe(4);
+    const { handled, claimed } = await startSurvivor(stream, group);
     await waitFor(() => handled.size === 10, 20_000, 'all 10 handled');
     expect([...handled.keys()].sort()).toEqual([...ids].sort());
     expect(claimed.sort()).toEqual([...held].sort());
     for (const id of held) expect(handled.get(id)).toBe(2);
+    await waitFor(async () => (await pendingCount(redis, stream, group)) === 0, 10_000, 'pending empty');
+  });
+
+  it('entries it had read ahead are claimed after claimIdleMs like the running ones', async () => {
+    const { stream, group } = names('sigkill-prefetch');
+    // Four handlers running and six entries read ahead, all pending under the dead consumer.
+    const { ids, held } = await killedMidBatch(stream, group, 'doomed', 10, 6);
+    await waitFor(async () => (await pendingCount(redis, stream, group)) === 10, 10_000, 'ten pending');
+    expect(held).toHaveLength(4);
+    const { handled, claimed } = await startSurvivor(stream, group);
+    await waitFor(() => handled.size === 10, 20_000, 'all 10 handled');
+    expect(claimed.sort()).toEqual([...ids].sort());
+    for (const id of ids) expect(handled.get(id)).toBe(2);
     await waitFor(async () => (await pendingCount(redis, stream, group)) === 0, 10_000, 'pending empty');
   });
 

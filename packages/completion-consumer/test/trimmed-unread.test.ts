@@ -79,6 +79,8 @@ describe('entries trimmed before the group read them', () => {
         group,
         consumer: 'c',
         concurrency: 1,
+        // Nothing read ahead: the exact count below needs the consumer to hold only the entry in its one slot.
+        prefetch: 0,
         handler: async (_m, ctx) => {
           handled.push(ctx.entryId);
           if (hold) await new Promise<void>((resolve) => (release = resolve));

@@ -54,6 +54,13 @@ export interface StreamRegistryOptions {
   clusterPollMs?: number;
   /** COUNT per stream of the shared reader's XREAD. @defaultValue 500 */
   readCount?: number;
+  /**
+   * Blocking connections that share the live tailing on a single server, each tailing its share of the streams
+   * (by key hash). A reader re-issues its XREAD with all of its streams after each wake, so with thousands of
+   * streams tailed at once (one per open chat) more connections make each live chunk cheaper for Redis and the
+   * reader. Ignored on a Redis Cluster (one reader per master there). @defaultValue 1
+   */
+  readerConnections?: number;
   /** Entries per XRANGE page during replay. @defaultValue 500 */
   replayPageSize?: number;
   /** A live subscriber idle this long re-checks that its task still exists. @defaultValue 30000 */
@@ -90,6 +97,7 @@ export const DEFAULT_STREAM_REGISTRY_OPTIONS = Object.freeze({
   blockMs: 2000,
   clusterPollMs: 100,
   readCount: 500,
+  readerConnections: 1,
   replayPageSize: 500,
   idleCheckMs: 30_000,
   sessionIndexLimit: 20,
@@ -122,6 +130,7 @@ const POSITIVE_INTEGERS = [
   'blockMs',
   'clusterPollMs',
   'readCount',
+  'readerConnections',
   'replayPageSize',
   'idleCheckMs',
   'sessionIndexLimit',

@@ -4,6 +4,7 @@ import { childLogger } from '@chat/completion-schema/internal';
 import { type Cluster, Redis } from 'ioredis';
 import { assertFits, encodeChunk, type UIMessageChunk } from './chunk-schema.js';
 import { ClusterStreamReader } from './cluster-reader.js';
+import { SubscribeReads } from './coalesced-reads.js';
 import {
   InvalidChunkError,
   InvalidInputError,
@@ -21,6 +22,7 @@ import {
 } from './options.js';
 import { waitForReplicasOf } from './replica-wait.js';
 import { runScript } from './scripts.js';
+import { ShardedStreamReader } from './sharded-reader.js';
 import { type LiveReader, SharedStreamReader } from './shared-reader.js';
 import { checkSubscribe } from './subscribe-check.js';
 import { Subscription } from './subscription.js';
@@ -73,6 +75,8 @@ export class StreamRegistry {
   private readonly isCluster: boolean;
   private readonly logger: Logger;
   private readonly reader: LiveReader;
+  /** Subscription checks and replay pages, shared by subscribers of a task who ask together (reconnect storms). */
+  private readonly reads: SubscribeReads;
   private readonly foreignTasks: ForeignTaskSweep | undefined;
   private closing: Promise<void> | undefined;
 
@@ -88,6 +92,7 @@ export class StreamRegistry {
       });
     }
     this.redis = client;
+    this.reads = new SubscribeReads(client);
     this.logger = childLogger(this.options.logger, { component: 'stream-registry' });
     if (this.ownsConnection) {
       // ioredis reconnects by itself and reports each failure as an 'error' event; without a listener it prints
@@ -118,18 +123,26 @@ export class StreamRegistry {
           connectionName: readerName,
           logger: this.logger,
         })
-      : new SharedStreamReader({
-          connect: () =>
-            (client as Redis).duplicate({
-              maxRetriesPerRequest: null,
-              enableAutoPipelining: false,
-              connectionName: readerName,
-            }),
-          unblockVia: () => client as Redis,
-          blockMs: this.options.blockMs,
-          readCount: this.options.readCount,
-          logger: this.logger,
-        });
+      : this.singleServerReader(client as Redis, readerName);
+  }
+
+  /** One shared reader, or `readerConnections` of them each tailing its share of the streams. */
+  private singleServerReader(client: Redis, readerName: string): LiveReader {
+    const reader = () =>
+      new SharedStreamReader({
+        connect: () =>
+          client.duplicate({
+            maxRetriesPerRequest: null,
+            enableAutoPipelining: false,
+            connectionName: readerName,
+          }),
+        unblockVia: () => client,
+        blockMs: this.options.blockMs,
+        readCount: this.options.readCount,
+        logger: this.logger,
+      });
+    const n = this.options.readerConnections;
+    return n === 1 ? reader() : new ShardedStreamReader(Array.from({ length: n }, reader));
   }
 
   /** Subscribers currently in their live tail (one reader connection serves them all, per cluster node); for metrics. */
@@ -429,14 +442,26 @@ export class StreamRegistry {
     this.assertOpen();
     const metaKey = this.keys.meta(taskId);
     const streamKey = this.keys.stream(taskId);
+    let factsReadAt = 0;
     const { task, cursor } = await withSpan('subscribe', { 'chat.task_id': taskId }, () =>
-      checkSubscribe(this.redis, metaKey, streamKey, taskId, options.userId, options.lastEventId),
+      checkSubscribe(
+        async () => {
+          const facts = await this.reads.facts(metaKey, streamKey);
+          factsReadAt = facts.readAt;
+          return facts.value;
+        },
+        taskId,
+        options.userId,
+        options.lastEventId,
+      ),
     );
     return new Subscription(
       task,
       cursor,
       {
         redis: this.redis,
+        reads: this.reads,
+        factsReadAt,
         reader: this.reader,
         streamKey,
         metaKey,

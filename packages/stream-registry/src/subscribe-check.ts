@@ -1,5 +1,5 @@
 import { isStreamId, ZERO_ID } from '@chat/redis-kit';
-import type { Cluster, Redis } from 'ioredis';
+import type { SubscribeFacts } from './coalesced-reads.js';
 import { ForbiddenError, InvalidCursorError, TaskExpiredError, TaskNotFoundError } from './errors.js';
 import { checkCursor, parseStreamInfo } from './stream-info.js';
 import { type ActiveTask, taskFromHash } from './task.js';
@@ -11,14 +11,13 @@ export interface SubscribeStart {
 }
 
 /**
- * The checks before a subscription, in one round trip (HGETALL + XINFO STREAM on keys of one slot): the task
+ * The checks before a subscription, in one round trip (HGETALL + XINFO STREAM on keys of one slot, read by `load`,
+ * which concurrent subscribers of the task share): the task
  * exists (else `task_not_found`, or `task_expired` when its chunks outlived it), the caller may read it
  * (`forbidden`), and the cursor neither skips trimmed entries (`cursor_trimmed`) nor is bogus (`invalid_cursor`).
  */
 export async function checkSubscribe(
-  redis: Redis | Cluster,
-  metaKey: string,
-  streamKey: string,
+  load: () => Promise<SubscribeFacts>,
   taskId: string,
   userId: string | null | undefined,
   lastEventId: string | null | undefined,
@@ -31,13 +30,7 @@ export async function checkSubscribe(
       cursor,
     });
   }
-  const [hash, info] = await Promise.all([
-    redis.hgetall(metaKey),
-    redis.xinfo('STREAM', streamKey).catch((error: unknown) => {
-      if (error instanceof Error && /no such key/i.test(error.message)) return null;
-      throw error;
-    }),
-  ]);
+  const [hash, info] = await load();
   const task = taskId ? taskFromHash(hash) : null;
   if (!task) {
     if (info) throw new TaskExpiredError(`task ${taskId} expired`, { taskId });

@@ -1,9 +1,10 @@
 import { compareStreamIds } from '@chat/redis-kit';
 import type { Cluster, Redis } from 'ioredis';
+import { entriesOf, type SubscribeReads } from './coalesced-reads.js';
 import { InvalidInputError, TaskExpiredError } from './errors.js';
 import { LiveSink } from './live-sink.js';
 import type { LiveReader } from './shared-reader.js';
-import { parseEntry, type StreamEntry } from './stream-entry.js';
+import type { StreamEntry } from './stream-entry.js';
 import type { ActiveTask } from './task.js';
 import { startRegistrySpan } from './tracing.js';
 
@@ -13,6 +14,10 @@ export type SubscriptionEndReason = 'finish' | 'overflow' | 'aborted' | 'task_en
 /** What a subscription needs from its registry. */
 export interface SubscriptionContext {
   redis: Redis | Cluster;
+  /** Replay pages, coalesced with other subscribers of the same stream. */
+  reads: SubscribeReads;
+  /** When the checks this subscription started from were read (`performance.now()`). */
+  factsReadAt: number;
   reader: LiveReader;
   streamKey: string;
   metaKey: string;
@@ -20,8 +25,6 @@ export interface SubscriptionContext {
   pageSize: number;
   idleCheckMs: number;
 }
-
-type RawEntry = [string, string[]];
 
 /**
  * A task's chunks from a cursor: replay from the stream, then the live tail through the shared reader, ending
@@ -60,14 +63,19 @@ export class Subscription implements AsyncIterable<StreamEntry> {
   }
 
   private async *range(from: string, to: string): AsyncGenerator<StreamEntry, boolean> {
-    const { redis, streamKey, pageSize } = this.context;
+    const { reads, streamKey, pageSize, factsReadAt } = this.context;
+    // A running task may replay from a page read before its checks (the live tail brings what came after); one
+    // seen finished needs a page read after them, so that the page holds its finish.
+    const notBefore = this.task.status === 'running' ? Number.NEGATIVE_INFINITY : factsReadAt;
     let start = from;
     for (;;) {
       if (this.signal?.aborted) return false;
-      const page = (await redis.xrange(streamKey, `(${start}`, to, 'COUNT', pageSize)) as RawEntry[];
-      for (const raw of page) {
+      // The page may start before `start` (shared with a subscriber further behind): what was seen is skipped.
+      const page = await reads.page(streamKey, start, to, pageSize, notBefore);
+      const entries = entriesOf(page);
+      for (const [i, raw] of page.entries()) {
         start = raw[0];
-        const entry = parseEntry(raw[0], raw[1]);
+        const entry = entries[i];
         if (!entry || compareStreamIds(entry.id, this.lastId) <= 0) continue;
         this.lastId = entry.id;
         yield entry;

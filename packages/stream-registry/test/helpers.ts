@@ -6,6 +6,7 @@ import { createChatApiServer } from '../examples/chat-api-server.js';
 import {
   type ActiveTask,
   type KeyLayout,
+  type StreamEntry,
   StreamRegistry,
   type StreamRegistryOptions,
   type UIMessageChunk,
@@ -69,6 +70,38 @@ export function openingChunks(toolCallId: string): UIMessageChunk[] {
 }
 
 export { waitFor } from '@chat/testing';
+
+/** The lines of CLIENT LIST whose connection name starts with `name` (a registry's client and its readers). */
+export async function connectionsNamed(redis: Redis, name: string): Promise<string[]> {
+  const list = (await redis.client('LIST')) as string;
+  return list.split('\n').filter((line) => line.includes(` name=${name}`));
+}
+
+/**
+ * Subscribes `subscribers` times, round-robin over `tasks`, each collecting its entries until its iteration ends;
+ * `received[i]` fills as subscriber `i` gets entries, `done` settles when every iteration has ended.
+ */
+export async function subscribeAll(
+  registry: StreamRegistry,
+  tasks: readonly ActiveTask[],
+  subscribers: number,
+): Promise<{ received: StreamEntry[][]; done: Promise<unknown> }> {
+  const received: StreamEntry[][] = [];
+  const runs: Promise<void>[] = [];
+  for (let i = 0; i < subscribers; i += 1) {
+    const task = tasks[i % tasks.length];
+    if (!task) throw new Error('no task');
+    const entries: StreamEntry[] = [];
+    received.push(entries);
+    const subscription = await registry.subscribe(task.taskId, { userId: 'user-1' });
+    runs.push(
+      (async () => {
+        for await (const entry of subscription) entries.push(entry);
+      })(),
+    );
+  }
+  return { received, done: Promise.all(runs) };
+}
 
 /** Collects a subscription's entries. */
 export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {

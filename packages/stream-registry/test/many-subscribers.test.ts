@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { StreamEntry } from '../src/index.js';
-import { makeRegistry, newTask, waitFor } from './helpers.js';
+import { connectionsNamed, makeRegistry, newTask, subscribeAll, waitFor } from './helpers.js';
 
 const SUBSCRIBERS = Number(process.env.REGISTRY_SUBSCRIBERS ?? 1000);
 const TASKS = Math.max(1, Math.round(SUBSCRIBERS / 5));
@@ -11,28 +10,12 @@ describe(`${SUBSCRIBERS} concurrent live subscribers`, () => {
   const t = makeRegistry('compat', {}, { connectionName: name });
   afterAll(() => t.close());
 
-  async function ourConnections(): Promise<string[]> {
-    const list = (await t.redis.client('LIST')) as string;
-    return list.split('\n').filter((line) => line.includes(` name=${name}`));
-  }
+  const ourConnections = () => connectionsNamed(t.redis, name);
 
   it('share one blocking connection (counted with CLIENT LIST) and each get every chunk once', async () => {
     const tasks = await Promise.all(Array.from({ length: TASKS }, () => newTask(t.registry)));
     await Promise.all(tasks.map((task) => t.registry.publishChunk(task.taskId, { type: 'start' })));
-    const received: StreamEntry[][] = [];
-    const runs: Promise<void>[] = [];
-    for (let i = 0; i < SUBSCRIBERS; i += 1) {
-      const task = tasks[i % TASKS];
-      if (!task) throw new Error('no task');
-      const entries: StreamEntry[] = [];
-      received.push(entries);
-      const subscription = await t.registry.subscribe(task.taskId, { userId: 'user-1' });
-      runs.push(
-        (async () => {
-          for await (const entry of subscription) entries.push(entry);
-        })(),
-      );
-    }
+    const { received, done } = await subscribeAll(t.registry, tasks, SUBSCRIBERS);
     await waitFor(
       () => t.registry.liveSubscriberCount === SUBSCRIBERS,
       30_000,
@@ -63,7 +46,7 @@ describe(`${SUBSCRIBERS} concurrent live subscribers`, () => {
         }),
       ),
     );
-    await Promise.all(runs);
+    await done;
     received.forEach((entries, i) => {
       const task = tasks[i % TASKS];
       expect(entries.map((e) => e.chunk)).toEqual([

@@ -1,0 +1,118 @@
+import type { EndToEndJob, ScenarioOutcome } from '../child-protocol.js';
+import { runChild } from '../child-runner.js';
+import { LatencyHistogram } from '../latency-histogram.js';
+import { until } from './consumer.js';
+import type { ScenarioContext } from './context.js';
+import { monotonicMicros, spawnPacedProducer } from './paced-producer.js';
+import { openSse, type SseConnection, startChatApi } from './sse-http.js';
+
+/** Time the producer process gets to start (and the first streams to open) once the worker is consuming. */
+const START_DELAY_US = 2_000_000;
+
+/**
+ * What a user waits for: an open-loop producer process publishes completions on a schedule (CLOCK_MONOTONIC, which
+ * every process here reads), a worker process (the deployable composition) completes them, and this process, the
+ * chat API, serves the registry's SSE handler and holds one SSE connection per task, opened `leadMs` before its
+ * completion is due, as a browser waiting on a tool call. Latency is publish → `tool-output-available` parsed by
+ * the client. With `backlog`, the worker starts on that many queued completions and the fresh ones follow.
+ */
+export async function runEndToEnd(job: EndToEndJob, ctx: ScenarioContext): Promise<ScenarioOutcome> {
+  const backlog = job.backlog ?? 0;
+  const total = Math.round(job.rate * job.seconds);
+  const api = await startChatApi(job.url, job.readerConnections);
+  const histogram = new LatencyHistogram();
+  const open = new Map<number, SseConnection>();
+  let received = 0;
+  let failed = 0;
+  let firstError: string | undefined;
+  let startAtUs = Number.POSITIVE_INFINITY;
+  let recordFromUs = Number.POSITIVE_INFINITY;
+  const dueUs = (i: number) => startAtUs + (i * 1e6) / job.rate;
+
+  const connect = (i: number) => {
+    const index = backlog + i;
+    const connection = openSse(
+      api.port,
+      `task-${index}`,
+      `user-${index % 100}`,
+      undefined,
+      (event) => {
+        if (!event.data.includes('"tool-output-available"')) return;
+        const now = monotonicMicros();
+        const chunk = JSON.parse(event.data) as { output: string };
+        const sentUs = (JSON.parse(chunk.output) as { sent_us: number }).sent_us;
+        if (sentUs >= recordFromUs) histogram.recordMs((now - sentUs) / 1000);
+        received++;
+        ctx.progress(received);
+        open.get(i)?.close();
+        open.delete(i);
+      },
+      (error) => {
+        if (!error || !open.has(i)) return;
+        failed++;
+        firstError ??= error.message;
+        open.delete(i);
+      },
+    );
+    open.set(i, connection);
+  };
+
+  await ctx.measuring();
+  let workerReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => {
+    workerReady = resolve;
+  });
+  const worker = runChild(
+    {
+      kind: 'worker',
+      url: job.url,
+      stream: job.stream,
+      group: job.group,
+      n: backlog + total,
+      concurrency: job.concurrency,
+      ...(backlog > 0 ? { markAt: backlog } : {}),
+    },
+    () => workerReady(),
+    (job.seconds + 900) * 1000,
+  );
+  // The schedule starts once the worker consumes (a process start on a loaded machine can take seconds).
+  await Promise.race([
+    ready,
+    worker.then(() => Promise.reject(new Error('the worker ended before it was ready'))),
+  ]);
+  startAtUs = monotonicMicros() + START_DELAY_US;
+  recordFromUs = startAtUs + job.warmupSeconds * 1e6;
+  const producer = spawnPacedProducer({ ...job, firstIndex: backlog, startAtUs });
+  // Opens each task's stream `leadMs` before its completion is due, as the schedule passes.
+  let next = 0;
+  const leadUs = job.leadMs * 1000;
+  while (next < total) {
+    const now = monotonicMicros();
+    while (next < total && dueUs(next) - leadUs <= now) connect(next++);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  const produced = await producer;
+  const drained = await until(() => received + failed >= total, Math.max(60_000, job.seconds * 1000)).then(
+    () => true,
+    () => false,
+  );
+  const handled = await worker;
+  await ctx.measured();
+  for (const connection of open.values()) connection.close();
+  await api.close();
+  const notes = [
+    failed ? `${failed} streams failed (first: ${firstError})` : '',
+    produced.outcome.note ?? '',
+    drained ? '' : `overloaded: ${total - received - failed} of ${total} outputs not received in time`,
+  ].filter(Boolean);
+  const markMs = handled.outcome.figures?.markMs;
+  return {
+    messages: received,
+    elapsedMs: Math.max(produced.outcome.elapsedMs, 1),
+    latency: histogram.summary({ buckets: true }),
+    ...(notes.length ? { note: notes.join('; ') } : {}),
+    ...(backlog > 0 && markMs !== undefined
+      ? { figures: { drainMs: Math.round(markMs), drainPerSec: Math.round(backlog / (markMs / 1000)) } }
+      : {}),
+  };
+}
