@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { uniquePrefix, waitFor } from '@chat/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -119,6 +121,34 @@ describe('BlockingReader', () => {
       (e) => ReaderClosedError.isInstance(e) && e.code === 'reader_closed',
     );
     await expect(r.read(async () => 1)).rejects.toBeInstanceOf(ReaderClosedError);
+  });
+
+  it('keeps nothing of a finished read: no result stays reachable through the reader', async () => {
+    // A full collection on demand: a context created after this flag has `gc`.
+    setFlagsFromString('--expose-gc');
+    const collect = runInNewContext('gc') as () => void;
+    const stream = `${uniquePrefix('kit-retain')}s`;
+    await admin.xadd(stream, '*', 'payload', 'x'.repeat(100));
+    const r = reader(200);
+    // In a function of its own, so no frame of this test holds the last result.
+    const readAll = async (times: number) => {
+      const refs: WeakRef<object>[] = [];
+      for (let i = 0; i < times; i++) {
+        const entries = await r.read((conn) => conn.xrange(stream, '-', '+'), { blocking: false });
+        expect(entries).toHaveLength(1);
+        refs.push(new WeakRef(entries));
+      }
+      return refs;
+    };
+    const results = await readAll(50);
+    // WeakRefs read in a job keep their targets for that job: collect from a later macrotask.
+    await new Promise((resolve) => setImmediate(resolve));
+    collect();
+    await new Promise((resolve) => setImmediate(resolve));
+    // The reader is open and used: before the fix, each read left a reaction on a promise that lived as long as
+    // the reader, holding that read's result, so every one of these was still reachable.
+    expect(results.filter((ref) => ref.deref() !== undefined)).toHaveLength(0);
+    expect(await r.read(async () => 'still reads', { blocking: false })).toBe('still reads');
   });
 
   it('a reader without a way to unblock ignores unblock()', async () => {

@@ -80,15 +80,14 @@ export class BlockingReader {
   private calls = 0;
   private pendingUnblock: { call: number; done: Promise<void> } | undefined;
   private closed: Promise<void> | undefined;
-  private readonly closing: Promise<never>;
-  private signalClosing: (error: Error) => void = () => {};
+  /**
+   * How {@link BlockingReader.close} cuts the calls in flight: one entry per call, removed when it settles. Not one
+   * long-lived "closing" promise raced by every call: each race would leave a reaction on it holding that call's
+   * result (the entries read) until the reader closes, so memory would grow with every read.
+   */
+  private readonly cutOnClose = new Set<(error: Error) => void>();
 
-  constructor(private readonly options: BlockingReaderOptions) {
-    this.closing = new Promise<never>((_, reject) => {
-      this.signalClosing = reject;
-    });
-    this.closing.catch(() => {});
-  }
+  constructor(private readonly options: BlockingReaderOptions) {}
 
   /** Longest one {@link BlockingReader.read} takes, watchdog included, in ms. */
   get watchdogMs(): number {
@@ -111,14 +110,18 @@ export class BlockingReader {
     const number = ++this.calls;
     const blocking = options.blocking !== false;
     let timer: NodeJS.Timeout | undefined;
+    let cut: ((error: Error) => void) | undefined;
     // The watchdog covers the whole call, CLIENT ID included: with maxRetriesPerRequest null a command queued
-    // while Redis is down would otherwise wait for as long as the outage lasts.
+    // while Redis is down would otherwise wait for as long as the outage lasts. The same per-call promise
+    // rejects when the reader closes meanwhile.
     const watchdog = new Promise<never>((_, reject) => {
+      cut = reject;
       timer = setTimeout(() => {
         if (this.conn === conn) this.replace();
         reject(this.options.overdueError?.(this.watchdogMs) ?? new OverdueReadError(this.watchdogMs));
       }, this.watchdogMs);
     });
+    if (cut) this.cutOnClose.add(cut);
     const attempt = (async () => {
       if (blocking && this.clientId === undefined && this.options.unblockVia && !isCluster(conn)) {
         this.clientId = Number(await (conn as Redis).client('ID'));
@@ -128,10 +131,11 @@ export class BlockingReader {
     })();
     attempt.catch(() => {});
     try {
-      return await Promise.race([attempt, watchdog, this.closing]);
+      return await Promise.race([attempt, watchdog]);
     } finally {
       if (this.blockedCall === number) this.blockedCall = undefined;
       clearTimeout(timer);
+      if (cut) this.cutOnClose.delete(cut);
     }
   }
 
@@ -166,7 +170,8 @@ export class BlockingReader {
     if (!this.closed) {
       const conn = this.conn;
       const ended = conn ? endOf(conn) : Promise.resolve();
-      this.signalClosing(new ReaderClosedError());
+      for (const cut of this.cutOnClose) cut(new ReaderClosedError());
+      this.cutOnClose.clear();
       this.replace();
       this.closed = ended;
     }
