@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseBenchArgs } from './options.js';
+import { pairedMaxRate } from './plan.js';
 import type { BenchResult } from './results.js';
 
 const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url));
@@ -20,6 +21,16 @@ describe('bench options', () => {
     expect([quick.n, quick.soakSeconds, quick.latencySeconds]).toEqual([700, 9, 2]);
     expect(() => parseBenchArgs(['--n', '0'])).toThrow(/positive integer/);
     expect(() => parseBenchArgs(['--bogus'])).toThrow(/unknown argument/);
+  });
+});
+
+describe('the offered rate of "50 % of max"', () => {
+  it('is paced by producer and consumer together: each costs its own time per message', () => {
+    // 80k/s consuming and 70k/s producing, sharing the machine: 37.3k/s together, so 50 % is about 18.7k/s.
+    expect(Math.round(pairedMaxRate(80_000, 70_000))).toBe(37_333);
+    expect(pairedMaxRate(40_000, 40_000)).toBe(20_000);
+    // No producer row (`--only` left it out): the consumer's rate alone, an upper bound.
+    expect(pairedMaxRate(80_000)).toBe(80_000);
   });
 });
 
