@@ -147,7 +147,8 @@ describe('BlockingReader', () => {
     await new Promise((resolve) => setImmediate(resolve));
     // The reader is open and used: before the fix, each read left a reaction on a promise that lived as long as
     // the reader, holding that read's result, so every one of these was still reachable.
-    expect(results.filter((ref) => ref.deref() !== undefined)).toHaveLength(0);
+    // At most the newest result may still sit in a client buffer for a moment; the leak kept all 50.
+    expect(results.filter((ref) => ref.deref() !== undefined).length).toBeLessThanOrEqual(1);
     expect(await r.read(async () => 'still reads', { blocking: false })).toBe('still reads');
   });
 
