@@ -33,7 +33,12 @@ import {
   type TaskLookup,
   taskFromHash,
 } from './task.js';
-import { type SettleOutcome, type SettleTaskInput, settleOutcome } from './task-completion.js';
+import {
+  FINISH_CHUNK_JSON,
+  type SettleOutcome,
+  type SettleTaskInput,
+  settleOutcome,
+} from './task-completion.js';
 import { type TaskKeys, taskKeys } from './task-keys.js';
 import { formatTaskTimestamp } from './task-timestamp.js';
 import { withSpan } from './tracing.js';
@@ -356,7 +361,7 @@ export class StreamRegistry {
         input.result ?? '',
         input.error === undefined ? '0' : '1',
         input.error ?? '',
-        JSON.stringify({ type: 'finish' }),
+        FINISH_CHUNK_JSON,
         ...chunks,
       ],
     );
@@ -370,7 +375,8 @@ export class StreamRegistry {
    * where the marker hashes to another slot). The task stays `running` until the returned completion's
    * `finish()`, so a Python reader sees it running throughout. A redelivery of a finished task changes nothing
    * (`finished`); a task settled by an owner whose lease (`completionLeaseMs`) ran out is handed over
-   * (`resumed`, nothing appended); one whose owner is live is `busy`.
+   * (`resumed`, nothing appended); one whose owner is live is `busy`. With `input.finish` a task this call
+   * settles is also finished in the same script (`settled_finished`: the whole completion in one round trip).
    */
   async settleTask(taskId: string, input: SettleTaskInput): Promise<SettleOutcome> {
     this.assertOpen();
@@ -398,6 +404,9 @@ export class StreamRegistry {
       input.error ?? '',
       this.options.ttlSeconds,
       this.options.streamMaxLen,
+      input.finish ? '1' : '0',
+      input.finish ? new Date().toISOString() : '',
+      input.finish ? FINISH_CHUNK_JSON : '',
     ];
     const reply = (
       this.options.keyLayout === 'compat'
@@ -419,7 +428,8 @@ export class StreamRegistry {
       input,
       reply,
     );
-    if (this.options.keyLayout === 'cluster' && 'completion' in outcome) await this.redis.del(marker);
+    const claimed = 'completion' in outcome || outcome.state === 'settled_finished';
+    if (this.options.keyLayout === 'cluster' && claimed) await this.redis.del(marker);
     return outcome;
   }
 

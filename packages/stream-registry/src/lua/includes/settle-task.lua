@@ -5,8 +5,10 @@
 -- the same call re-sent after a lost reply).
 -- ARGV[1] owner token, ARGV[2] owner lease in ms, ARGV[3] status the finish will set ('completed'|'failed'),
 -- ARGV[4] tool chunk JSON, ARGV[5] '1' to store ARGV[6] as result, ARGV[7] '1' to store ARGV[8] as error,
--- ARGV[9] ttl seconds, ARGV[10] approximate MAXLEN
--- Returns {'settled', tool chunk entry id} | {'resumed', phase, status, tool chunk entry id, result|false,
+-- ARGV[9] ttl seconds, ARGV[10] approximate MAXLEN, ARGV[11] '1' to finish a task this call settles in the same
+-- step (nothing runs between settle and finish: the finish chunk ARGV[13] follows the tool chunk, the status
+-- becomes ARGV[3], completed_at ARGV[12], completion_phase 'finished'; a task taken over is resumed, not finished)
+-- Returns {'settled', tool chunk entry id} | {'settled_finished', tool chunk entry id, finish entry id} | {'resumed', phase, status, tool chunk entry id, result|false,
 -- error|false} | {'busy', ms left of the owner's lease} | {'finished', status} | {'not_found'}.
 --- @include "server-time"
 local function settleTask(hash, stream)
@@ -38,6 +40,14 @@ local function settleTask(hash, stream)
   end
   if ARGV[7] == '1' then
     redis.call('HSET', hash, 'error', ARGV[8])
+  end
+  if ARGV[11] == '1' then
+    local finishId = redis.call('XADD', stream, 'MAXLEN', '~', ARGV[10], '*', 'data', ARGV[13])
+    redis.call('HSET', hash, 'status', ARGV[3], 'completed_at', ARGV[12], 'completion_phase', 'finished')
+    redis.call('HDEL', hash, 'completion_owner', 'completion_owner_until')
+    redis.call('EXPIRE', hash, ARGV[9])
+    redis.call('EXPIRE', stream, ARGV[9])
+    return {'settled_finished', id, finishId}
   end
   redis.call('EXPIRE', hash, ARGV[9])
   redis.call('EXPIRE', stream, ARGV[9])
