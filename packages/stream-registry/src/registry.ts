@@ -239,16 +239,35 @@ export class StreamRegistry {
   }
 
   private async lookUpForCompletion(operationId: string, taskId: string): Promise<ActiveTask | null> {
-    // Two commands in flight at once, not a pipeline: on a cluster the two keys live in different slots.
-    const [mapped, hash] = await Promise.all([
-      operationId ? this.redis.get(this.keys.operation(operationId)) : Promise.resolve(null),
-      taskId ? this.redis.hgetall(this.keys.meta(taskId)) : Promise.resolve({}),
-    ]);
+    const [mapped, hash] = await this.readOperationAndTask(operationId, taskId);
     if (mapped && mapped !== taskId) {
       const byOperation = await this.getTask(mapped);
       if (byOperation) return byOperation;
     }
     return taskFromHash(hash);
+  }
+
+  /**
+   * The operation key's task id and the task's hash, in one round trip: a pipeline (one socket write) on a single
+   * server; on a cluster, two commands in flight at once (the two keys live in different slots).
+   */
+  private async readOperationAndTask(
+    operationId: string,
+    taskId: string,
+  ): Promise<[string | null, Record<string, string>]> {
+    if (!this.isCluster && operationId && taskId) {
+      const replies = (await this.redis
+        .pipeline()
+        .get(this.keys.operation(operationId))
+        .hgetall(this.keys.meta(taskId))
+        .exec()) as [Error | null, unknown][];
+      for (const [error] of replies) if (error) throw error;
+      return [replies[0]?.[1] as string | null, replies[1]?.[1] as Record<string, string>];
+    }
+    return Promise.all([
+      operationId ? this.redis.get(this.keys.operation(operationId)) : Promise.resolve(null),
+      taskId ? this.redis.hgetall(this.keys.meta(taskId)) : Promise.resolve({}),
+    ]);
   }
 
   /** Like `getTask`, but tells an expired task (chunks still there, hash gone) from one that never was. */

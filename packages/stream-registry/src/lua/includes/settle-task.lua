@@ -19,9 +19,28 @@ local function settleTask(hash, stream)
   if status ~= 'running' then
     return {'finished', status}
   end
+  local phase = redis.call('HGET', hash, 'completion_phase')
+  if not phase and ARGV[11] == '1' then
+    -- Settle and finish at once: no owner, no lease, one HSET; the result or error is stored with the status.
+    local id = redis.call('XADD', stream, 'MAXLEN', '~', ARGV[10], '*', 'data', ARGV[4])
+    local finishId = redis.call('XADD', stream, 'MAXLEN', '~', ARGV[10], '*', 'data', ARGV[13])
+    local fields = {'status', ARGV[3], 'completed_at', ARGV[12], 'completion_phase', 'finished',
+      'completion_status', ARGV[3], 'completion_tool_entry', id}
+    if ARGV[5] == '1' then
+      table.insert(fields, 'result')
+      table.insert(fields, ARGV[6])
+    end
+    if ARGV[7] == '1' then
+      table.insert(fields, 'error')
+      table.insert(fields, ARGV[8])
+    end
+    redis.call('HSET', hash, unpack(fields))
+    redis.call('EXPIRE', hash, ARGV[9])
+    redis.call('EXPIRE', stream, ARGV[9])
+    return {'settled_finished', id, finishId}
+  end
   local now = serverTimeMs()
   local leaseUntil = string.format('%d', now + tonumber(ARGV[2]))
-  local phase = redis.call('HGET', hash, 'completion_phase')
   if phase then
     local untilMs = tonumber(redis.call('HGET', hash, 'completion_owner_until') or '0')
     -- The same owner token again is this call re-sent by the client after a lost reply: not someone else's lease.
@@ -40,14 +59,6 @@ local function settleTask(hash, stream)
   end
   if ARGV[7] == '1' then
     redis.call('HSET', hash, 'error', ARGV[8])
-  end
-  if ARGV[11] == '1' then
-    local finishId = redis.call('XADD', stream, 'MAXLEN', '~', ARGV[10], '*', 'data', ARGV[13])
-    redis.call('HSET', hash, 'status', ARGV[3], 'completed_at', ARGV[12], 'completion_phase', 'finished')
-    redis.call('HDEL', hash, 'completion_owner', 'completion_owner_until')
-    redis.call('EXPIRE', hash, ARGV[9])
-    redis.call('EXPIRE', stream, ARGV[9])
-    return {'settled_finished', id, finishId}
   end
   redis.call('EXPIRE', hash, ARGV[9])
   redis.call('EXPIRE', stream, ARGV[9])
