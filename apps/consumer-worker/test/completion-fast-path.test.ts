@@ -1,13 +1,10 @@
 import { createPublisher } from '@chat/completion-publisher';
-import { silentLogger } from '@chat/completion-schema/internal';
 import { createStreamRegistry } from '@chat/stream-registry';
 import { waitFor } from '@chat/testing';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import type { CompletionHookRegistry } from '../src/completion-hooks.js';
-import { loadConfig } from '../src/config.js';
-import { createWorker, type Worker } from '../src/worker.js';
-import { isolatedEnv, readChunks } from './helpers.js';
+import { allAcked, inProcessWorker, isolatedEnv, readChunks } from './helpers.js';
 
 /**
  * A tool without persist, failure or continue hooks is settled and finished by one script (the fast path); a tool
@@ -34,23 +31,7 @@ describe('the one-script completion of a tool without hooks after the settle (co
       },
     },
   };
-  let worker: Worker;
-  beforeAll(async () => {
-    worker = createWorker({
-      config: loadConfig(env as NodeJS.ProcessEnv),
-      redis,
-      logger: silentLogger,
-      http: false,
-      hooks,
-    });
-    await worker.start();
-  });
-  afterAll(async () => {
-    await worker.close();
-    await publisher.close();
-    await registry.close();
-    await redis.quit();
-  });
+  inProcessWorker(env, redis, hooks, [publisher, registry]);
 
   async function task(id: string, toolName: string) {
     await registry.createTask({
@@ -68,11 +49,7 @@ describe('the one-script completion of a tool without hooks after the settle (co
   const types = async (id: string) => (await readChunks(redis, registry, id)).map((chunk) => chunk.type);
   const hash = (id: string) => redis.hgetall(registry.keys.meta(id));
 
-  async function allAcked(lastId: string) {
-    const [group] = (await redis.xinfo('GROUPS', stream)) as unknown[][];
-    const delivered = group?.[group.indexOf('last-delivered-id') + 1];
-    return delivered === lastId && ((await redis.xpending(stream, 'chat_consumers')) as [number])[0] === 0;
-  }
+  const acked = (lastId: string) => allAcked(redis, stream, lastId);
 
   async function finished(id: string) {
     await waitFor(async () => (await hash(id)).status !== 'running', 15_000, `task ${id} finished`);
@@ -104,7 +81,7 @@ describe('the one-script completion of a tool without hooks after the settle (co
     // The same completion again (a producer without idempotency): acked, nothing appended or changed.
     const before = await hash('plain');
     const again = await redis.xadd(stream, '*', 'data', data.replace('once', 'twice'));
-    await waitFor(() => allAcked(again as string), 15_000, 'the redelivery acked');
+    await waitFor(() => acked(again as string), 15_000, 'the redelivery acked');
     expect(await types('plain')).toEqual(['tool-output-available', 'finish']);
     expect(await hash('plain')).toEqual(before);
   });
