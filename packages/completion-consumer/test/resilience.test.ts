@@ -101,6 +101,16 @@ describe('losing the group or the server', () => {
       consumers,
     );
     consumer.on('error', (error) => errors.push(error));
+    // Freeze the server only while the consumer is blocked in XREADGROUP: frozen during its start-up reads (own
+    // pending list, on the main connection, which no watchdog covers) it would never reach a blocking read.
+    const probe = new Redis(server.url);
+    await waitFor(
+      async () =>
+        /cmd=xreadgroup\b.*flags=b|flags=b.*cmd=xreadgroup\b/.test(String(await probe.client('LIST'))),
+      15_000,
+      'the consumer blocked in XREADGROUP',
+    );
+    probe.disconnect();
     process.kill(server.pid, 'SIGSTOP');
     try {
       await waitFor(() => errors.some((e) => ReadWatchdogError.isInstance(e)), 15_000, 'watchdog error');

@@ -17,7 +17,7 @@ import {
   toPublishError,
 } from './errors.js';
 import { publishedMarkerKey } from './keys.js';
-import publishOnceScript from './lua/publish-once-2.lua';
+import publishManyScript from './lua/publish-many-n.lua';
 import {
   type PublisherOptions,
   type ResolvedPublisherOptions,
@@ -26,8 +26,18 @@ import {
 } from './options.js';
 import { type SendTrace, startSendTrace, type TraceFields } from './trace-context.js';
 
-/** The publisher's script; its command name comes from its content, so versions never run each other's. */
-const PUBLISH_ONCE = luaScript('chatPublisher', 'publish-once-2', publishOnceScript);
+/**
+ * The publisher's script: publishes one stream's messages, each once per operation. Its command name comes from
+ * its content, so versions never run each other's.
+ */
+const PUBLISH_MANY = luaScript('chatPublisher', 'publish-many-n', publishManyScript);
+
+/**
+ * Messages per script call: one call per stream and batch keeps Redis from running a command per message, and
+ * the cap keeps one call short (Redis serves no one else while a script runs) and its keys within what Lua's
+ * `unpack` takes.
+ */
+const SCRIPT_BATCH = 1000;
 
 type Client = Redis | Cluster;
 
@@ -81,7 +91,7 @@ export class CompletionPublisher {
       this.ownsClient = true;
     }
     // Defined up front: a pipeline only offers the commands its client had when it was created.
-    defineScript(this.client, PUBLISH_ONCE);
+    defineScript(this.client, PUBLISH_MANY);
   }
 
   /**
@@ -109,8 +119,8 @@ export class CompletionPublisher {
       if (!this.options.idempotency.enabled) {
         id = (await this.client.xadd(stream, ...this.maxLenArgs, '*', 'data', data)) as string;
       } else {
-        const [keys, args] = this.scriptArgs(stream, message.operation_id, data);
-        id = (await runScript(this.client, PUBLISH_ONCE, keys, args)) as string;
+        const [keys, args] = this.scriptArgs(stream, [message.operation_id], [data]);
+        [id] = (await runScript(this.client, PUBLISH_MANY, keys, args)) as [string];
       }
       await this.replicate([stream]);
       return [id];
@@ -161,40 +171,63 @@ export class CompletionPublisher {
       return [];
     }
 
-    const streams = messages.map((message) => this.streamFor(message.task_id));
-    // A cluster pipeline must stay on one node, so partitions go out as one pipeline each, all at once; a single
-    // server takes every partition in one pipeline (one round trip).
-    const groups = new Map<string, number[]>();
-    const byStream = isCluster(this.client) && this.streams.length > 1;
-    streams.forEach((stream, index) => {
-      const key = byStream ? stream : '';
-      const group = groups.get(key) ?? [];
-      group.push(index);
-      groups.set(key, group);
+    // Each stream's messages in order; with idempotency on, one script call per stream (and per SCRIPT_BATCH).
+    const byStream = new Map<string, number[]>();
+    messages.forEach((message, index) => {
+      const stream = this.streamFor(message.task_id);
+      const indexes = byStream.get(stream);
+      if (indexes) indexes.push(index);
+      else byStream.set(stream, [index]);
     });
+    // A cluster pipeline must stay on one node, so each stream (partition) goes out as its own pipeline, all at
+    // once; a single server takes every stream in one pipeline (one round trip).
+    const streams = [...byStream.keys()];
+    const pipelines = isCluster(this.client) ? streams.map((stream) => [stream]) : [streams];
     return this.traced(trace, async () => {
       const ids: string[] = new Array(encoded.length);
-      await Promise.all(
-        [...groups.values()].map(async (indexes) => {
-          const pipeline = this.client.pipeline();
-          for (const index of indexes) {
-            const stream = streams[index]!;
-            if (this.options.idempotency.enabled) {
-              const [keys, args] = this.scriptArgs(stream, messages[index]!.operation_id, encoded[index]!);
-              queueScript(pipeline, PUBLISH_ONCE, keys, args);
-            } else {
-              pipeline.xadd(stream, ...this.maxLenArgs, '*', 'data', encoded[index]!);
-            }
-          }
-          const replies = (await pipeline.exec()) ?? [];
-          replies.forEach(([error, id], at) => {
-            if (error) throw error;
-            ids[indexes[at]!] = id as string;
-          });
-        }),
-      );
-      await this.replicate([...new Set(streams)]);
+      await Promise.all(pipelines.map((group) => this.send(group, byStream, messages, encoded, ids)));
+      await this.replicate(streams);
       return ids;
+    });
+  }
+
+  /** One pipeline with the messages of `streams`; writes each entry id into `ids` at its message's index. */
+  private async send(
+    streams: readonly string[],
+    byStream: ReadonlyMap<string, readonly number[]>,
+    messages: readonly OperationCompleteInput[],
+    encoded: readonly string[],
+    ids: string[],
+  ): Promise<void> {
+    const pipeline = this.client.pipeline();
+    // The message indexes each queued command answers for, in queue order.
+    const queued: (readonly number[])[] = [];
+    for (const stream of streams) {
+      const indexes = byStream.get(stream)!;
+      if (!this.options.idempotency.enabled) {
+        for (const index of indexes) {
+          pipeline.xadd(stream, ...this.maxLenArgs, '*', 'data', encoded[index]!);
+          queued.push([index]);
+        }
+        continue;
+      }
+      for (let from = 0; from < indexes.length; from += SCRIPT_BATCH) {
+        const chunk = indexes.slice(from, from + SCRIPT_BATCH);
+        const [keys, args] = this.scriptArgs(
+          stream,
+          chunk.map((index) => messages[index]!.operation_id),
+          chunk.map((index) => encoded[index]!),
+        );
+        queueScript(pipeline, PUBLISH_MANY, keys, args);
+        queued.push(chunk);
+      }
+    }
+    const replies = (await pipeline.exec()) ?? [];
+    replies.forEach(([error, reply], at) => {
+      if (error) throw error;
+      // A script answers with its chunk's ids, an XADD with its one id.
+      const answers = (Array.isArray(reply) ? reply : [reply]) as string[];
+      for (const [i, index] of queued[at]!.entries()) ids[index] = answers[i]!;
     });
   }
 
@@ -288,17 +321,22 @@ export class CompletionPublisher {
     return encodeData(stamped, { maxBytes: this.options.maxMessageBytes });
   }
 
-  private scriptArgs(stream: string, operationId: string, data: string): [[string, string], string[]] {
+  /** KEYS and ARGV of publish-many-n for one stream's messages (operation ids and encoded data, in order). */
+  private scriptArgs(
+    stream: string,
+    operationIds: readonly string[],
+    data: readonly string[],
+  ): [string[], string[]] {
     const { idempotency, maxLen } = this.options;
-    return [
-      [stream, publishedMarkerKey(stream, operationId)],
-      [
-        data,
-        String(idempotency.windowSeconds),
-        maxLen.strategy === 'off' ? '' : maxLen.strategy === 'exact' ? '=' : '~',
-        String(maxLen.count),
-      ],
+    const keys = [stream];
+    for (const operationId of operationIds) keys.push(publishedMarkerKey(stream, operationId));
+    const args = [
+      String(idempotency.windowSeconds),
+      maxLen.strategy === 'off' ? '' : maxLen.strategy === 'exact' ? '=' : '~',
+      String(maxLen.count),
     ];
+    for (const value of data) args.push(value);
+    return [keys, args];
   }
 
   private async run<T>(work: () => Promise<T>): Promise<T> {

@@ -24,9 +24,12 @@ describe('on a real Redis Cluster', () => {
       const message = { operation_id: 'op-1', task_id: 't-1', success: true };
       const first = await publisher.publish(message);
       expect(await publisher.publish(message)).toBe(first);
-      const ids = await publisher.publishMany(
-        Array.from({ length: 20 }, (_, i) => ({ ...message, operation_id: `op-${i + 2}` })),
-      );
+      const batch = Array.from({ length: 20 }, (_, i) => ({ ...message, operation_id: `op-${i + 2}` }));
+      // The batch repeats its operations and the single publish's: each gets its first id, nothing is added twice.
+      const repeated = await publisher.publishMany([...batch, ...batch, message]);
+      const ids = repeated.slice(0, 20);
+      expect(repeated).toEqual([...ids, ...ids, first]);
+      expect(await publisher.publishMany(batch)).toEqual(ids);
       const entries = (await client.xrange(stream, '-', '+')) as [string, string[]][];
       expect(entries.map(([id]) => id)).toEqual([first, ...ids]);
       expect(entries.every(([, fields]) => decode(fields).ok)).toBe(true);
@@ -46,6 +49,11 @@ describe('on a real Redis Cluster', () => {
     }));
     const ids = await publisher.publishMany(messages);
     expect(await publisher.publishMany(messages)).toEqual(ids);
+    // Repeats inside one batch, spread over the partitions, get the first id and add nothing.
+    expect(await publisher.publishMany([...messages.slice(0, 30), ...messages.slice(0, 30)])).toEqual([
+      ...ids.slice(0, 30),
+      ...ids.slice(0, 30),
+    ]);
     expect(await publisher.publish(messages[5]!)).toBe(ids[5]);
     for (const [i, id] of ids.entries()) {
       const stream = publisher.streams[partitionFor(`task-${i}`, 3)]!;

@@ -7,6 +7,7 @@ import {
   InvalidBatchError,
   MessageTooLargeError,
   MessageValidationError,
+  publishedMarkerKey,
 } from '../src/index.js';
 import { watchSocket } from './helpers.js';
 
@@ -40,8 +41,11 @@ describe('publishMany', () => {
       expect(writes).toBe(1);
       expect(writesAfterFirstReply).toBe(0);
       if (idempotency) {
-        // ioredis sends the script body once per connection (EVAL), then its SHA (EVALSHA).
-        expect((calls.eval ?? 0) + (calls.evalsha ?? 0)).toBe(1000);
+        // One script call for the whole batch (EVAL the first time on a connection, EVALSHA after), not one per
+        // message: the script reads every marker with one MGET and writes one marker per new entry.
+        expect((calls.eval ?? 0) + (calls.evalsha ?? 0)).toBe(1);
+        expect(calls.mget).toBe(1);
+        expect(calls.set).toBe(1000);
       }
       // XADD runs 1 000 times whether sent directly or from inside the script.
       expect(calls.xadd).toBe(1000);
@@ -96,5 +100,44 @@ describe('publishMany', () => {
     expect(ids[2]).toBe(ids[0]);
     expect(ids[1]).not.toBe(ids[0]);
     expect(await probe.xlen(stream)).toBe(2);
+  });
+
+  it('adds nothing for operations an earlier batch or publish() published, and only the new ones', async () => {
+    const { redis, probe } = own;
+    const stream = `${uniquePrefix('dup-across')}completions`;
+    const publisher = createPublisher({ redis, stream });
+    const first = await publisher.publishMany(batch(5, 'across'));
+    const single = await publisher.publish({ operation_id: 'solo', task_id: 't', success: true });
+    // A retry of the first batch with two new operations mixed in, one of them repeated, and the single one.
+    const retry = [
+      ...batch(5, 'across').reverse(),
+      { operation_id: 'new-1', task_id: 't', success: true },
+      { operation_id: 'solo', task_id: 't', success: false, error: 'retried' },
+      { operation_id: 'new-2', task_id: 't', success: true },
+      { operation_id: 'new-1', task_id: 't', success: false, error: 'repeated' },
+    ];
+    const ids = await publisher.publishMany(retry);
+    expect(ids.slice(0, 5)).toEqual([...first].reverse());
+    expect(ids[6]).toBe(single);
+    expect(ids[8]).toBe(ids[5]);
+    expect(await publisher.publish({ operation_id: 'new-2', task_id: 't', success: true })).toBe(ids[7]);
+    const entries = (await probe.xrange(stream, '-', '+')) as [string, string[]][];
+    expect(entries.map(([id]) => id)).toEqual([...first, single, ids[5], ids[7]]);
+    expect(await probe.get(publishedMarkerKey(stream, 'new-1'))).toBe(ids[5]);
+  });
+
+  it('keeps duplicates apart across the script calls of one large batch', async () => {
+    const { redis, probe } = own;
+    const stream = `${uniquePrefix('dup-large')}completions`;
+    const publisher = createPublisher({ redis, stream });
+    await probe.config('RESETSTAT');
+    // More messages than one script call takes, with operations repeated across the split.
+    const messages = [...batch(1500, 'large'), ...batch(1500, 'large')];
+    const ids = await publisher.publishMany(messages);
+    const calls = await commandCalls(probe);
+    expect((calls.eval ?? 0) + (calls.evalsha ?? 0)).toBe(3);
+    expect(ids.slice(1500)).toEqual(ids.slice(0, 1500));
+    expect(new Set(ids).size).toBe(1500);
+    expect(await probe.xlen(stream)).toBe(1500);
   });
 });

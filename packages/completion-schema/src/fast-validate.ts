@@ -60,8 +60,30 @@ export function isValidMessageFast(value: unknown): value is Record<string, unkn
       return false;
   }
   if (error !== undefined && error !== null && typeof error !== 'string') return false;
-  if (m.schema_version !== undefined && !schema_version.safeParse(m.schema_version).success) return false;
-  if (m.published_at !== undefined && !published_at.safeParse(m.published_at).success) return false;
-  if (m.traceparent !== undefined && !traceparent.safeParse(m.traceparent).success) return false;
+  if (m.schema_version !== undefined && !accepted(SCHEMA_VERSION, m.schema_version)) return false;
+  if (m.published_at !== undefined && !accepted(PUBLISHED_AT, m.published_at)) return false;
+  if (m.traceparent !== undefined && !accepted(TRACEPARENT, m.traceparent)) return false;
+  return true;
+}
+
+/** A field checked with its zod schema, remembering the last value it accepted. */
+interface CheckedField {
+  readonly schema: { safeParse(value: unknown): { success: boolean } };
+  last: unknown;
+}
+
+const SCHEMA_VERSION: CheckedField = { schema: schema_version, last: undefined };
+const PUBLISHED_AT: CheckedField = { schema: published_at, last: undefined };
+const TRACEPARENT: CheckedField = { schema: traceparent, last: undefined };
+
+/**
+ * True when `field`'s schema accepts `value`. A batch stamps every message with the same `published_at`,
+ * `schema_version` and `traceparent`, so the last accepted value (a primitive, compared with `===`) is not parsed
+ * again: one zod parse per batch instead of one per message.
+ */
+function accepted(field: CheckedField, value: unknown): boolean {
+  if (value === field.last && typeof value !== 'object') return true;
+  if (!field.schema.safeParse(value).success) return false;
+  field.last = value;
   return true;
 }

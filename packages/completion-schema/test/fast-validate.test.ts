@@ -66,4 +66,19 @@ describe('the hand-written validator agrees with the zod schema', () => {
       { numRuns: RUNS },
     );
   });
+
+  it('checks each stamped field again when its value changes (one parse per value, not per message)', () => {
+    const base = { operation_id: 'op', task_id: 't', success: true };
+    const at = '2026-01-02T03:04:05.678Z';
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    for (let i = 0; i < 3; i++)
+      expect(isValidMessageFast({ ...base, published_at: at, schema_version: 1, traceparent })).toBe(true);
+    // Right after a value was accepted, a different invalid one is still refused, whichever field it is in.
+    expect(isValidMessageFast({ ...base, published_at: 'yesterday' })).toBe(false);
+    expect(isValidMessageFast({ ...base, published_at: `${at} ` })).toBe(false);
+    expect(isValidMessageFast({ ...base, schema_version: 1.5 })).toBe(false);
+    expect(isValidMessageFast({ ...base, schema_version: 'v1' })).toBe(false);
+    expect(isValidMessageFast({ ...base, traceparent: traceparent.toUpperCase() })).toBe(false);
+    expect(isValidMessageFast({ ...base, published_at: at })).toBe(true);
+  });
 });

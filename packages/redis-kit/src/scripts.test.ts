@@ -120,4 +120,29 @@ describe('script layer', () => {
     const command = set['once-0'].command;
     expect((redis as unknown as Record<string, unknown>)[command]).toBeUndefined();
   });
+
+  it('runs a variable-key script (`<name>-n`) with any number of keys, each call sending its own count', async () => {
+    const set = luaScripts('kitTest', {
+      'counts-n': COUNTS,
+      'echo-all-n': 'return { KEYS[#KEYS], ARGV[1] }',
+    });
+    expect(set['counts-n'].numberOfKeys).toBeUndefined();
+    const p = uniquePrefix('kit-var');
+    const keys = Array.from({ length: 1200 }, (_, i) => `${p}${i}`);
+    // The same command with 0, 1 and 1 200 keys: a fixed count would shift keys into ARGV or ARGV into KEYS.
+    expect(await runScript(redis, set['counts-n'], [], ['a'])).toEqual([0, 1]);
+    expect(await runScript(redis, set['counts-n'], [`${p}a`], ['a', 'b'])).toEqual([1, 2]);
+    expect(await runScript(redis, set['counts-n'], keys, ['a', 'b', 'c'])).toEqual([1200, 3]);
+    defineScript(redis, set['echo-all-n']);
+    const pipeline = redis.pipeline();
+    queueScript(pipeline, set['echo-all-n'], [`${p}x`, `${p}y`], ['v']);
+    queueScript(pipeline, set['echo-all-n'], [`${p}z`], ['w']);
+    expect(await pipeline.exec()).toEqual([
+      [null, [`${p}y`, 'v']],
+      [null, [`${p}z`, 'w']],
+    ]);
+    expect(await evalScript(redis, set['counts-n'], [`${p}a`, `${p}b`], ['x'])).toEqual([2, 1]);
+    // Variable and fixed key counts are different commands even with the same source.
+    expect(luaScript('p', 'a-n', 'return 1').command).not.toBe(luaScript('p', 'a-1', 'return 1').command);
+  });
 });

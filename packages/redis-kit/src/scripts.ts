@@ -2,11 +2,16 @@ import { createHash } from 'node:crypto';
 import type { ChainableCommander } from 'ioredis';
 import type { RedisClient } from './cluster.js';
 
-/** The key count a file name ends with: `dead-letter-2` → 2. */
+/**
+ * The key count a file name ends with: `dead-letter-2` → 2; `settle-many-n` → `number` (a variable-key script:
+ * the caller passes as many keys as it needs, counted per call).
+ */
 export type KeyCount<F extends string> = F extends `${string}-${infer Rest}`
   ? Rest extends `${infer N extends number}`
     ? N
-    : KeyCount<Rest>
+    : Rest extends 'n'
+      ? number
+      : KeyCount<Rest>
   : never;
 
 type Tuple<N extends number, T extends string[] = []> = [N] extends [never]
@@ -17,15 +22,18 @@ type Tuple<N extends number, T extends string[] = []> = [N] extends [never]
       ? T
       : Tuple<N, [...T, string]>;
 
-/** The keys a script takes: a tuple as long as its file name says. */
+/** The keys a script takes: a tuple as long as its file name says; any number of keys for a `<name>-n` script. */
 export type ScriptKeys<F extends string> = Readonly<Tuple<KeyCount<F>>> & readonly string[];
 
 /** One script, ready to register. */
 export interface LuaScript<F extends string = string> {
-  /** The file name it came from, `<name>-<numKeys>`. */
+  /** The file name it came from, `<name>-<numKeys>` or `<name>-n`. */
   readonly file: F;
-  /** Number of KEYS, read from the file name. */
-  readonly numberOfKeys: number;
+  /**
+   * Number of KEYS, read from the file name; `undefined` for a variable-key script (`<name>-n`), whose callers
+   * pass any number of keys and the layer sends their count with each call.
+   */
+  readonly numberOfKeys: number | undefined;
   /** The source with every include expanded: what Redis runs. */
   readonly lua: string;
   /**
@@ -36,7 +44,7 @@ export interface LuaScript<F extends string = string> {
 }
 
 const INCLUDE = /^[ \t]*---[ \t]*@include[ \t]+"([^"]+)"[ \t]*$/gm;
-const FILE_NAME = /^([a-z0-9]+(?:-[a-z0-9]+)*)-(\d+)$/;
+const FILE_NAME = /^([a-z0-9]+(?:-[a-z0-9]+)*)-(\d+|n)$/;
 
 /**
  * Replaces every `--- @include "name"` line of `source` with the fragment `includes[name]` (itself expanded;
@@ -65,7 +73,11 @@ function camelCase(name: string): string {
   return name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
-/** Parses one script file: key count from its name, includes expanded, command name from its content. */
+/**
+ * Parses one script file: key count from its name, includes expanded, command name from its content. A name
+ * ending in `-n` (`publish-many-n`) makes a variable-key script: every call passes its own keys, however many
+ * (all in one hash slot on a Cluster, as for any script), and the layer sends their count.
+ */
 export function luaScript<F extends string>(
   prefix: string,
   file: F,
@@ -73,11 +85,14 @@ export function luaScript<F extends string>(
   includes: Readonly<Record<string, string>> = {},
 ): LuaScript<F> {
   const match = FILE_NAME.exec(file);
-  if (!match) throw new Error(`script file "${file}" is not named <name>-<numKeys>`);
+  if (!match) throw new Error(`script file "${file}" is not named <name>-<numKeys> or <name>-n`);
   const [, name = '', keys = '0'] = match;
-  const numberOfKeys = Number(keys);
+  const numberOfKeys = keys === 'n' ? undefined : Number(keys);
   const lua = expandIncludes(source, includes, `${file}.lua`);
-  const hash = createHash('sha1').update(`${numberOfKeys}\n${lua}`).digest('hex').slice(0, 12);
+  const hash = createHash('sha1')
+    .update(`${numberOfKeys ?? 'n'}\n${lua}`)
+    .digest('hex')
+    .slice(0, 12);
   const base = camelCase(name);
   return {
     file,
@@ -95,7 +110,8 @@ export type LuaScripts<F extends string> = { readonly [K in F]: LuaScript<K> };
 /**
  * A package's Lua scripts: one entry per file under its `lua/` folder, keyed by file name.
  * @param prefix - starts every command name (e.g. `chatConsumer`), so the package a command belongs to shows.
- * @param files - script sources by file name, `<name>-<numKeys>` (`dead-letter-2` for `lua/dead-letter-2.lua`).
+ * @param files - script sources by file name, `<name>-<numKeys>` (`dead-letter-2` for `lua/dead-letter-2.lua`),
+ *   or `<name>-n` for a script that takes a variable number of keys.
  * @param includes - fragments by name (`lua/includes/<name>.lua`), for `--- @include "<name>"` lines.
  */
 export function luaScripts<F extends string>(
@@ -116,21 +132,28 @@ export function luaScripts<F extends string>(
  */
 export function defineScript(redis: RedisClient, script: LuaScript): string {
   if (typeof (redis as unknown as Record<string, unknown>)[script.command] !== 'function') {
-    redis.defineCommand(script.command, { numberOfKeys: script.numberOfKeys, lua: script.lua });
+    // Without numberOfKeys ioredis expects the count as the first argument: {@link scriptArgs} puts it there.
+    const definition =
+      script.numberOfKeys === undefined
+        ? { lua: script.lua }
+        : { numberOfKeys: script.numberOfKeys, lua: script.lua };
+    redis.defineCommand(script.command, definition);
   }
   return script.command;
 }
 
-/** Runs `script` with `keys` (as many as its file name says) and `args`: one EVALSHA round trip. */
+/**
+ * Runs `script` with `keys` (as many as its file name says, any number for a `<name>-n` script) and `args`: one
+ * EVALSHA round trip.
+ */
 export function runScript<F extends string>(
   redis: RedisClient,
   script: LuaScript<F>,
   keys: ScriptKeys<F>,
   args: readonly (string | number)[] = [],
 ): Promise<unknown> {
-  assertKeys(script, keys);
   const fn = (redis as unknown as Record<string, ScriptFn>)[defineScript(redis, script)]!;
-  return fn.call(redis, ...keys, ...args);
+  return fn.apply(redis, scriptArgs(script, keys, args));
 }
 
 /** {@link runScript} bound to one package's scripts: `run(redis, fileName, keys, args)`, typed by file name. */
@@ -156,11 +179,10 @@ export function queueScript<F extends string>(
   keys: ScriptKeys<F>,
   args: readonly (string | number)[] = [],
 ): void {
-  assertKeys(script, keys);
   const fn = (pipeline as unknown as Record<string, ScriptFn | undefined>)[script.command];
   if (typeof fn !== 'function')
     throw new Error(`script ${script.file} is not defined on the pipeline's client`);
-  fn.call(pipeline, ...keys, ...args);
+  fn.apply(pipeline, scriptArgs(script, keys, args));
 }
 
 /**
@@ -174,12 +196,25 @@ export function evalScript<F extends string>(
   args: readonly (string | number)[] = [],
 ): Promise<unknown> {
   assertKeys(script, keys);
-  return redis.eval(script.lua, script.numberOfKeys, ...keys, ...args);
+  return redis.eval(script.lua, keys.length, ...keys, ...args);
+}
+
+/** The arguments of a defined command: a variable-key script's key count first, then keys, then args. */
+function scriptArgs(
+  script: LuaScript,
+  keys: readonly string[],
+  args: readonly (string | number)[],
+): (string | number)[] {
+  assertKeys(script, keys);
+  const all: (string | number)[] = script.numberOfKeys === undefined ? [keys.length] : [];
+  for (const key of keys) all.push(key);
+  for (const arg of args) all.push(arg);
+  return all;
 }
 
 function assertKeys(script: LuaScript, keys: readonly string[]): void {
   // A wrong count would silently shift keys into ARGV; the types catch it, this catches casts.
-  if (keys.length !== script.numberOfKeys) {
+  if (script.numberOfKeys !== undefined && keys.length !== script.numberOfKeys) {
     throw new RangeError(`${script.file} takes ${script.numberOfKeys} keys, got ${keys.length}`);
   }
 }
