@@ -115,6 +115,15 @@ interface PhaseContext {
   signal: AbortSignal;
   logger: Logger;
   deliveryCount: number;
+  /** No persist, failure or continue hook: nothing runs between settle and finish, so one script does both. */
+  settleFinishes: boolean;
+}
+
+/** A settle that finished the task in the same script (the fast path): nothing is left to own. */
+interface FinishedNow {
+  finishedNow: 'completed' | 'failed';
+  /** What `onOutcome` reports: the stored output, or the error. */
+  detail: { output?: string; error?: string };
 }
 
 /** The outcome settled into the task: the tool chunk and what is stored. */
@@ -181,9 +190,14 @@ export function createCompletionHandler(handlerOptions: CompletionHandlerOptions
   /**
    * Phase 2: settle (one script): claim the running task, append the tool chunk, store the outcome, clear the
    * running-operation marker. Waits while another live worker owns the completion (a duplicate delivery), so it
-   * either takes over a dead owner's completion or finds the task finished. Null when finished already.
+   * either takes over a dead owner's completion or finds the task finished. Null when finished already. Without
+   * hooks after the settle (`settleFinishes`) the same script finishes a task it settles (`FinishedNow`); a task an
+   * earlier owner settled is resumed and goes through the phases.
    */
-  async function settlePhase(p: PhaseContext, settlement: Settlement): Promise<TaskCompletion | null> {
+  async function settlePhase(
+    p: PhaseContext,
+    settlement: Settlement,
+  ): Promise<TaskCompletion | FinishedNow | null> {
     let busyPollMs = BUSY_POLL_FIRST_MS;
     for (;;) {
       const outcome = await settleOrFailTooLarge(p, settlement);
@@ -196,6 +210,11 @@ export function createCompletionHandler(handlerOptions: CompletionHandlerOptions
           );
         }
         return outcome.completion;
+      }
+      if (outcome.state === 'settled_finished') {
+        const detail =
+          outcome.status === 'completed' ? { output: settlement.result } : { error: settlement.error };
+        return { finishedNow: outcome.status, detail };
       }
       if (outcome.state === 'finished') return null;
       if (outcome.state === 'not_found') {
@@ -217,7 +236,7 @@ export function createCompletionHandler(handlerOptions: CompletionHandlerOptions
    */
   async function settleOrFailTooLarge(p: PhaseContext, settlement: Settlement) {
     const { task } = p;
-    const input = { ...settlement, toolCallId: task.toolCallId };
+    const input = { ...settlement, toolCallId: task.toolCallId, finish: p.settleFinishes };
     try {
       return await registry.settleTask(task.taskId, input);
     } catch (error) {
@@ -229,6 +248,7 @@ export function createCompletionHandler(handlerOptions: CompletionHandlerOptions
           toolCallId: task.toolCallId,
           chunk: toolFailureChunk(dialect, { ...task, errorText }),
           error: errorText,
+          finish: p.settleFinishes,
         })
         .catch((fallbackError: unknown) => {
           if (!isTooLarge(fallbackError)) throw fallbackError;
@@ -239,8 +259,11 @@ export function createCompletionHandler(handlerOptions: CompletionHandlerOptions
           );
           return null;
         });
-      if (outcome?.state === 'settled' || outcome?.state === 'resumed') {
-        await outcome.completion.finish();
+      if (outcome?.state === 'settled' || outcome?.state === 'resumed') await outcome.completion.finish();
+      if (
+        outcome &&
+        (outcome.state === 'settled' || outcome.state === 'resumed' || outcome.state === 'settled_finished')
+      ) {
         options.onOutcome?.('failed', task, { error: errorText });
         await replicate(task.taskId, p.logger);
       }
@@ -346,10 +369,12 @@ export function createCompletionHandler(handlerOptions: CompletionHandlerOptions
         reason: 'invalid_task',
       });
     }
+    const hooks = hooksFor(options.hooks, task.toolName);
     const p: PhaseContext = {
       task,
       message,
-      hooks: hooksFor(options.hooks, task.toolName),
+      hooks,
+      settleFinishes: !hooks.persist && !hooks.failure && !hooks.continue,
       signal: context.signal,
       logger: context.logger,
       deliveryCount: context.deliveryCount ?? 1,
@@ -358,18 +383,16 @@ export function createCompletionHandler(handlerOptions: CompletionHandlerOptions
     try {
       // Each phase is a `registry.<phase>` span inside the delivery's `process` span (when tracing is on).
       const span = { 'chat.task_id': task.taskId, 'chat.tool_name': task.toolName };
-      const completion = await withSpan('settle', span, async () => settlePhase(p, await transformPhase(p)));
-      if (!completion) return duplicate(p);
-      const failedPersist =
-        completion.phase === 'settled'
-          ? await withSpan('persist', span, () => persistPhase(p, completion))
-          : undefined;
-      const plan: FinishPlan =
-        failedPersist ??
-        (completion.status === 'completed'
-          ? { chunks: await withSpan('continue', span, () => continuePhase(p, completion)) }
-          : {});
-      await withSpan('finish', span, () => finishPhase(p, completion, plan));
+      // Without hooks after the settle, the settle script finishes the task too: one `registry.settle_finish` span.
+      const settled = await withSpan(p.settleFinishes ? 'settle_finish' : 'settle', span, async () =>
+        settlePhase(p, await transformPhase(p)),
+      );
+      if (!settled) return duplicate(p);
+      if ('finishedNow' in settled) {
+        options.onOutcome?.(settled.finishedNow, task, settled.detail);
+      } else {
+        await finishPhases(p, settled);
+      }
     } catch (error) {
       if (NotOwnerError.isInstance(error)) {
         // Another worker took the completion over (this one lost its lease): it finishes the task. Retrying never
@@ -383,6 +406,21 @@ export function createCompletionHandler(handlerOptions: CompletionHandlerOptions
     }
     await replicate(task.taskId, p.logger);
   };
+
+  /** Phases 3 to 5 of a completion this worker owns: persist, continue, finish, each a span. */
+  async function finishPhases(p: PhaseContext, completion: TaskCompletion): Promise<void> {
+    const span = { 'chat.task_id': p.task.taskId, 'chat.tool_name': p.task.toolName };
+    const failedPersist =
+      completion.phase === 'settled'
+        ? await withSpan('persist', span, () => persistPhase(p, completion))
+        : undefined;
+    const plan: FinishPlan =
+      failedPersist ??
+      (completion.status === 'completed'
+        ? { chunks: await withSpan('continue', span, () => continuePhase(p, completion)) }
+        : {});
+    await withSpan('finish', span, () => finishPhase(p, completion, plan));
+  }
 
   async function duplicate(p: PhaseContext): Promise<void> {
     // Finished by an earlier delivery: nothing to stream or store twice.

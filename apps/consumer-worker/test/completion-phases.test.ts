@@ -1,14 +1,11 @@
 import { RetryableError } from '@chat/completion-consumer';
 import { createPublisher } from '@chat/completion-publisher';
-import { silentLogger } from '@chat/completion-schema/internal';
 import { createStreamRegistry } from '@chat/stream-registry';
 import { waitFor } from '@chat/testing';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import type { CompletionHookRegistry } from '../src/completion-hooks.js';
-import { loadConfig } from '../src/config.js';
-import { createWorker, type Worker } from '../src/worker.js';
-import { isolatedEnv, readChunks } from './helpers.js';
+import { allAcked, inProcessWorker, isolatedEnv, readChunks } from './helpers.js';
 
 /** What the hooks saw, by task id. */
 const seen = {
@@ -76,23 +73,7 @@ describe('a completion in phases (in process, compat layout, original chunk dial
     },
   };
 
-  let worker: Worker;
-  beforeAll(async () => {
-    worker = createWorker({
-      config: loadConfig(env as NodeJS.ProcessEnv),
-      redis,
-      logger: silentLogger,
-      http: false,
-      hooks,
-    });
-    await worker.start();
-  });
-  afterAll(async () => {
-    await worker.close();
-    await publisher.close();
-    await registry.close();
-    await redis.quit();
-  });
+  inProcessWorker(env, redis, hooks, [publisher, registry]);
 
   /** Registers a task the way the Python original does: its hash fields, its operation key and the marker. */
   async function pythonTask(id: string, toolName: string) {
@@ -113,12 +94,7 @@ describe('a completion in phases (in process, compat layout, original chunk dial
 
   const chunks = (id: string) => readChunks(redis, registry, id);
 
-  /** The group has read every entry up to `lastId` and acknowledged them all. */
-  async function allAcked(lastId: string) {
-    const [group] = (await redis.xinfo('GROUPS', stream)) as unknown[][];
-    const delivered = group?.[group.indexOf('last-delivered-id') + 1];
-    return delivered === lastId && ((await redis.xpending(stream, 'chat_consumers')) as [number])[0] === 0;
-  }
+  const acked = (lastId: string) => allAcked(redis, stream, lastId);
 
   async function finished(id: string) {
     await waitFor(
@@ -239,7 +215,7 @@ describe('a completion in phases (in process, compat layout, original chunk dial
       redis.xadd(stream, '*', 'data', data),
     ]);
     expect(await finished('twice')).toMatchObject({ status: 'completed' });
-    await waitFor(() => allAcked(ids.sort().at(-1) as string), 15_000, 'both deliveries acked');
+    await waitFor(() => acked(ids.sort().at(-1) as string), 15_000, 'both deliveries acked');
     const types = (await chunks('twice')).map((chunk) => chunk.type);
     expect(types.filter((type) => type === 'tool-output-available')).toHaveLength(1);
     expect(types.filter((type) => type === 'finish')).toHaveLength(1);
@@ -272,7 +248,7 @@ describe('a completion in phases (in process, compat layout, original chunk dial
       success: true,
       result: 'y',
     });
-    await waitFor(() => allAcked(again), 15_000, 'the duplicate acked');
+    await waitFor(() => acked(again), 15_000, 'the duplicate acked');
     expect(await chunks('model-down')).toHaveLength(9);
   });
 });

@@ -33,7 +33,12 @@ import {
   type TaskLookup,
   taskFromHash,
 } from './task.js';
-import { type SettleOutcome, type SettleTaskInput, settleOutcome } from './task-completion.js';
+import {
+  FINISH_CHUNK_JSON,
+  type SettleOutcome,
+  type SettleTaskInput,
+  settleOutcome,
+} from './task-completion.js';
 import { type TaskKeys, taskKeys } from './task-keys.js';
 import { formatTaskTimestamp } from './task-timestamp.js';
 import { withSpan } from './tracing.js';
@@ -234,16 +239,35 @@ export class StreamRegistry {
   }
 
   private async lookUpForCompletion(operationId: string, taskId: string): Promise<ActiveTask | null> {
-    // Two commands in flight at once, not a pipeline: on a cluster the two keys live in different slots.
-    const [mapped, hash] = await Promise.all([
-      operationId ? this.redis.get(this.keys.operation(operationId)) : Promise.resolve(null),
-      taskId ? this.redis.hgetall(this.keys.meta(taskId)) : Promise.resolve({}),
-    ]);
+    const [mapped, hash] = await this.readOperationAndTask(operationId, taskId);
     if (mapped && mapped !== taskId) {
       const byOperation = await this.getTask(mapped);
       if (byOperation) return byOperation;
     }
     return taskFromHash(hash);
+  }
+
+  /**
+   * The operation key's task id and the task's hash, in one round trip: a pipeline (one socket write) on a single
+   * server; on a cluster, two commands in flight at once (the two keys live in different slots).
+   */
+  private async readOperationAndTask(
+    operationId: string,
+    taskId: string,
+  ): Promise<[string | null, Record<string, string>]> {
+    if (!this.isCluster && operationId && taskId) {
+      const replies = (await this.redis
+        .pipeline()
+        .get(this.keys.operation(operationId))
+        .hgetall(this.keys.meta(taskId))
+        .exec()) as [Error | null, unknown][];
+      for (const [error] of replies) if (error) throw error;
+      return [replies[0]?.[1] as string | null, replies[1]?.[1] as Record<string, string>];
+    }
+    return Promise.all([
+      operationId ? this.redis.get(this.keys.operation(operationId)) : Promise.resolve(null),
+      taskId ? this.redis.hgetall(this.keys.meta(taskId)) : Promise.resolve({}),
+    ]);
   }
 
   /** Like `getTask`, but tells an expired task (chunks still there, hash gone) from one that never was. */
@@ -356,7 +380,7 @@ export class StreamRegistry {
         input.result ?? '',
         input.error === undefined ? '0' : '1',
         input.error ?? '',
-        JSON.stringify({ type: 'finish' }),
+        FINISH_CHUNK_JSON,
         ...chunks,
       ],
     );
@@ -370,7 +394,8 @@ export class StreamRegistry {
    * where the marker hashes to another slot). The task stays `running` until the returned completion's
    * `finish()`, so a Python reader sees it running throughout. A redelivery of a finished task changes nothing
    * (`finished`); a task settled by an owner whose lease (`completionLeaseMs`) ran out is handed over
-   * (`resumed`, nothing appended); one whose owner is live is `busy`.
+   * (`resumed`, nothing appended); one whose owner is live is `busy`. With `input.finish` a task this call
+   * settles is also finished in the same script (`settled_finished`: the whole completion in one round trip).
    */
   async settleTask(taskId: string, input: SettleTaskInput): Promise<SettleOutcome> {
     this.assertOpen();
@@ -398,6 +423,9 @@ export class StreamRegistry {
       input.error ?? '',
       this.options.ttlSeconds,
       this.options.streamMaxLen,
+      input.finish ? '1' : '0',
+      input.finish ? new Date().toISOString() : '',
+      input.finish ? FINISH_CHUNK_JSON : '',
     ];
     const reply = (
       this.options.keyLayout === 'compat'
@@ -419,7 +447,8 @@ export class StreamRegistry {
       input,
       reply,
     );
-    if (this.options.keyLayout === 'cluster' && 'completion' in outcome) await this.redis.del(marker);
+    const claimed = 'completion' in outcome || outcome.state === 'settled_finished';
+    if (this.options.keyLayout === 'cluster' && claimed) await this.redis.del(marker);
     return outcome;
   }
 

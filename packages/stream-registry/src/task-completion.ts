@@ -5,6 +5,9 @@ import { runScript } from './scripts.js';
 import { parseEntry } from './stream-entry.js';
 import type { TaskStatus } from './task.js';
 
+/** The one `finish` chunk a task's stream ends with, as stored. */
+export const FINISH_CHUNK_JSON = JSON.stringify({ type: 'finish' });
+
 /**
  * Where a settled completion stands, as recorded in the task hash (`completion_phase`, a field the Python
  * original does not read): `settled` (the tool chunk is in the stream), `persisted` (the host application stored
@@ -24,12 +27,25 @@ export interface SettleTaskInput {
   result?: string;
   /** Stored in the task hash as `error`. */
   error?: string;
+  /**
+   * Finish the task in the same script when this call settles it: the `finish` chunk follows the tool chunk and
+   * the status becomes `status` at once (outcome `settled_finished`, one round trip for the whole completion).
+   * For a completion with nothing to do between settle and finish (no persist, failure or continue hook). A task
+   * an earlier owner settled is still `resumed`, not finished, so the caller carries on from its phase.
+   * @defaultValue false
+   */
+  finish?: boolean;
 }
 
 /** What `settleTask` found. */
 export type SettleOutcome =
   /** This call settled the task: the tool chunk is appended, the caller owns the completion. */
   | { state: 'settled'; completion: TaskCompletion }
+  /**
+   * Only with `finish: true`: this call settled and finished the task in one step (tool chunk, `finish` chunk,
+   * final status); there is nothing left to own.
+   */
+  | { state: 'settled_finished'; status: 'completed' | 'failed'; toolEntryId: string; finishEntryId: string }
   /**
    * The task was settled by an owner whose lease ran out (a crash, a lost lease): the caller now owns the
    * completion and resumes it from `completion.phase`, with the settled outcome; nothing was appended.
@@ -157,7 +173,7 @@ export class TaskCompletion {
       return encodeChunk(chunk, this.host.maxChunkBytes);
     });
     if (input.error !== undefined) assertFits(input.error, this.host.maxChunkBytes, 'the error', this.taskId);
-    jsons.push(JSON.stringify({ type: 'finish' }));
+    jsons.push(FINISH_CHUNK_JSON);
     await this.step('', input.status ?? 'settled', input.error, jsons);
     return input.status ?? this.status;
   }
@@ -222,6 +238,9 @@ export function settleOutcome(
   if (state === 'not_found') return { state: 'not_found' };
   if (state === 'finished') return { state: 'finished', status: a as TaskStatus };
   if (state === 'busy') return { state: 'busy', retryInMs: Number(a) };
+  if (state === 'settled_finished') {
+    return { state, status: input.status, toolEntryId: a as string, finishEntryId: b as string };
+  }
   if (state === 'settled') {
     return {
       state,

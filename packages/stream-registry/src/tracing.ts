@@ -7,13 +7,14 @@ export const REGISTRY_TRACER_NAME = '@chat/stream-registry';
 /**
  * What the registry traces, each as a span named `registry.<name>`: a subscription's check (`subscribe`) and its
  * replay from the cursor (`replay`), the lookup of a completion's task (`find_task`), and the phases of a completion
- * (`settle`, `persist`, `continue`, `finish`).
+ * (`settle`, `persist`, `continue`, `finish`; `settle_finish` when one script settles and finishes it).
  */
 export type RegistrySpanName =
   | 'subscribe'
   | 'replay'
   | 'find_task'
   | 'settle'
+  | 'settle_finish'
   | 'persist'
   | 'continue'
   | 'finish';

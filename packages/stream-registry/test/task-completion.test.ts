@@ -177,6 +177,59 @@ describe.each(['compat', 'cluster'] as const)('phased completion (%s layout)', (
     expect(await chunksOf(t, other.taskId)).toHaveLength(1);
   });
 
+  it('settle with finish: one script settles and finishes; a redelivery changes nothing; a settled task resumes', async () => {
+    const task = await newTask(t.registry);
+    const marker = t.registry.keys.runningOperation(task.toolCallId);
+    await t.redis.set(marker, task.taskId);
+    const outcome = await t.registry.settleTask(task.taskId, {
+      ...settleInput(task.toolCallId),
+      finish: true,
+    });
+    expect(outcome).toMatchObject({ state: 'settled_finished', status: 'completed' });
+    expect(await t.redis.exists(marker)).toBe(0);
+    const hash = await t.redis.hgetall(t.registry.keys.meta(task.taskId));
+    expect(hash).toMatchObject({ status: 'completed', completion_phase: 'finished', result: '{"ok":true}' });
+    expect(hash.completed_at).toMatch(/^\d{4}-/);
+    // Nothing left to own: no owner or lease stays behind.
+    expect(hash.completion_owner).toBeUndefined();
+    expect(hash.completion_owner_until).toBeUndefined();
+    const entries = (await t.redis.xrange(t.registry.keys.stream(task.taskId), '-', '+')) as [
+      string,
+      string[],
+    ][];
+    expect(entries.map(([id]) => id)).toEqual([
+      (outcome as { toolEntryId: string }).toolEntryId,
+      (outcome as { finishEntryId: string }).finishEntryId,
+    ]);
+    expect((await chunksOf(t, task.taskId)).map((chunk) => chunk.type)).toEqual([
+      'tool-output-available',
+      'finish',
+    ]);
+    // A redelivery (with or without finish) appends nothing.
+    for (const finish of [true, false]) {
+      expect(
+        await t.registry.settleTask(task.taskId, { ...settleInput(task.toolCallId, 'again'), finish }),
+      ).toEqual({
+        state: 'finished',
+        status: 'completed',
+      });
+    }
+    expect(await chunksOf(t, task.taskId)).toHaveLength(2);
+    expect((await t.registry.getTask(task.taskId))?.result).toBe('{"ok":true}');
+
+    // A task an earlier owner settled (phased) is taken over, not finished: the caller resumes it.
+    const other = await newTask(t.registry);
+    const first = owned(await t.registry.settleTask(other.taskId, settleInput(other.toolCallId)));
+    await first.release();
+    const resumed = await t.registry.settleTask(other.taskId, {
+      ...settleInput(other.toolCallId, 'x'),
+      finish: true,
+    });
+    expect(resumed.state).toBe('resumed');
+    expect((await t.registry.getTask(other.taskId))?.status).toBe('running');
+    expect(await chunksOf(t, other.taskId)).toHaveLength(1);
+  });
+
   it('refuses a missing task', async () => {
     expect(await t.registry.settleTask('no-such-task', settleInput('c'))).toEqual({ state: 'not_found' });
   });

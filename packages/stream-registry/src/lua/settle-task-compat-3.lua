@@ -5,7 +5,7 @@
 -- Returns as settleTask.
 --- @include "settle-task"
 local outcome = settleTask(KEYS[1], KEYS[2])
-if outcome[1] == 'settled' or outcome[1] == 'resumed' then
+if outcome[1] == 'settled' or outcome[1] == 'settled_finished' or outcome[1] == 'resumed' then
   redis.call('DEL', KEYS[3])
 end
 return outcome
