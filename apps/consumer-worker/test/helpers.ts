@@ -1,3 +1,5 @@
+/// <reference path="../src/lua-modules.d.ts" />
+// (Other packages type-check this harness from source; it reaches the worker's Lua imports.)
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CompletionPublisher } from '@chat/completion-publisher';
