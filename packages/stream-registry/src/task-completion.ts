@@ -31,8 +31,8 @@ export interface SettleTaskInput {
    * Finish the task in the same script when this call settles it: the `finish` chunk follows the tool chunk and
    * the status becomes `status` at once (outcome `settled_finished`, one round trip for the whole completion).
    * For a completion with nothing to do between settle and finish (no persist, failure or continue hook). A task
-   * an earlier owner settled is still `resumed`, not finished, so the caller carries on from its phase.
-   * @defaultValue false
+   * an earlier owner settled is still `resumed`, not finished, so the caller carries on from its phase. Absent or
+   * false: settle only.
    */
   finish?: boolean;
 }
