@@ -4,7 +4,8 @@ import { waitFor } from '@chat/testing';
 import { Redis } from 'ioredis';
 import { describe, expect, inject, it } from 'vitest';
 import type { CompletionHookRegistry } from '../src/completion-hooks.js';
-import { allAcked, inProcessWorker, isolatedEnv, readChunks } from './helpers.js';
+import { allAcked, isolatedEnv, readChunks } from './helpers.js';
+import { inProcessWorker } from './in-process-worker.js';
 
 /**
  * A tool without persist, failure or continue hooks is settled and finished by one script (the fast path); a tool

@@ -1,18 +1,11 @@
-/// <reference path="../src/lua-modules.d.ts" />
-// (Other packages type-check this harness from source; it reaches the worker's Lua imports.)
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CompletionPublisher } from '@chat/completion-publisher';
 import type { OperationCompleteInput } from '@chat/completion-schema';
-import { silentLogger } from '@chat/completion-schema/internal';
 import type { CreateTaskInput, StreamRegistry, UIMessageChunk } from '@chat/stream-registry';
 import { writeSSE } from '@chat/stream-registry';
 import { uniquePrefix } from '@chat/testing';
 import type { Cluster, Redis } from 'ioredis';
-import { afterAll, beforeAll } from 'vitest';
-import type { CompletionHookRegistry } from '../src/completion-hooks.js';
-import { loadConfig } from '../src/config.js';
-import { createWorker, type Worker } from '../src/worker.js';
 import { readSSE } from './sse-client.js';
 
 // The worker's test helpers, also what other workspace packages import as `@chat/consumer-worker/test` (the
@@ -61,34 +54,6 @@ export function isolatedEnv(redisUrl: string, label: string, extra: Record<strin
       ...extra,
     } as Record<string, string | undefined>,
   };
-}
-
-/**
- * Starts an in-process worker (no HTTP, silent) on `redis` with `hooks` before the suite's tests, and after them
- * closes it, then each of `closeAfter`, then `redis`.
- */
-export function inProcessWorker(
-  env: Record<string, string | undefined>,
-  redis: Redis,
-  hooks: CompletionHookRegistry,
-  closeAfter: { close(): Promise<unknown> }[],
-): void {
-  let worker: Worker;
-  beforeAll(async () => {
-    worker = createWorker({
-      config: loadConfig(env as NodeJS.ProcessEnv),
-      redis,
-      logger: silentLogger,
-      http: false,
-      hooks,
-    });
-    await worker.start();
-  });
-  afterAll(async () => {
-    await worker.close();
-    for (const resource of closeAfter) await resource.close();
-    await redis.quit();
-  });
 }
 
 /** The group `group` of `stream` has read every entry up to `lastId` and acknowledged them all. */
