@@ -1,5 +1,6 @@
-import { commandCalls, type RedisServer, startRedis } from '@chat/testing';
-import { Redis } from 'ioredis';
+import { commandCalls } from '@chat/testing';
+import { ownRedisServer } from '@chat/testing/suite';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTaskTimestamp, StreamRegistry, toSSEResponse } from '../src/index.js';
 import { collect, makeRegistry, newTask } from './helpers.js';
@@ -99,23 +100,16 @@ describe('a live subscriber whose task changed status without a finish chunk', (
 
 // Its own redis-server: INFO commandstats counts every client.
 describe('getActiveTaskForSession finds tasks the original created (compat layout)', () => {
-  let server: RedisServer;
+  const own = ownRedisServer();
   let redis: Redis;
   let probe: Redis;
   let registry: StreamRegistry;
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = new Redis(server.url);
-    probe = new Redis(server.url);
+  beforeAll(() => {
+    ({ redis, probe } = own);
     // A long sweep interval, so each test below sees exactly the sweeps it causes.
     registry = new StreamRegistry({ redis, foreignTaskSweepMs: 60_000 });
   });
-  afterAll(async () => {
-    await registry.close();
-    redis.disconnect();
-    probe.disconnect();
-    await server.stop({ removeData: true });
-  });
+  afterAll(() => registry.close());
 
   it('one sweep indexes them (newest first, owner checked); our own tasks never SCAN', async () => {
     for (let i = 0; i < 50; i += 1) await newTask(registry);

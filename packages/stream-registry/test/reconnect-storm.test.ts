@@ -1,5 +1,6 @@
-import { commandCalls, type RedisServer, startRedis } from '@chat/testing';
-import { Redis } from 'ioredis';
+import { commandCalls } from '@chat/testing';
+import { ownRedisServer } from '@chat/testing/suite';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StreamEntry, StreamRegistry } from '../src/index.js';
 import { newTask, waitFor } from './helpers.js';
@@ -10,22 +11,15 @@ const CHUNKS = 30;
 
 // Its own redis-server: INFO commandstats counts every client.
 describe('a reconnect storm with Last-Event-ID', () => {
-  let server: RedisServer;
+  const own = ownRedisServer();
   let redis: Redis;
   let probe: Redis;
   let registry: StreamRegistry;
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = new Redis(server.url);
-    probe = new Redis(server.url);
+  beforeAll(() => {
+    ({ redis, probe } = own);
     registry = new StreamRegistry({ redis, replayPageSize: 10 });
   });
-  afterAll(async () => {
-    await registry.close();
-    redis.disconnect();
-    probe.disconnect();
-    await server.stop({ removeData: true });
-  });
+  afterAll(() => registry.close());
 
   it('coalesces the replays: each subscriber gets exactly what follows its own cursor, few reads per task', async () => {
     const tasks = await Promise.all(Array.from({ length: TASKS }, () => newTask(registry)));
