@@ -78,6 +78,7 @@ const QUICK: Partial<BenchOptions> = {
 };
 
 const USAGE = `usage: pnpm bench [--n N] [--quick] [--soak-seconds S] [--latency-seconds S] [--batch B]
+                  [--path-concurrency C]
                   [--watchers W] [--backlog B] [--only id,id] [--profile] [--out DIR]
   --n N                 messages per throughput scenario (default 50000, env BENCH_N)
   --quick               smoke run: N=2000, 2 s latency runs, 3 s soak
@@ -85,6 +86,7 @@ const USAGE = `usage: pnpm bench [--n N] [--quick] [--soak-seconds S] [--latency
   --latency-seconds S   length of each fixed-rate latency run (default 10)
   --batch B             producer batch size (default 500)
   --concurrency a,b,c   no-op consumer concurrencies (default 1,16,64)
+  --path-concurrency C  concurrency of the full path and the fixed-rate consumers (default 16, the worker's)
   --watchers W          SSE subscribers of the many-watchers scenario (default 10000, over W/10 tasks)
   --backlog B           completions queued before the worker starts in the drain (default 100000)
   --only ids            run only these scenarios (ids as in the table; prefixes match)
@@ -151,6 +153,9 @@ export function parseBenchArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
           'concurrencies',
           (value() ?? '').split(',').map((c) => positive('--concurrency', c)),
         );
+        break;
+      case '--path-concurrency':
+        set('pathConcurrency', positive('--path-concurrency', value()));
         break;
       case '--watchers': {
         const watchers = positive('--watchers', value());

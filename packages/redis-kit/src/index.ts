@@ -36,3 +36,4 @@ export {
 } from './scripts.js';
 export { sleep } from './sleep.js';
 export { compareStreamIds, entryTimestamp, isStreamId, ZERO_ID } from './stream-id.js';
+export { TickBatcher } from './tick-batcher.js';

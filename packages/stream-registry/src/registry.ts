@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@chat/completion-schema';
 import { childLogger } from '@chat/completion-schema/internal';
-import { type Cluster, Redis } from 'ioredis';
+import { flatRecord, TickBatcher } from '@chat/redis-kit';
+import { type Cluster, Redis, ReplyError } from 'ioredis';
 import { assertFits, encodeChunk, type UIMessageChunk } from './chunk-schema.js';
 import { ClusterStreamReader } from './cluster-reader.js';
 import { SubscribeReads } from './coalesced-reads.js';
@@ -66,6 +67,18 @@ export interface SubscribeOptions {
 
 type Client = Redis | Cluster;
 
+/** The task id an operation key maps to, and the hash of the task a message names. */
+type OperationAndTask = [string | null, Record<string, string>];
+
+/** One task's part of a batched settle: its three keys (hash, stream, marker) and the settle's 13 arguments. */
+interface SettleCall {
+  keys: readonly [string, string, string];
+  args: readonly (string | number)[];
+}
+
+/** Most lookups or settles in one script: a batch is a read batch's handlers, and a script blocks the server. */
+const MAX_BATCH = 64;
+
 /**
  * Active chat tasks and their chunk streams in Redis: what the chat API registers, the completion worker
  * completes exactly once, and browsers replay and tail. One instance per process shares one blocking reader.
@@ -83,6 +96,14 @@ export class StreamRegistry {
   /** Subscription checks and replay pages, shared by subscribers of a task who ask together (reconnect storms). */
   private readonly reads: SubscribeReads;
   private readonly foreignTasks: ForeignTaskSweep | undefined;
+  /**
+   * In the compat layout (one Redis), the lookups and the settles asked for in one turn of the event loop (the
+   * handlers one read batch starts) go out as one script each: one round trip and one socket write for the batch,
+   * not one per completion. The cluster layout keeps each call to one hash slot (a script cannot span slots on a
+   * Cluster or behind a cluster-aware proxy), so there each call is its own.
+   */
+  private readonly lookups: TickBatcher<readonly [string, string], OperationAndTask> | undefined;
+  private readonly settles: TickBatcher<SettleCall, (string | null)[]> | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(options: StreamRegistryOptions) {
@@ -97,6 +118,10 @@ export class StreamRegistry {
       });
     }
     this.redis = client;
+    if (this.options.keyLayout === 'compat') {
+      this.lookups = new TickBatcher((calls) => this.lookUpMany(calls), MAX_BATCH);
+      this.settles = new TickBatcher((calls) => this.settleMany(calls), MAX_BATCH);
+    }
     this.reads = new SubscribeReads(client);
     this.logger = childLogger(this.options.logger, { component: 'stream-registry' });
     if (this.ownsConnection) {
@@ -230,7 +255,8 @@ export class StreamRegistry {
   /**
    * The task a completion message names: by operation id, else by task id (the original's order), in one round
    * trip in the usual case where both name the same task — the GET of the operation key and the HGETALL of the
-   * task are sent together, and a second HGETALL follows only when the operation maps to another task.
+   * task are sent together (in the compat layout in one script with the lookups of the same turn of the event
+   * loop), and a second HGETALL follows only when the operation maps to another task.
    */
   async findTaskForCompletion(operationId: string, taskId: string): Promise<ActiveTask | null> {
     this.assertOpen();
@@ -248,26 +274,47 @@ export class StreamRegistry {
   }
 
   /**
-   * The operation key's task id and the task's hash, in one round trip: a pipeline (one socket write) on a single
-   * server; on a cluster, two commands in flight at once (the two keys live in different slots).
+   * The operation key's task id and the task's hash, in one round trip: in the compat layout one script for every
+   * completion looked up in the same turn ({@link TickBatcher}); in the cluster layout a pipeline on a single
+   * server, and on a Cluster two commands in flight at once (the two keys live in different slots).
    */
-  private async readOperationAndTask(
-    operationId: string,
-    taskId: string,
-  ): Promise<[string | null, Record<string, string>]> {
-    if (!this.isCluster && operationId && taskId) {
-      const replies = (await this.redis
-        .pipeline()
-        .get(this.keys.operation(operationId))
-        .hgetall(this.keys.meta(taskId))
-        .exec()) as [Error | null, unknown][];
-      for (const [error] of replies) if (error) throw error;
-      return [replies[0]?.[1] as string | null, replies[1]?.[1] as Record<string, string>];
+  private async readOperationAndTask(operationId: string, taskId: string): Promise<OperationAndTask> {
+    if (operationId && taskId) {
+      if (this.lookups) return this.lookups.add([operationId, taskId]);
+      if (!this.isCluster) {
+        const replies = (await this.redis
+          .pipeline()
+          .get(this.keys.operation(operationId))
+          .hgetall(this.keys.meta(taskId))
+          .exec()) as [Error | null, unknown][];
+        for (const [error] of replies) if (error) throw error;
+        return [replies[0]?.[1] as string | null, replies[1]?.[1] as Record<string, string>];
+      }
     }
     return Promise.all([
       operationId ? this.redis.get(this.keys.operation(operationId)) : Promise.resolve(null),
       taskId ? this.redis.hgetall(this.keys.meta(taskId)) : Promise.resolve({}),
     ]);
+  }
+
+  private async lookUpMany(calls: readonly (readonly [string, string])[]): Promise<OperationAndTask[]> {
+    const keys: string[] = [];
+    for (const [operationId, taskId] of calls)
+      keys.push(this.keys.operation(operationId), this.keys.meta(taskId));
+    const replies = (await runScript(this.redis, 'find-tasks-n', keys)) as [string | null, string[]][];
+    return replies.map(([mapped, hash]) => [mapped, flatRecord(hash)]);
+  }
+
+  /** The settles of one turn in one script: one reply per task, or that task's error (the others go on). */
+  private async settleMany(calls: readonly SettleCall[]): Promise<((string | null)[] | Error)[]> {
+    const keys: string[] = [];
+    const args: (string | number)[] = [];
+    for (const call of calls) {
+      keys.push(...call.keys);
+      for (const arg of call.args) args.push(arg);
+    }
+    const replies = (await runScript(this.redis, 'settle-tasks-n', keys, args)) as (string | null)[][];
+    return replies.map((reply) => (reply[0] === 'error' ? new ReplyError(String(reply[1])) : reply));
   }
 
   /** Like `getTask`, but tells an expired task (chunks still there, hash gone) from one that never was. */
@@ -391,7 +438,8 @@ export class StreamRegistry {
    * The settle phase of a phased completion, in one script (one round trip): claims a `running` task for this
    * caller, appends `input.chunk` and stores the outcome and result/error, and deletes the tool call's
    * running-operation marker (in the same script in the compat layout; a separate DEL in the cluster layout,
-   * where the marker hashes to another slot). The task stays `running` until the returned completion's
+   * where the marker hashes to another slot). In the compat layout the settles of one turn of the event loop (the
+   * handlers a read batch starts) share one script, each task settled on its own within it. The task stays `running` until the returned completion's
    * `finish()`, so a Python reader sees it running throughout. A redelivery of a finished task changes nothing
    * (`finished`); a task settled by an owner whose lease (`completionLeaseMs`) ran out is handed over
    * (`resumed`, nothing appended); one whose owner is live is `busy`. With `input.finish` a task this call
@@ -427,11 +475,9 @@ export class StreamRegistry {
       input.finish ? new Date().toISOString() : '',
       input.finish ? FINISH_CHUNK_JSON : '',
     ];
-    const reply = (
-      this.options.keyLayout === 'compat'
-        ? await runScript(this.redis, 'settle-task-compat-3', [...keys, marker], args)
-        : await runScript(this.redis, 'settle-task-cluster-2', keys, args)
-    ) as (string | null)[];
+    const reply = this.settles
+      ? await this.settles.add({ keys: [...keys, marker], args })
+      : ((await runScript(this.redis, 'settle-task-cluster-2', keys, args)) as (string | null)[]);
     const outcome = settleOutcome(
       {
         redis: this.redis,
@@ -448,7 +494,8 @@ export class StreamRegistry {
       reply,
     );
     const claimed = 'completion' in outcome || outcome.state === 'settled_finished';
-    if (this.options.keyLayout === 'cluster' && claimed) await this.redis.del(marker);
+    // In the cluster layout the marker hashes to another slot than the task: its own DEL, after the settle.
+    if (!this.settles && claimed) await this.redis.del(marker);
     return outcome;
   }
 

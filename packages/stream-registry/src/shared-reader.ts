@@ -37,6 +37,9 @@ export interface SharedStreamReaderOptions {
   logger: Logger;
 }
 
+/** Longest a joining stream waits for a read that includes it before the read in flight is woken, in ms. */
+const JOIN_WAKE_MS = 2;
+
 /** XREAD's reply: per stream, its entries as `[id, fields]`. */
 export type XReadReply = [string, [string, string[]][]][] | null;
 
@@ -51,6 +54,10 @@ export class SharedStreamReader implements LiveReader {
   private loop: Promise<void> | undefined;
   private wakeSleep: (() => void) | undefined;
   private closed = false;
+  /** Bumped whenever a stream joins; `reading` is its value when the read in flight was built. */
+  private joined = 0;
+  private reading = 0;
+  private joinTimer: NodeJS.Timeout | undefined;
 
   constructor(protected readonly options: SharedStreamReaderOptions) {
     this.reader = new BlockingReader({
@@ -111,6 +118,7 @@ export class SharedStreamReader implements LiveReader {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.joinTimer);
     for (const tailed of this.streams.values()) for (const sink of tailed.sinks) sink.close();
     this.streams.clear();
     this.wakeSleep?.();
@@ -178,18 +186,34 @@ export class SharedStreamReader implements LiveReader {
     });
   }
 
+  /**
+   * Gets a joining stream into a read within {@link JOIN_WAKE_MS}: the read in flight is woken (CLIENT UNBLOCK)
+   * only if no read that includes the stream has started by then. Under traffic a read returns every few entries
+   * anyway, so joins ride along on those and cost nothing; when it is quiet the join waits at most that long
+   * (what it missed meanwhile it reads from its position, so nothing is lost). Many joins share one wake-up.
+   */
   private wake(): void {
     this.wakeSleep?.();
-    // Coalesced: many subscribers joining in one tick cost one CLIENT UNBLOCK.
-    this.reader.unblock().catch((error: unknown) => {
-      this.options.logger.debug({ err: error }, 'stream-registry: CLIENT UNBLOCK failed; waiting for BLOCK');
-    });
+    this.joined += 1;
+    if (this.joinTimer) return;
+    this.joinTimer = setTimeout(() => {
+      this.joinTimer = undefined;
+      if (this.closed || this.reading >= this.joined) return;
+      this.reader.unblock().catch((error: unknown) => {
+        this.options.logger.debug(
+          { err: error },
+          'stream-registry: CLIENT UNBLOCK failed; waiting for BLOCK',
+        );
+      });
+    }, JOIN_WAKE_MS);
+    this.joinTimer.unref?.();
   }
 
   private async run(): Promise<void> {
     let failures = 0;
     while (!this.closed && this.streams.size > 0) {
       try {
+        this.reading = this.joined;
         await this.round();
         failures = 0;
       } catch (error) {

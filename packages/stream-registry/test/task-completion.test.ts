@@ -162,18 +162,14 @@ describe.each(['compat', 'cluster'] as const)('phased completion (%s layout)', (
       toolCallId: other.toolCallId,
       output: 'x',
     });
-    const args = ['owner-1', 60_000, 'completed', chunk, '1', 'x', '0', '', 300, 10_000];
-    const run = () =>
+    const args = ['owner-1', 60_000, 'completed', chunk, '1', 'x', '0', '', 300, 10_000, '0', '', ''];
+    const marker = t.registry.keys.runningOperation(other.toolCallId);
+    const run = async () =>
       layout === 'compat'
-        ? runScript(
-            t.redis,
-            'settle-task-compat-3',
-            [...keys, t.registry.keys.runningOperation(other.toolCallId)],
-            args,
-          )
-        : runScript(t.redis, 'settle-task-cluster-2', keys, args);
-    expect(((await run()) as string[])[0]).toBe('settled');
-    expect(((await run()) as string[])[0]).toBe('resumed');
+        ? ((await runScript(t.redis, 'settle-tasks-n', [...keys, marker], args)) as string[][])[0]
+        : ((await runScript(t.redis, 'settle-task-cluster-2', keys, args)) as string[]);
+    expect((await run())?.[0]).toBe('settled');
+    expect((await run())?.[0]).toBe('resumed');
     expect(await chunksOf(t, other.taskId)).toHaveLength(1);
   });
 

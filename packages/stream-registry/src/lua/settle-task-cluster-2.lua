@@ -4,4 +4,4 @@
 -- ARGV as settleTask.
 -- Returns as settleTask.
 --- @include "settle-task"
-return settleTask(KEYS[1], KEYS[2])
+return settleTask(KEYS[1], KEYS[2], ARGV)

@@ -1,0 +1,104 @@
+import { commandCalls } from '@chat/testing';
+import { ownRedisServer } from '@chat/testing/suite';
+import { ReplyError } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ActiveTask, type SettleTaskInput, StreamRegistry } from '../src/index.js';
+import { newTask } from './helpers.js';
+
+function finishing(task: ActiveTask, output: string): SettleTaskInput {
+  return {
+    status: 'completed',
+    toolCallId: task.toolCallId,
+    chunk: { type: 'tool-output-available', toolCallId: task.toolCallId, output },
+    result: output,
+    finish: true,
+  };
+}
+
+// Its own redis-server: INFO commandstats counts every client.
+describe('completions asked for together share one script (compat layout)', () => {
+  const own = ownRedisServer();
+  let registry: StreamRegistry;
+  beforeAll(async () => {
+    registry = new StreamRegistry({ redis: own.redis });
+    // Load the scripts once, so the counts below are the steady state (EVALSHA only).
+    const warm = await newTask(registry);
+    await registry.findTaskForCompletion(warm.operationId as string, warm.taskId);
+    await registry.settleTask(warm.taskId, finishing(warm, 'warm'));
+  });
+  afterAll(() => registry.close());
+
+  it('lookups and settles of one turn are one EVALSHA each, and each caller gets its own task and outcome', async () => {
+    const tasks = await Promise.all(Array.from({ length: 40 }, () => newTask(registry)));
+    await own.probe.config('RESETSTAT');
+    const found = await Promise.all(
+      tasks.map((task) => registry.findTaskForCompletion(task.operationId as string, task.taskId)),
+    );
+    const lookups = await commandCalls(own.probe);
+    expect(found.map((task) => task?.taskId)).toEqual(tasks.map((task) => task.taskId));
+    expect(lookups).toEqual({ evalsha: 1, get: 40, hgetall: 40 });
+
+    await own.probe.config('RESETSTAT');
+    const outcomes = await Promise.all(
+      tasks.map((task, i) => registry.settleTask(task.taskId, finishing(task, `out-${i}`))),
+    );
+    const settles = await commandCalls(own.probe);
+    expect(settles.evalsha).toBe(1);
+    expect(settles.xadd).toBe(80);
+    expect(outcomes.map((outcome) => outcome.state)).toEqual(tasks.map(() => 'settled_finished'));
+    for (const [i, task] of tasks.entries()) {
+      expect(await registry.getTask(task.taskId)).toMatchObject({ status: 'completed', result: `out-${i}` });
+    }
+    // Settled once: the same settles again, together, find every task finished and append nothing.
+    const again = await Promise.all(
+      tasks.map((task) => registry.settleTask(task.taskId, finishing(task, 'again'))),
+    );
+    expect(again.map((outcome) => outcome.state)).toEqual(tasks.map(() => 'finished'));
+    expect(await own.redis.xlen(registry.keys.stream(tasks[0]!.taskId))).toBe(2);
+  });
+
+  it('more than a batch holds makes more scripts; a lookup whose operation maps to another task still finds that one', async () => {
+    const tasks = await Promise.all(Array.from({ length: 70 }, () => newTask(registry)));
+    const other = await newTask(registry);
+    // The operation of the first task now names another task: the original looks up by operation id first.
+    await own.redis.set(registry.keys.operation(tasks[0]!.operationId as string), other.taskId);
+    await own.probe.config('RESETSTAT');
+    const found = await Promise.all(
+      tasks.map((task) => registry.findTaskForCompletion(task.operationId as string, task.taskId)),
+    );
+    const calls = await commandCalls(own.probe);
+    expect(calls.evalsha).toBe(2);
+    expect(calls.hgetall).toBe(71);
+    expect(found[0]?.taskId).toBe(other.taskId);
+    expect(found.slice(1).map((task) => task?.taskId)).toEqual(tasks.slice(1).map((task) => task.taskId));
+  });
+
+  it('one task failing in the script fails only its own settle', async () => {
+    const tasks = await Promise.all(Array.from({ length: 5 }, () => newTask(registry)));
+    const broken = tasks[2]!;
+    // A key of the wrong type where the task's chunk stream belongs: its XADD fails inside the batch.
+    await own.redis.set(registry.keys.stream(broken.taskId), 'not a stream');
+    const settled = await Promise.allSettled(
+      tasks.map((task) => registry.settleTask(task.taskId, finishing(task, 'x'))),
+    );
+    expect(settled.map((s) => s.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+      'fulfilled',
+    ]);
+    const reason = (settled[2] as PromiseRejectedResult).reason;
+    expect(reason).toBeInstanceOf(ReplyError);
+    expect(String(reason.message)).toMatch(/WRONGTYPE/);
+    expect(await registry.getTask(broken.taskId)).toMatchObject({ status: 'running' });
+    for (const task of [tasks[0]!, tasks[1]!, tasks[3]!, tasks[4]!]) {
+      expect(await registry.getTask(task.taskId)).toMatchObject({ status: 'completed' });
+    }
+    // Once the key is fixed, the redelivery settles it.
+    await own.redis.del(registry.keys.stream(broken.taskId));
+    expect(await registry.settleTask(broken.taskId, finishing(broken, 'x'))).toMatchObject({
+      state: 'settled_finished',
+    });
+  });
+});

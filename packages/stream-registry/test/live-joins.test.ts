@@ -1,0 +1,50 @@
+import { commandCalls } from '@chat/testing';
+import { ownRedisServer } from '@chat/testing/suite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StreamRegistry } from '../src/index.js';
+import { newTask, subscribeAll, waitFor } from './helpers.js';
+
+// Its own redis-server: INFO commandstats counts every client.
+describe('streams joining the live tail', () => {
+  const own = ownRedisServer();
+  let registry: StreamRegistry;
+  beforeAll(() => {
+    // A BLOCK far longer than the test: a read that returns did so because it was woken, not because BLOCK ran out.
+    registry = new StreamRegistry({ redis: own.redis, blockMs: 60_000 });
+  });
+  afterAll(() => registry.close());
+
+  it('on a quiet server, joins wake the blocked read within moments and miss nothing', async () => {
+    const first = await newTask(registry);
+    const firstRun = await subscribeAll(registry, [first], 1);
+    await waitFor(() => registry.liveSubscriberCount === 1, 10_000, 'the first subscriber to go live');
+    await waitFor(
+      async () => (await own.probe.client('LIST')).toString().includes('cmd=xread'),
+      10_000,
+      'the blocked XREAD',
+    );
+    await own.probe.config('RESETSTAT');
+
+    // Ten streams join together while the read blocks on the first one only.
+    const joining = await Promise.all(Array.from({ length: 10 }, () => newTask(registry)));
+    const joined = await subscribeAll(registry, joining, 10);
+    await waitFor(() => registry.liveSubscriberCount === 11, 10_000, 'the joining subscribers to go live');
+    // Written after they joined: only the live tail can bring these, within BLOCK only if the read was woken.
+    await Promise.all(joining.map((task) => registry.publishChunk(task.taskId, { type: 'start' })));
+    await waitFor(() => joined.received.every((entries) => entries.length === 1), 10_000, 'the live chunks');
+    const calls = await commandCalls(own.probe);
+    // Woken (BLOCK is a minute), by at most one CLIENT UNBLOCK per join.
+    expect(calls['client|unblock']).toBeGreaterThanOrEqual(1);
+    expect(calls['client|unblock']).toBeLessThanOrEqual(joining.length);
+
+    await Promise.all(
+      [first, ...joining].map((task) =>
+        registry.completeTask(task.taskId, { status: 'completed', chunks: [] }),
+      ),
+    );
+    await Promise.all([firstRun.done, joined.done]);
+    expect(joined.received.map((entries) => entries.map((entry) => entry.chunk.type))).toEqual(
+      joining.map(() => ['start', 'finish']),
+    );
+  });
+});
