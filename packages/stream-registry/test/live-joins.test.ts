@@ -19,7 +19,7 @@ describe('streams joining the live tail', () => {
     const firstRun = await subscribeAll(registry, [first], 1);
     await waitFor(() => registry.liveSubscriberCount === 1, 10_000, 'the first subscriber to go live');
     await waitFor(
-      async () => (await own.probe.client('LIST')).toString().includes('cmd=xread'),
+      async () => String(await own.probe.client('LIST')).includes('cmd=xread'),
       10_000,
       'the blocked XREAD',
     );
