@@ -29,6 +29,8 @@ async function dispatch(job: ChildJob, ctx: ScenarioContext): Promise<ScenarioOu
       return (await import('./scenarios/worker-process.js')).runWorkerProcess(job, ctx);
     case 'end-to-end':
       return (await import('./scenarios/end-to-end.js')).runEndToEnd(job, ctx);
+    case 'chat-api':
+      return (await import('./scenarios/chat-api-process.js')).runChatApiProcess(job, ctx);
     case 'raw-roundtrip':
       return (await import('./scenarios/raw-roundtrip.js')).runRawRoundTrip(job, ctx);
     case 'watchers':
@@ -42,7 +44,8 @@ async function dispatch(job: ChildJob, ctx: ScenarioContext): Promise<ScenarioOu
 
 async function run(job: ChildJob): Promise<void> {
   let done = 0;
-  const total = 'n' in job ? job.n : 'rate' in job ? job.rate * job.seconds : job.subscribers;
+  const total =
+    'n' in job ? job.n : 'rate' in job ? job.rate * job.seconds : 'subscribers' in job ? job.subscribers : 0;
   let sampler: RssSampler | undefined;
   const profiler = job.profileFile ? new CpuProfiler() : undefined;
   const ctx: ScenarioContext = {
@@ -76,6 +79,7 @@ async function run(job: ChildJob): Promise<void> {
 }
 
 process.once('message', (message: ParentMessage) => {
+  if (message.type !== 'run') return;
   run(message.job).then(
     // Exit at once: a library timer left behind after close() (see the README's findings) must not hold the
     // next scenario up.

@@ -92,6 +92,17 @@ export interface EndToEndJob extends JobBase {
   readerConnections?: number;
 }
 
+/**
+ * The chat API alone, in its own process (the registry's SSE handler on `port`), as in production where browsers
+ * are elsewhere: it serves until its parent sends `stop`.
+ */
+export interface ChatApiJob extends JobBase {
+  kind: 'chat-api';
+  port: number;
+  /** The registry's `readerConnections`. @defaultValue the registry's (1) */
+  readerConnections?: number;
+}
+
 /** The round trip a completion's path cannot beat: `XADD` in one connection, `XREAD BLOCK` on another. */
 export interface RawRoundTripJob extends JobBase {
   kind: 'raw-roundtrip';
@@ -144,6 +155,7 @@ export type ChildJob =
   | PacedProducerJob
   | WorkerJob
   | EndToEndJob
+  | ChatApiJob
   | RawRoundTripJob
   | WatchersJob
   | WatcherClientsJob
@@ -175,5 +187,5 @@ export type ChildMessage =
     }
   | { type: 'error'; message: string; stack?: string };
 
-/** What a parent sends a child: exactly one job. */
-export type ParentMessage = { type: 'run'; job: ChildJob };
+/** What a parent sends a child: exactly one job, and `stop` to a child that runs until told (the chat API). */
+export type ParentMessage = { type: 'run'; job: ChildJob } | { type: 'stop' };

@@ -19,12 +19,14 @@ export type ProgressListener = (done: number, total: number, rssBytes: number) =
 
 /**
  * Runs one job in a fresh Node process (its own heap, JIT state and RSS), forwarding progress; rejects with the
- * child's error, or when it exits without a result or outlives `timeoutMs`.
+ * child's error, or when it exits without a result or outlives `timeoutMs`. Aborting `stop` sends the child
+ * `stop` (a job that runs until told, such as the chat API).
  */
 export function runChild(
   job: ChildJob,
   onProgress: ProgressListener,
   timeoutMs: number,
+  stop?: AbortSignal,
 ): Promise<ChildReport> {
   const child = fork(CHILD_MAIN, [], {
     execArgv: EXEC_ARGV,
@@ -57,5 +59,6 @@ export function runChild(
       reject(failure ?? new Error(`${job.kind} child exited (${signal ?? code}) without a result`));
     });
     child.send({ type: 'run', job });
+    stop?.addEventListener('abort', () => child.connected && child.send({ type: 'stop' }), { once: true });
   });
 }

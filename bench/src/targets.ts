@@ -34,6 +34,14 @@ export function checkTargets(rows: readonly ScenarioResult[]): TargetCheck[] {
     ratioTarget(`consumer no-op, ${row.title.replace(/^.*concurrency/, 'concurrency')}`, row.id, wanted);
   }
   ratioTarget('full path', 'full-path', 0.3);
+  const full = ok('full-path');
+  const rawConsume = ok('raw-consume');
+  const last = checks[checks.length - 1];
+  if (last && full?.redisCpuUsPerMessage && rawConsume?.msgsPerSec) {
+    // The server's own ceiling: one Redis core, and this much of it per completion.
+    const ceiling = 1e6 / full.redisCpuUsPerMessage;
+    last.actual += ` (Redis CPU ${full.redisCpuUsPerMessage} µs/completion: one Redis core does at most ${Math.round(ceiling).toLocaleString('en-US')}/s = ${pct(ceiling / rawConsume.msgsPerSec)})`;
+  }
 
   const latency = ok('latency-1000');
   checks.push({

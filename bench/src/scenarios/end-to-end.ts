@@ -1,25 +1,52 @@
+import { getFreePort } from '@chat/testing';
 import type { EndToEndJob, ScenarioOutcome } from '../child-protocol.js';
 import { runChild } from '../child-runner.js';
 import { LatencyHistogram } from '../latency-histogram.js';
 import { until } from './consumer.js';
 import type { ScenarioContext } from './context.js';
 import { monotonicMicros, spawnPacedProducer } from './paced-producer.js';
-import { openSse, type SseConnection, startChatApi } from './sse-http.js';
+import { openSse, type SseConnection } from './sse-http.js';
 
 /** Time the producer process gets to start (and the first streams to open) once the worker is consuming. */
 const START_DELAY_US = 2_000_000;
 
 /**
  * What a user waits for: an open-loop producer process publishes completions on a schedule (CLOCK_MONOTONIC, which
- * every process here reads), a worker process (the deployable composition) completes them, and this process, the
- * chat API, serves the registry's SSE handler and holds one SSE connection per task, opened `leadMs` before its
- * completion is due, as a browser waiting on a tool call. Latency is publish → `tool-output-available` parsed by
- * the client. With `backlog`, the worker starts on that many queued completions and the fresh ones follow.
+ * every process here reads), a worker process (the deployable composition) completes them, a chat-API process
+ * serves the registry's SSE handler (nothing else, as in production), and this process is the browsers: one SSE
+ * connection per task, opened `leadMs` before its completion is due, as a browser waiting on a tool call. Latency is
+ * publish → `tool-output-available` parsed by the client. With `backlog`, the worker starts on that many queued
+ * completions and the fresh ones follow.
  */
 export async function runEndToEnd(job: EndToEndJob, ctx: ScenarioContext): Promise<ScenarioOutcome> {
   const backlog = job.backlog ?? 0;
   const total = Math.round(job.rate * job.seconds);
-  const api = await startChatApi(job.url, job.readerConnections);
+  const port = await getFreePort();
+  const stopApi = new AbortController();
+  let apiReady: () => void = () => {};
+  const apiServing = new Promise<void>((resolve) => {
+    apiReady = resolve;
+  });
+  const api = runChild(
+    {
+      kind: 'chat-api',
+      url: job.url,
+      stream: job.stream,
+      group: job.group,
+      port,
+      ...(job.readerConnections ? { readerConnections: job.readerConnections } : {}),
+      ...(job.profileFile
+        ? { profileFile: job.profileFile.replace(/\.cpuprofile$/, '-chat-api.cpuprofile') }
+        : {}),
+    },
+    () => apiReady(),
+    (job.seconds + 900) * 1000,
+    stopApi.signal,
+  );
+  await Promise.race([
+    apiServing,
+    api.then(() => Promise.reject(new Error('the chat API ended before it served'))),
+  ]);
   const histogram = new LatencyHistogram();
   const open = new Map<number, SseConnection>();
   let received = 0;
@@ -32,7 +59,7 @@ export async function runEndToEnd(job: EndToEndJob, ctx: ScenarioContext): Promi
   const connect = (i: number) => {
     const index = backlog + i;
     const connection = openSse(
-      api.port,
+      port,
       `task-${index}`,
       `user-${index % 100}`,
       undefined,
@@ -99,20 +126,27 @@ export async function runEndToEnd(job: EndToEndJob, ctx: ScenarioContext): Promi
   const handled = await worker;
   await ctx.measured();
   for (const connection of open.values()) connection.close();
-  await api.close();
+  stopApi.abort();
+  const server = await api;
   const notes = [
     failed ? `${failed} streams failed (first: ${firstError})` : '',
     produced.outcome.note ?? '',
     drained ? '' : `overloaded: ${total - received - failed} of ${total} outputs not received in time`,
   ].filter(Boolean);
   const markMs = handled.outcome.figures?.markMs;
+  const figures: Record<string, number> = {
+    chatApiPeakRssMB: Math.round(server.rss.maxBytes / 1e5) / 10,
+    workerPeakRssMB: Math.round(handled.rss.maxBytes / 1e5) / 10,
+  };
+  if (backlog > 0 && markMs !== undefined) {
+    figures.drainMs = Math.round(markMs);
+    figures.drainPerSec = Math.round(backlog / (markMs / 1000));
+  }
   return {
     messages: received,
     elapsedMs: Math.max(produced.outcome.elapsedMs, 1),
     latency: histogram.summary({ buckets: true }),
     ...(notes.length ? { note: notes.join('; ') } : {}),
-    ...(backlog > 0 && markMs !== undefined
-      ? { figures: { drainMs: Math.round(markMs), drainPerSec: Math.round(backlog / (markMs / 1000)) } }
-      : {}),
+    figures,
   };
 }

@@ -11,8 +11,8 @@ export interface ChatApi {
   close(): Promise<void>;
 }
 
-/** Starts the stream endpoint as an application serves it (`writeSSE` on a Node server), on a free port. */
-export async function startChatApi(url: string, readerConnections?: number): Promise<ChatApi> {
+/** Starts the stream endpoint as an application serves it (`writeSSE` on a Node server), on `port` (0: a free one). */
+export async function startChatApi(url: string, readerConnections?: number, port = 0): Promise<ChatApi> {
   const redis = new Redis(url, { maxRetriesPerRequest: null, connectionName: 'bench-chat-api' });
   const registry = new StreamRegistry({ redis, ...(readerConnections ? { readerConnections } : {}) });
   const server = createServer((req, res) => {
@@ -22,7 +22,7 @@ export async function startChatApi(url: string, readerConnections?: number): Pro
     writeSSE(registry, decodeURIComponent(taskId), req, res, { userId }).catch(() => res.destroy());
   });
   // A storm connects thousands at once: a deep accept queue instead of SYN retries a second later.
-  server.listen({ port: 0, host: '127.0.0.1', backlog: 16_384 });
+  server.listen({ port, host: '127.0.0.1', backlog: 16_384 });
   await once(server, 'listening');
   return {
     port: (server.address() as AddressInfo).port,
