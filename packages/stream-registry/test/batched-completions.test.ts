@@ -3,6 +3,7 @@ import { ownRedisServer } from '@chat/testing/suite';
 import { ReplyError } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ActiveTask, type SettleTaskInput, StreamRegistry } from '../src/index.js';
+import { runScript } from '../src/scripts.js';
 import { newTask } from './helpers.js';
 
 function finishing(task: ActiveTask, output: string): SettleTaskInput {
@@ -100,5 +101,44 @@ describe('completions asked for together share one script (compat layout)', () =
     expect(await registry.settleTask(broken.taskId, finishing(broken, 'x'))).toMatchObject({
       state: 'settled_finished',
     });
+  });
+
+  it('a settle-and-finish the client re-sends after a lost reply answers the same again and appends nothing', async () => {
+    const [task, other] = await Promise.all([newTask(registry), newTask(registry)]);
+    const keysOf = (t: ActiveTask) => [
+      registry.keys.meta(t.taskId),
+      registry.keys.stream(t.taskId),
+      registry.keys.runningOperation(t.toolCallId),
+    ];
+    const argsOf = (t: ActiveTask, owner: string) => [
+      owner,
+      60_000,
+      'completed',
+      JSON.stringify({ type: 'tool-output-available', toolCallId: t.toolCallId, output: 'x' }),
+      '1',
+      'x',
+      '0',
+      '',
+      300,
+      10_000,
+      '1',
+      new Date().toISOString(),
+      '{"type":"finish"}',
+    ];
+    // What ioredis does after a reconnect: the same command again, the same owner token in it.
+    const batch = (owner: string) =>
+      runScript(
+        own.redis,
+        'settle-tasks-n',
+        [...keysOf(task), ...keysOf(other)],
+        [...argsOf(task, `${owner}-a`), ...argsOf(other, `${owner}-b`)],
+      ) as Promise<(string | null)[][]>;
+    const first = await batch('call-1');
+    expect(first.map((reply) => reply[0])).toEqual(['settled_finished', 'settled_finished']);
+    expect(await batch('call-1')).toEqual(first);
+    // Another call (a redelivery, with its own tokens) finds both finished.
+    expect((await batch('call-2')).map((reply) => reply[0])).toEqual(['finished', 'finished']);
+    expect(await own.redis.xlen(registry.keys.stream(task.taskId))).toBe(2);
+    expect(await own.redis.xlen(registry.keys.stream(other.taskId))).toBe(2);
   });
 });

@@ -9,16 +9,23 @@
 -- a[9] ttl seconds, a[10] approximate MAXLEN, a[11] '1' to finish a task this call settles in the same
 -- step (nothing runs between settle and finish: the finish chunk a[13] follows the tool chunk, the status
 -- becomes a[3], completed_at a[12], completion_phase 'finished'; a task taken over is resumed, not finished)
+-- A settle-and-finish stores its owner token as completion_settled_by, so the same call re-sent after a lost reply
+-- answers settled_finished again (with the same entry ids) instead of finished.
 -- Returns {'settled', tool chunk entry id} | {'settled_finished', tool chunk entry id, finish entry id} | {'resumed', phase, status, tool chunk entry id, result|false,
 -- error|false} | {'busy', ms left of the owner's lease} | {'finished', status} | {'not_found'}.
 --- @include "server-time"
 local function settleTask(hash, stream, a)
-  local state = redis.call('HMGET', hash, 'status', 'completion_phase')
+  local state = redis.call('HMGET', hash, 'status', 'completion_phase', 'completion_settled_by',
+    'completion_tool_entry', 'completion_finish_entry')
   local status = state[1]
   if not status then
     return {'not_found'}
   end
   if status ~= 'running' then
+    -- This very call again (the client re-sent it after a lost reply): the same answer, nothing appended.
+    if a[11] == '1' and state[3] == a[1] then
+      return {'settled_finished', state[4], state[5]}
+    end
     return {'finished', status}
   end
   local phase = state[2]
@@ -27,7 +34,8 @@ local function settleTask(hash, stream, a)
     local id = redis.call('XADD', stream, 'MAXLEN', '~', a[10], '*', 'data', a[4])
     local finishId = redis.call('XADD', stream, 'MAXLEN', '~', a[10], '*', 'data', a[13])
     local fields = {'status', a[3], 'completed_at', a[12], 'completion_phase', 'finished',
-      'completion_status', a[3], 'completion_tool_entry', id}
+      'completion_status', a[3], 'completion_tool_entry', id, 'completion_finish_entry', finishId,
+      'completion_settled_by', a[1]}
     if a[5] == '1' then
       table.insert(fields, 'result')
       table.insert(fields, a[6])
