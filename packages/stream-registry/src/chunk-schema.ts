@@ -1,5 +1,6 @@
 import { MAX_MESSAGE_BYTES } from '@chat/completion-schema';
 import { z } from 'zod';
+import { FastObjectCheck } from './chunk-fast-check.js';
 import { ChunkTooLargeError, InvalidChunkError } from './errors.js';
 
 // Loose objects, as the AI SDK's own schema: unknown fields pass through so newer SDK fields survive a replay.
@@ -155,14 +156,20 @@ export function assertFits(text: string, maxBytes: number, what: string, taskId?
  * is over `maxBytes`). Used before anything is written, so a bad chunk never reaches a browser.
  */
 export function encodeChunk(chunk: unknown, maxBytes: number = MAX_CHUNK_BYTES): string {
-  const parsed = uiMessageChunkSchema.safeParse(chunk);
-  if (!parsed.success) {
-    const type = typeof chunk === 'object' && chunk !== null ? (chunk as { type?: unknown }).type : undefined;
-    throw new InvalidChunkError(
-      `invalid UI message chunk (type ${JSON.stringify(type)}): ${z.prettifyError(parsed.error)}`,
-    );
-  }
-  const json = JSON.stringify(parsed.data);
-  assertFits(json, maxBytes, `a ${parsed.data.type} chunk`);
+  // The common chunks (plain fields only) skip zod: the same verdict and output, at a fraction of the cost.
+  const data = (fastCheck.parse(chunk) as UIMessageChunk | undefined) ?? parseChunk(chunk);
+  const json = JSON.stringify(data);
+  assertFits(json, maxBytes, `a ${data.type} chunk`);
   return json;
+}
+
+const fastCheck = new FastObjectCheck(uiMessageChunkSchema.options);
+
+function parseChunk(chunk: unknown): UIMessageChunk {
+  const parsed = uiMessageChunkSchema.safeParse(chunk);
+  if (parsed.success) return parsed.data;
+  const type = typeof chunk === 'object' && chunk !== null ? (chunk as { type?: unknown }).type : undefined;
+  throw new InvalidChunkError(
+    `invalid UI message chunk (type ${JSON.stringify(type)}): ${z.prettifyError(parsed.error)}`,
+  );
 }
