@@ -71,11 +71,17 @@ export interface WorkerJob extends JobBase {
   concurrency: number;
   /** Also report when the first `markAt` entries were handled (a backlog's drain time). */
   markAt?: number;
+  /**
+   * Record publish → handler start from each message's `result.sent_us` stamp (a `transform` hook that changes
+   * nothing) and report its p50/p99: the worker's share of the end-to-end latency.
+   */
+  recordPickup?: boolean;
 }
 
 /**
- * End to end: this process serves the registry's SSE handler and holds one SSE connection per task (opened
- * `leadMs` before its completion is due); a worker process and an open-loop producer process run beside it.
+ * End to end: this process holds one SSE connection per task (opened `leadMs` before its completion is due) to a
+ * chat-API process serving the registry's SSE handler; a worker process and an open-loop producer process run
+ * beside them.
  * Records publish → `tool-output-available` received. With `backlog`, that many completions are queued before
  * the worker starts (the backlog drain).
  */

@@ -1,7 +1,9 @@
 import { createLogger, createWorker, loadConfig } from '@chat/consumer-worker';
 import type { ScenarioOutcome, WorkerJob } from '../child-protocol.js';
+import { LatencyHistogram } from '../latency-histogram.js';
 import { until } from './consumer.js';
 import type { ScenarioContext } from './context.js';
+import { monotonicMicros } from './paced-producer.js';
 
 /**
  * The worker as it is deployed: `createWorker` over `loadConfig` of the environment a deployment sets (no HTTP
@@ -17,7 +19,24 @@ export async function runWorkerProcess(job: WorkerJob, ctx: ScenarioContext): Pr
     CONCURRENCY: String(job.concurrency),
     LOG_LEVEL: 'silent',
   });
-  const worker = createWorker({ config, logger: createLogger('silent'), http: false });
+  const pickup = new LatencyHistogram();
+  const hooks = job.recordPickup
+    ? {
+        default: {
+          transform: async ({ message }: { message: { result?: unknown } }) => {
+            const sentUs = (message.result as { sent_us?: number } | null)?.sent_us;
+            if (typeof sentUs === 'number') pickup.recordMs((monotonicMicros() - sentUs) / 1000);
+            return undefined;
+          },
+        },
+      }
+    : undefined;
+  const worker = createWorker({
+    config,
+    logger: createLogger('silent'),
+    http: false,
+    ...(hooks ? { hooks } : {}),
+  });
   let handled = 0;
   let markMs: number | undefined;
   const started = { at: 0 };
@@ -40,5 +59,12 @@ export async function runWorkerProcess(job: WorkerJob, ctx: ScenarioContext): Pr
   await worker.close();
   const failures = counters.failed + Object.values(counters.deadLettered).reduce((a, b) => a + b, 0);
   if (failures > 0) throw new Error(`${failures} entries failed or were dead-lettered`);
-  return { messages: handled, elapsedMs, ...(markMs === undefined ? {} : { figures: { markMs } }) };
+  const figures: Record<string, number> = {};
+  if (markMs !== undefined) figures.markMs = markMs;
+  if (job.recordPickup) {
+    const { p50Ms, p99Ms } = pickup.summary();
+    figures.pickupP50Ms = p50Ms;
+    figures.pickupP99Ms = p99Ms;
+  }
+  return { messages: handled, elapsedMs, figures };
 }
