@@ -48,16 +48,23 @@ async function run(job: ChildJob): Promise<void> {
     'n' in job ? job.n : 'rate' in job ? job.rate * job.seconds : 'subscribers' in job ? job.subscribers : 0;
   let sampler: RssSampler | undefined;
   const profiler = job.profileFile ? new CpuProfiler() : undefined;
+  let cpuStart: NodeJS.CpuUsage | undefined;
+  let cpuMs: number | undefined;
   const ctx: ScenarioContext = {
     progress: (value) => {
       done = value;
     },
     measuring: async () => {
       sampler = new RssSampler((rssBytes) => void send({ type: 'progress', done, total, rssBytes }));
+      cpuStart = process.cpuUsage();
       await profiler?.start();
     },
     measured: async () => {
       sampler?.stop();
+      if (cpuStart) {
+        const cpu = process.cpuUsage(cpuStart);
+        cpuMs = (cpu.user + cpu.system) / 1000;
+      }
       if (profiler && job.profileFile) await profiler.stop(job.profileFile);
     },
   };
@@ -75,6 +82,7 @@ async function run(job: ChildJob): Promise<void> {
       maxHeapTotalBytes: rss.maxHeapTotalBytes,
       ...('timeline' in job && job.timeline ? { timeline: rss.timeline } : {}),
     },
+    ...(cpuMs === undefined ? {} : { cpuMs }),
   });
 }
 

@@ -190,6 +190,8 @@ export type ChildMessage =
         maxHeapTotalBytes: number;
         timeline?: [number, number][];
       };
+      /** CPU (user + system) the process spent between `measuring()` and `measured()`, in ms. */
+      cpuMs?: number;
     }
   | { type: 'error'; message: string; stack?: string };
 

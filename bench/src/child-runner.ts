@@ -42,7 +42,11 @@ export function runChild(
     child.on('message', (message: ChildMessage) => {
       if (message.type === 'progress') onProgress(message.done, message.total, message.rssBytes);
       else if (message.type === 'result') {
-        report = { outcome: message.outcome, rss: message.rss };
+        report = {
+          outcome: message.outcome,
+          rss: message.rss,
+          ...(message.cpuMs === undefined ? {} : { cpuMs: message.cpuMs }),
+        };
         // A child that leaves a handle open must not hold the run up once it has answered.
         setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
       } else {
