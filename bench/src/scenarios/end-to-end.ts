@@ -1,6 +1,6 @@
 import { getFreePort } from '@chat/testing';
-import type { EndToEndJob, ScenarioOutcome } from '../child-protocol.js';
-import { runChild } from '../child-runner.js';
+import type { ChildJob, EndToEndJob, ScenarioOutcome } from '../child-protocol.js';
+import { type ChildReport, runChild } from '../child-runner.js';
 import { LatencyHistogram } from '../latency-histogram.js';
 import { until } from './consumer.js';
 import type { ScenarioContext } from './context.js';
@@ -23,11 +23,7 @@ export async function runEndToEnd(job: EndToEndJob, ctx: ScenarioContext): Promi
   const total = Math.round(job.rate * job.seconds);
   const port = await getFreePort();
   const stopApi = new AbortController();
-  let apiReady: () => void = () => {};
-  const apiServing = new Promise<void>((resolve) => {
-    apiReady = resolve;
-  });
-  const api = runChild(
+  const api = await startedChild(
     {
       kind: 'chat-api',
       url: job.url,
@@ -39,135 +35,147 @@ export async function runEndToEnd(job: EndToEndJob, ctx: ScenarioContext): Promi
         ? { profileFile: job.profileFile.replace(/\.cpuprofile$/, '-chat-api.cpuprofile') }
         : {}),
     },
-    () => apiReady(),
     (job.seconds + 900) * 1000,
     stopApi.signal,
   );
-  await Promise.race([
-    apiServing,
-    api.then(() => Promise.reject(new Error('the chat API ended before it served'))),
-  ]);
-  const histogram = new LatencyHistogram();
-  const open = new Map<number, SseConnection>();
-  let received = 0;
-  let failed = 0;
-  let firstError: string | undefined;
-  let startAtUs = Number.POSITIVE_INFINITY;
-  let recordFromUs = Number.POSITIVE_INFINITY;
-  const dueUs = (i: number) => startAtUs + (i * 1e6) / job.rate;
+  // However the run ends, the chat API stops (a failed worker start must not leave it serving).
+  try {
+    const histogram = new LatencyHistogram();
+    const open = new Map<number, SseConnection>();
+    let received = 0;
+    let failed = 0;
+    let firstError: string | undefined;
+    let startAtUs = Number.POSITIVE_INFINITY;
+    let recordFromUs = Number.POSITIVE_INFINITY;
+    const dueUs = (i: number) => startAtUs + (i * 1e6) / job.rate;
 
-  const connect = (i: number) => {
-    const index = backlog + i;
-    const connection = openSse(
-      port,
-      `task-${index}`,
-      `user-${index % 100}`,
-      undefined,
-      (event) => {
-        if (!event.data.includes('"tool-output-available"')) return;
-        const now = monotonicMicros();
-        const chunk = JSON.parse(event.data) as { output: string };
-        const sentUs = (JSON.parse(chunk.output) as { sent_us: number }).sent_us;
-        if (sentUs >= recordFromUs) histogram.recordMs((now - sentUs) / 1000);
-        received++;
-        ctx.progress(received);
-        open.get(i)?.close();
-        open.delete(i);
+    const connect = (i: number) => {
+      const index = backlog + i;
+      const connection = openSse(
+        port,
+        `task-${index}`,
+        `user-${index % 100}`,
+        undefined,
+        (event) => {
+          if (!event.data.includes('"tool-output-available"')) return;
+          const now = monotonicMicros();
+          const chunk = JSON.parse(event.data) as { output: string };
+          const sentUs = (JSON.parse(chunk.output) as { sent_us: number }).sent_us;
+          if (sentUs >= recordFromUs) histogram.recordMs((now - sentUs) / 1000);
+          received++;
+          ctx.progress(received);
+          open.get(i)?.close();
+          open.delete(i);
+        },
+        (error) => {
+          if (!error || !open.has(i)) return;
+          failed++;
+          firstError ??= error.message;
+          open.delete(i);
+        },
+      );
+      open.set(i, connection);
+    };
+
+    await ctx.measuring();
+    const clientCpuStart = process.cpuUsage();
+    // The schedule starts once the worker consumes (a process start on a loaded machine can take seconds).
+    const worker = await startedChild(
+      {
+        kind: 'worker',
+        url: job.url,
+        stream: job.stream,
+        group: job.group,
+        n: backlog + total,
+        concurrency: job.concurrency,
+        recordPickup: true,
+        ...(backlog > 0 ? { markAt: backlog } : {}),
       },
-      (error) => {
-        if (!error || !open.has(i)) return;
-        failed++;
-        firstError ??= error.message;
-        open.delete(i);
-      },
+      (job.seconds + 900) * 1000,
     );
-    open.set(i, connection);
-  };
+    startAtUs = monotonicMicros() + START_DELAY_US;
+    recordFromUs = startAtUs + job.warmupSeconds * 1e6;
+    const producer = spawnPacedProducer({ ...job, firstIndex: backlog, startAtUs });
+    // Opens each task's stream `leadMs` before its completion is due, as the schedule passes.
+    let next = 0;
+    const leadUs = job.leadMs * 1000;
+    while (next < total) {
+      const now = monotonicMicros();
+      while (next < total && dueUs(next) - leadUs <= now) connect(next++);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    const produced = await producer;
+    const drained = await until(() => received + failed >= total, Math.max(60_000, job.seconds * 1000)).then(
+      () => true,
+      () => false,
+    );
+    const handled = await worker.report;
+    const clientCpu = process.cpuUsage(clientCpuStart);
+    await ctx.measured();
+    for (const connection of open.values()) connection.close();
+    stopApi.abort();
+    const server = await api.report;
+    const notes = [
+      failed ? `${failed} streams failed (first: ${firstError})` : '',
+      produced.outcome.note ?? '',
+      drained ? '' : `overloaded: ${total - received - failed} of ${total} outputs not received in time`,
+    ].filter(Boolean);
+    const markMs = handled.outcome.figures?.markMs;
+    const figures: Record<string, number> = {
+      chatApiPeakRssMB: Math.round(server.rss.maxBytes / 1e5) / 10,
+      workerPeakRssMB: Math.round(handled.rss.maxBytes / 1e5) / 10,
+    };
+    // CPU per completion of each process (Redis's is the row's own column): where a completion's time goes, and the
+    // most this machine's cores can carry.
+    const perCompletion = (ms: number | undefined) =>
+      ms === undefined || received === 0 ? undefined : Math.round((ms * 1000) / (backlog + received));
+    const cpu = {
+      chatApiCpuUs: perCompletion(server.cpuMs),
+      workerCpuUs: perCompletion(handled.cpuMs),
+      producerCpuUs: perCompletion(produced.cpuMs),
+      browsersCpuUs: perCompletion((clientCpu.user + clientCpu.system) / 1000),
+    };
+    for (const [name, value] of Object.entries(cpu)) if (value !== undefined) figures[name] = value;
+    const apiCpuMs = server.outcome.figures?.cpuMs;
+    if (apiCpuMs !== undefined && received > 0)
+      figures.chatApiCpuUsPerCompletion = Math.round((apiCpuMs * 1000) / (backlog + received));
+    // Publish → the worker's handler started: what of the latency is the producer and the worker's, not the browser's.
+    const { pickupP50Ms, pickupP99Ms } = handled.outcome.figures ?? {};
+    if (pickupP50Ms !== undefined) figures.workerPickupP50Ms = Math.round(pickupP50Ms * 100) / 100;
+    if (pickupP99Ms !== undefined) figures.workerPickupP99Ms = Math.round(pickupP99Ms * 100) / 100;
+    if (backlog > 0 && markMs !== undefined) {
+      figures.drainMs = Math.round(markMs);
+      figures.drainPerSec = Math.round(backlog / (markMs / 1000));
+    }
+    return {
+      messages: received,
+      elapsedMs: Math.max(produced.outcome.elapsedMs, 1),
+      latency: histogram.summary({ buckets: true }),
+      ...(notes.length ? { note: notes.join('; ') } : {}),
+      figures,
+    };
+  } finally {
+    stopApi.abort();
+  }
+}
 
-  await ctx.measuring();
-  const clientCpuStart = process.cpuUsage();
-  let workerReady: () => void = () => {};
+/**
+ * Starts a child and resolves once it has sent its first progress report (it reports from its `measuring()` on, so
+ * it is serving or consuming by then); `report` is its result. Rejects when it ends before that.
+ */
+async function startedChild(
+  job: ChildJob,
+  timeoutMs: number,
+  stop?: AbortSignal,
+): Promise<{ report: Promise<ChildReport> }> {
+  let started: () => void = () => {};
   const ready = new Promise<void>((resolve) => {
-    workerReady = resolve;
+    started = resolve;
   });
-  const worker = runChild(
-    {
-      kind: 'worker',
-      url: job.url,
-      stream: job.stream,
-      group: job.group,
-      n: backlog + total,
-      concurrency: job.concurrency,
-      recordPickup: true,
-      ...(backlog > 0 ? { markAt: backlog } : {}),
-    },
-    () => workerReady(),
-    (job.seconds + 900) * 1000,
-  );
-  // The schedule starts once the worker consumes (a process start on a loaded machine can take seconds).
+  const report = runChild(job, () => started(), timeoutMs, stop);
   await Promise.race([
     ready,
-    worker.then(() => Promise.reject(new Error('the worker ended before it was ready'))),
+    report.then(() => Promise.reject(new Error(`the ${job.kind} child ended before it was ready`))),
   ]);
-  startAtUs = monotonicMicros() + START_DELAY_US;
-  recordFromUs = startAtUs + job.warmupSeconds * 1e6;
-  const producer = spawnPacedProducer({ ...job, firstIndex: backlog, startAtUs });
-  // Opens each task's stream `leadMs` before its completion is due, as the schedule passes.
-  let next = 0;
-  const leadUs = job.leadMs * 1000;
-  while (next < total) {
-    const now = monotonicMicros();
-    while (next < total && dueUs(next) - leadUs <= now) connect(next++);
-    await new Promise((r) => setTimeout(r, 1));
-  }
-  const produced = await producer;
-  const drained = await until(() => received + failed >= total, Math.max(60_000, job.seconds * 1000)).then(
-    () => true,
-    () => false,
-  );
-  const handled = await worker;
-  const clientCpu = process.cpuUsage(clientCpuStart);
-  await ctx.measured();
-  for (const connection of open.values()) connection.close();
-  stopApi.abort();
-  const server = await api;
-  const notes = [
-    failed ? `${failed} streams failed (first: ${firstError})` : '',
-    produced.outcome.note ?? '',
-    drained ? '' : `overloaded: ${total - received - failed} of ${total} outputs not received in time`,
-  ].filter(Boolean);
-  const markMs = handled.outcome.figures?.markMs;
-  const figures: Record<string, number> = {
-    chatApiPeakRssMB: Math.round(server.rss.maxBytes / 1e5) / 10,
-    workerPeakRssMB: Math.round(handled.rss.maxBytes / 1e5) / 10,
-  };
-  // CPU per completion of each process (Redis's is the row's own column): where a completion's time goes, and the
-  // most this machine's cores can carry.
-  const perCompletion = (ms: number | undefined) =>
-    ms === undefined || received === 0 ? undefined : Math.round((ms * 1000) / (backlog + received));
-  const cpu = {
-    chatApiCpuUs: perCompletion(server.cpuMs),
-    workerCpuUs: perCompletion(handled.cpuMs),
-    producerCpuUs: perCompletion(produced.cpuMs),
-    browsersCpuUs: perCompletion((clientCpu.user + clientCpu.system) / 1000),
-  };
-  for (const [name, value] of Object.entries(cpu)) if (value !== undefined) figures[name] = value;
-  const apiCpuMs = server.outcome.figures?.cpuMs;
-  if (apiCpuMs !== undefined && received > 0)
-    figures.chatApiCpuUsPerCompletion = Math.round((apiCpuMs * 1000) / (backlog + received));
-  // Publish → the worker's handler started: what of the latency is the producer and the worker's, not the browser's.
-  const { pickupP50Ms, pickupP99Ms } = handled.outcome.figures ?? {};
-  if (pickupP50Ms !== undefined) figures.workerPickupP50Ms = Math.round(pickupP50Ms * 100) / 100;
-  if (pickupP99Ms !== undefined) figures.workerPickupP99Ms = Math.round(pickupP99Ms * 100) / 100;
-  if (backlog > 0 && markMs !== undefined) {
-    figures.drainMs = Math.round(markMs);
-    figures.drainPerSec = Math.round(backlog / (markMs / 1000));
-  }
-  return {
-    messages: received,
-    elapsedMs: Math.max(produced.outcome.elapsedMs, 1),
-    latency: histogram.summary({ buckets: true }),
-    ...(notes.length ? { note: notes.join('; ') } : {}),
-    figures,
-  };
+  return { report };
 }
