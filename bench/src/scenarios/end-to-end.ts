@@ -31,9 +31,7 @@ export async function runEndToEnd(job: EndToEndJob, ctx: ScenarioContext): Promi
       group: job.group,
       port,
       ...(job.readerConnections ? { readerConnections: job.readerConnections } : {}),
-      ...(job.profileFile
-        ? { profileFile: job.profileFile.replace(/\.cpuprofile$/, '-chat-api.cpuprofile') }
-        : {}),
+      ...profiled(job, 'chat-api'),
     },
     (job.seconds + 900) * 1000,
     stopApi.signal,
@@ -90,6 +88,7 @@ export async function runEndToEnd(job: EndToEndJob, ctx: ScenarioContext): Promi
         concurrency: job.concurrency,
         recordPickup: true,
         ...(backlog > 0 ? { markAt: backlog } : {}),
+        ...profiled(job, 'worker'),
       },
       (job.seconds + 900) * 1000,
     );
@@ -178,4 +177,11 @@ async function startedChild(
     report.then(() => Promise.reject(new Error(`the ${job.kind} child ended before it was ready`))),
   ]);
   return { report };
+}
+
+/** With `--profile`, a child's own profile beside the scenario's (`<scenario>-<process>.cpuprofile`). */
+function profiled(job: EndToEndJob, process: string): { profileFile?: string } {
+  return job.profileFile
+    ? { profileFile: job.profileFile.replace(/\.cpuprofile$/, `-${process}.cpuprofile`) }
+    : {};
 }
