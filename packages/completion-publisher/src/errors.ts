@@ -15,7 +15,10 @@ export type PublishErrorCode =
   | 'redis_error'
   | 'publisher_closed';
 
-const OPTIONS_MARKER = 'chat.pipeline.error.publisher_options';
+/** The `Symbol.for` name of every marker below starts with it (one spelling of the shared prefix in the bundle). */
+const MARKER = 'chat.pipeline.error.';
+
+const OPTIONS_MARKER = `${MARKER}publisher_options`;
 
 /**
  * The publisher was configured wrongly (for example both `redis` and `url`, or a non-positive count); the message
@@ -43,7 +46,7 @@ export interface BatchFailure {
   error: MessageValidationError | MessageTooLargeError | MessageTooDeepError;
 }
 
-const BATCH_MARKER = 'chat.pipeline.error.invalid_batch';
+const BATCH_MARKER = `${MARKER}invalid_batch`;
 
 /**
  * At least one message of a `publishMany` batch is invalid or too large, so none was sent. `failures` lists every
@@ -71,7 +74,7 @@ export class InvalidBatchError extends ChatPipelineError<'invalid_batch'> {
   }
 }
 
-const UNAVAILABLE_MARKER = 'chat.pipeline.error.redis_unavailable';
+const UNAVAILABLE_MARKER = `${MARKER}redis_unavailable`;
 
 /**
  * Redis could not be reached (refused, closed, gave up reconnecting). The message names the server (`host:port`)
@@ -90,7 +93,7 @@ export class RedisUnavailableError extends ChatPipelineError<'redis_unavailable'
   }
 }
 
-const TIMEOUT_MARKER = 'chat.pipeline.error.publish_timeout';
+const TIMEOUT_MARKER = `${MARKER}publish_timeout`;
 
 /**
  * No answer from Redis within `timeoutMs`. The entry may or may not have been written; with idempotency on,
@@ -110,7 +113,7 @@ export class PublishTimeoutError extends ChatPipelineError<'publish_timeout'> {
   }
 }
 
-const REPLICATION_MARKER = 'chat.pipeline.error.replication_timeout';
+const REPLICATION_MARKER = `${MARKER}replication_timeout`;
 
 /**
  * The entry was written on the master but fewer replicas than `waitForReplicas.replicas` confirmed it in time, so
@@ -132,7 +135,7 @@ export class ReplicationTimeoutError extends ChatPipelineError<'replication_time
   }
 }
 
-const REDIS_ERROR_MARKER = 'chat.pipeline.error.redis_error';
+const REDIS_ERROR_MARKER = `${MARKER}redis_error`;
 
 /** Redis answered with an error (for example WRONGTYPE when the stream key holds something else). */
 export class RedisCommandError extends ChatPipelineError<'redis_error'> {
@@ -146,7 +149,7 @@ export class RedisCommandError extends ChatPipelineError<'redis_error'> {
   }
 }
 
-const CLOSED_MARKER = 'chat.pipeline.error.publisher_closed';
+const CLOSED_MARKER = `${MARKER}publisher_closed`;
 
 /** `publish` was called after `close()`; a closed publisher never reconnects. */
 export class PublisherClosedError extends ChatPipelineError<'publisher_closed'> {

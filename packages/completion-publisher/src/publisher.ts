@@ -5,6 +5,7 @@ import {
   partitionFor,
   SCHEMA_VERSION,
 } from '@chat/completion-schema';
+import { encodeStamped, prepareStamp, type Stamp } from '@chat/completion-schema/internal';
 import { defineScript, isCluster, luaScript, masterFor, queueScript, runScript } from '@chat/redis-kit';
 import { type Cluster, Redis } from 'ioredis';
 import { withDeadline } from './deadline.js';
@@ -55,6 +56,8 @@ export class CompletionPublisher {
   /** True when the connection was created from `url`, so `close()` must quit it. */
   private readonly ownsClient: boolean;
   private readonly maxLenArgs: string[];
+  /** The script's first ARGV: marker lifetime, MAXLEN `~`, `=` or `''` (no cap), MAXLEN count. */
+  private readonly scriptArgv: string[];
   private closing: Promise<void> | undefined;
   /** The last error our own connection reported since it was last ready: the cause a failed publish names. */
   private connectionError: Error | undefined;
@@ -63,7 +66,9 @@ export class CompletionPublisher {
     this.options = Object.freeze(resolvePublisherOptions(options));
     this.streams = Object.freeze(streamsOf(this.options));
     const { strategy, count } = this.options.maxLen;
-    this.maxLenArgs = strategy === 'off' ? [] : ['MAXLEN', strategy === 'exact' ? '=' : '~', String(count)];
+    const cap = strategy === 'off' ? '' : strategy === 'exact' ? '=' : '~';
+    this.maxLenArgs = cap ? ['MAXLEN', cap, String(count)] : [];
+    this.scriptArgv = [String(this.options.idempotency.windowSeconds), cap, String(count)];
 
     if (options.redis) {
       this.client = options.redis;
@@ -73,8 +78,7 @@ export class CompletionPublisher {
       this.client = new Redis(options.url as string, {
         connectionName: 'chat-completion-publisher',
         connectTimeout: timeoutMs,
-        // A command Redis never answers fails instead of waiting forever.
-        commandTimeout: timeoutMs,
+        // No commandTimeout: every call races its own `timeoutMs` deadline, and a timer per command costs.
         // Queue while the first connection is being made, so publishing right after construction works…
         enableOfflineQueue: true,
         // …but give up after one reconnect attempt: a producer wants a prompt error it can retry, not a queue.
@@ -104,16 +108,15 @@ export class CompletionPublisher {
     this.assertOpen();
     const taskId = typeof message?.task_id === 'string' ? message.task_id : undefined;
     // The stream is named before validation (the span exists first); an invalid message fails in encode() below.
-    const destination = taskId === undefined ? this.options.stream : this.streamFor(taskId);
-    const trace = await this.startTrace(destination, { 'messaging.message.conversation_id': taskId });
+    const stream = taskId === undefined ? this.options.stream : this.streamFor(taskId);
+    const trace = await this.startTrace(stream, { 'messaging.message.conversation_id': taskId });
     let data: string;
     try {
-      data = this.encode(message, trace?.fields);
+      data = this.encode(message, this.stamp(trace?.fields));
     } catch (error) {
       trace?.failed(error);
       throw error;
     }
-    const stream = destination;
     return this.traced(trace, async () => {
       let id: string;
       if (!this.options.idempotency.enabled) {
@@ -146,14 +149,13 @@ export class CompletionPublisher {
     this.assertOpen();
     const destination = this.streams.length === 1 ? this.streams[0]! : this.options.stream;
     const trace = await this.startTrace(destination, { 'messaging.batch.message_count': messages.length });
-    const traceFields = trace?.fields;
-    // One timestamp for the batch: it was published at one moment, and formatting a date per message costs.
-    const now = new Date().toISOString();
+    // One timestamp for the batch (it was published at one moment), its stamp checked and encoded once.
+    const stamp = this.stamp(trace?.fields);
     const encoded: string[] = [];
     const failures: BatchFailure[] = [];
     messages.forEach((message, index) => {
       try {
-        encoded.push(this.encode(message, traceFields, now));
+        encoded.push(this.encode(message, stamp));
       } catch (error) {
         // Every typed error encoding throws is a verdict on the message (schema_violation, too_large, too_deep, or
         // a code a newer schema adds); anything else is a bug and propagates.
@@ -200,14 +202,14 @@ export class CompletionPublisher {
     ids: string[],
   ): Promise<void> {
     const pipeline = this.client.pipeline();
-    // The message indexes each queued command answers for, in queue order.
-    const queued: (readonly number[])[] = [];
+    // The message index each queued command answers for (an XADD), or the indexes (a script), in queue order.
+    const queued: (number | readonly number[])[] = [];
     for (const stream of streams) {
       const indexes = byStream.get(stream)!;
       if (!this.options.idempotency.enabled) {
         for (const index of indexes) {
           pipeline.xadd(stream, ...this.maxLenArgs, '*', 'data', encoded[index]!);
-          queued.push([index]);
+          queued.push(index);
         }
         continue;
       }
@@ -225,9 +227,10 @@ export class CompletionPublisher {
     const replies = (await pipeline.exec()) ?? [];
     replies.forEach(([error, reply], at) => {
       if (error) throw error;
-      // A script answers with its chunk's ids, an XADD with its one id.
-      const answers = (Array.isArray(reply) ? reply : [reply]) as string[];
-      for (const [i, index] of queued[at]!.entries()) ids[index] = answers[i]!;
+      // An XADD answers with its one id, a script with its chunk's ids.
+      const indexes = queued[at]!;
+      if (typeof indexes === 'number') ids[indexes] = reply as string;
+      else for (let i = 0; i < indexes.length; i++) ids[indexes[i]!] = (reply as string[])[i]!;
     });
   }
 
@@ -300,25 +303,37 @@ export class CompletionPublisher {
     }
   }
 
+  /** What a call stamps: `schema_version`, `published_at` (now) and the send span's `traceparent` and `tracestate`. */
+  private stamp(trace: TraceFields | undefined): Stamp {
+    const { stampSchemaVersion, stampPublishedAt } = this.options;
+    const fields: Record<string, string> = {};
+    if (stampSchemaVersion) fields.schema_version = SCHEMA_VERSION;
+    if (stampPublishedAt) fields.published_at = new Date().toISOString();
+    if (trace?.traceparent !== undefined) {
+      fields.traceparent = trace.traceparent;
+      if (trace.tracestate !== undefined) fields.tracestate = trace.tracestate;
+    }
+    return prepareStamp(fields);
+  }
+
   /**
-   * Adds `schema_version`, `published_at` and the send span's `traceparent` and `tracestate` where the message
-   * has no `traceparent`, then validates and encodes.
+   * Adds the stamped fields the message does not carry (`tracestate` with `traceparent`: only where the message has
+   * no `traceparent`), then validates and encodes. The common message, lacking them all, is encoded once and the
+   * batch's stamp appended.
    */
-  private encode(
-    message: OperationCompleteInput,
-    trace: TraceFields | undefined,
-    now = new Date().toISOString(),
-  ): string {
-    const additions: Partial<OperationCompleteInput> = {};
-    if (this.options.stampSchemaVersion && message?.schema_version === undefined)
-      additions.schema_version = SCHEMA_VERSION;
-    if (this.options.stampPublishedAt && message?.published_at === undefined) additions.published_at = now;
-    if (trace?.traceparent !== undefined && message?.traceparent === undefined) {
-      additions.traceparent = trace.traceparent;
-      if (trace.tracestate !== undefined) additions.tracestate = trace.tracestate;
+  private encode(message: OperationCompleteInput, stamp: Stamp): string {
+    const maxBytes = this.options.maxMessageBytes;
+    const fast = encodeStamped(message, stamp, maxBytes);
+    if (fast !== undefined) return fast;
+    const additions: Record<string, string> = {};
+    for (const key in stamp.fields) {
+      const given = (message as Record<string, unknown> | undefined)?.[
+        key === 'tracestate' ? 'traceparent' : key
+      ];
+      if (given === undefined) additions[key] = stamp.fields[key]!;
     }
     const stamped = Object.keys(additions).length > 0 ? { ...message, ...additions } : message;
-    return encodeData(stamped, { maxBytes: this.options.maxMessageBytes });
+    return encodeData(stamped, { maxBytes });
   }
 
   /** KEYS and ARGV of publish-many-n for one stream's messages (operation ids and encoded data, in order). */
@@ -327,16 +342,8 @@ export class CompletionPublisher {
     operationIds: readonly string[],
     data: readonly string[],
   ): [string[], string[]] {
-    const { idempotency, maxLen } = this.options;
-    const keys = [stream];
-    for (const operationId of operationIds) keys.push(publishedMarkerKey(stream, operationId));
-    const args = [
-      String(idempotency.windowSeconds),
-      maxLen.strategy === 'off' ? '' : maxLen.strategy === 'exact' ? '=' : '~',
-      String(maxLen.count),
-    ];
-    for (const value of data) args.push(value);
-    return [keys, args];
+    const marker = publishedMarkerKey(stream, '');
+    return [[stream, ...operationIds.map((id) => marker + id)], this.scriptArgv.concat(data)];
   }
 
   private async run<T>(work: () => Promise<T>): Promise<T> {

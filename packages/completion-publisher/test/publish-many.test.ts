@@ -1,4 +1,4 @@
-import { decode } from '@chat/completion-schema';
+import { decode, encodeData, SCHEMA_VERSION } from '@chat/completion-schema';
 import { commandCalls, uniquePrefix } from '@chat/testing';
 import { ownRedisServer } from '@chat/testing/suite';
 import { describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ import {
   MessageValidationError,
   publishedMarkerKey,
 } from '../src/index.js';
-import { watchSocket } from './helpers.js';
+import { readData, watchSocket } from './helpers.js';
 
 const batch = (n: number, label: string) =>
   Array.from({ length: n }, (_, i) => ({
@@ -139,5 +139,33 @@ describe('publishMany', () => {
     expect(ids.slice(1500)).toEqual(ids.slice(0, 1500));
     expect(new Set(ids).size).toBe(1500);
     expect(await probe.xlen(stream)).toBe(1500);
+  });
+
+  it('writes every message of a batch as its stamped copy encodes, whichever stamps it lacks and in any key order', async () => {
+    const { redis } = own;
+    const stream = `${uniquePrefix('stamped')}completions`;
+    const publisher = createPublisher({ redis, stream, idempotency: false, traceContext: false });
+    const base = { operation_id: 'op', task_id: 't', success: true };
+    const messages: Record<string, unknown>[] = [
+      { ...base, operation_id: 'python-order', result: { a: [1] }, error: null },
+      { error: 'boom', success: false, task_id: 't', operation_id: 'other-order' },
+      { ...base, operation_id: 'no-error', result: 'text', extra: { kept: true } },
+      { ...base, operation_id: 'own-published-at', published_at: '2026-01-02T03:04:05.000Z' },
+      { ...base, operation_id: 'own-version', schema_version: 1 },
+      { ...base, operation_id: 'undefined-version', result: null, schema_version: undefined, error: null },
+      JSON.parse('{"operation_id":"proto-key","task_id":"t","success":true,"__proto__":{"kept":1}}'),
+    ];
+    const ids = await publisher.publishMany(messages as never);
+    const written = await Promise.all(ids.map((id) => readData(redis, stream, id)));
+    // One published_at for the batch: the first message's, which it did not carry.
+    const at = JSON.parse(written[0]!).published_at as string;
+    written.forEach((data, i) => {
+      const message = messages[i]!;
+      // What the publisher wrote before encoding learnt to append the stamps: the stamped copy, encoded.
+      const additions: Record<string, string> = {};
+      if (message.schema_version === undefined) additions.schema_version = SCHEMA_VERSION;
+      if (message.published_at === undefined) additions.published_at = at;
+      expect(data).toBe(encodeData({ ...message, ...additions } as never));
+    });
   });
 });

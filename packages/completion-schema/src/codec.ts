@@ -94,6 +94,58 @@ function canonical(parsed: OperationCompleteMessage, input: unknown): OperationC
 }
 
 /**
+ * Fields a producer adds to each message of a batch that has none of them (`schema_version`, `published_at`, …),
+ * checked and encoded once for the batch by {@link prepareStamp}; {@link encodeStamped} appends them.
+ */
+export interface Stamp {
+  /** The fields, in the order they are added after the message's own. */
+  readonly fields: Readonly<Record<string, string>>;
+  /** The fields as the last members of a JSON object: `,"k":"v"}` (just `}` without fields). */
+  readonly json: string;
+  /** Whether the schema accepts every stamped value (when not, every message takes the describing slow path). */
+  readonly valid: boolean;
+}
+
+/** Checks and encodes `fields` once, for {@link encodeStamped} to append to every message of a batch. */
+export function prepareStamp(fields: Readonly<Record<string, string>>): Stamp {
+  return {
+    fields,
+    // `{"x":0,"k":"v"}` less its first six characters: the members after a comma, or `}` alone.
+    json: JSON.stringify({ x: 0, ...fields }).slice(6),
+    valid: isValidMessageFast({ operation_id: 'x', task_id: 'x', success: true, ...fields }),
+  };
+}
+
+const ORIGINAL_ORDER = [...ORIGINAL_FIELDS];
+
+/**
+ * `encodeData({ ...input, ...stamp.fields })` byte for byte, for the common input, without building that copy (a
+ * spread that adds keys costs more than encoding the message): a message that has none of the stamp's fields is
+ * copied with a plain spread (cheap), the copy validated and encoded, and the stamp appended. A copy whose keys start
+ * with the original's five fields in pydantic's order (as the Python producer writes them) is already canonical.
+ * Undefined for any other input (and for one over `maxBytes`): encode the stamped copy with {@link encodeData},
+ * which decides and describes what is wrong.
+ */
+export function encodeStamped(input: unknown, stamp: Stamp, maxBytes: number): string | undefined {
+  if (!stamp.valid || typeof input !== 'object' || input === null) return undefined;
+  // Through the prototype chain, as the caller's "does it carry one" check reads.
+  for (const key in stamp.fields) if (key in input) return undefined;
+  const m: Record<string, unknown> = { ...input };
+  if ('toJSON' in m || !isValidMessageFast(m)) return undefined;
+  const keys = Object.keys(m);
+  let ordered = m.result !== undefined && m.error !== undefined;
+  for (let i = 0; i < 5; i++) ordered &&= keys[i] === ORIGINAL_ORDER[i];
+  let json: string;
+  try {
+    json = JSON.stringify(ordered ? m : canonical(m as OperationCompleteMessage, m));
+  } catch {
+    return undefined;
+  }
+  json = json.slice(0, -1) + stamp.json;
+  return json.length * 3 > maxBytes && Buffer.byteLength(json, 'utf8') > maxBytes ? undefined : json;
+}
+
+/**
  * The error for a `result` that no recursive code may walk: nested deeper than {@link MAX_RESULT_DEPTH}, or (from
  * a caller's object, never from JSON) containing itself. Checked iteratively, before zod's recursive `z.json()`.
  */
