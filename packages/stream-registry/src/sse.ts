@@ -7,7 +7,7 @@ import type { StreamRegistry } from './registry.js';
 import { corsHeaders, type SSECorsOptions } from './sse-cors.js';
 import type { StreamEntry } from './stream-entry.js';
 import { verifyStreamToken } from './stream-token.js';
-import type { Subscription } from './subscription.js';
+import { caughtUp, hasCaughtUp, type Subscription } from './subscription.js';
 
 /** Headers of every SSE answer: the AI SDK's UI message stream protocol v1, unbuffered by proxies. */
 export const SSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
@@ -108,7 +108,7 @@ export function sseErrorAnswer(error: unknown): SSEErrorAnswer {
  * The SSE frame of one stored chunk, serialized by its type to the protocol's fields (see `toWireChunk`): an
  * `id:`+`data:` event, a comment for a heartbeat, or nothing for a chunk the protocol has no place for.
  */
-function eventFrame({ id, chunk }: StreamEntry, logger: Logger): string | undefined {
+function serializeEntry({ id, chunk }: StreamEntry, logger: Logger): string | undefined {
   const wire = toWireChunk(chunk);
   if (wire.kind === 'chunk') return `id: ${id}\ndata: ${JSON.stringify(wire.chunk)}\n\n`;
   if (wire.kind === 'comment') return `: ${wire.comment}\n\n`;
@@ -119,6 +119,23 @@ function eventFrame({ id, chunk }: StreamEntry, logger: Logger): string | undefi
     );
   }
   return undefined;
+}
+
+// The frame of each entry, serialized once however many subscribers it reaches: the shared reader fans one entry
+// object out to every live subscriber of its stream, and a replay page's entries are parsed once for everyone who
+// replays it. The frame depends on the entry alone (the registry's SSE serves protocol chunks whatever the chunk
+// dialect stored, and nothing of a subscriber's own goes into it), and an entry lives only as long as a sink's
+// buffer or a kept page holds it: weakly keyed, the cache is gone with its entries. `null`: nothing is sent.
+const entryFrames = new WeakMap<StreamEntry, string | null>();
+
+/** {@link serializeEntry}, once per entry. */
+function eventFrame(entry: StreamEntry, logger: Logger): string | undefined {
+  let frame = entryFrames.get(entry);
+  if (frame === undefined) {
+    frame = serializeEntry(entry, logger) ?? null;
+    entryFrames.set(entry, frame);
+  }
+  return frame ?? undefined;
 }
 
 /** The frame of the registry's own cut-off notice, sent whole: its `code` and `cursor` tell a client where to resume. */
@@ -167,7 +184,16 @@ async function open(
   return { kind: 'stream', iterator, first: await iterator.next(), subscription };
 }
 
+// The reason every handler's own controller aborts with once its response is done: `abort()` without one builds a
+// DOMException, stack trace and all, per response, which a reconnect storm of thousands pays for in CPU and garbage.
+let responseDone: DOMException | undefined;
+function responseDoneReason(): DOMException {
+  responseDone ??= new DOMException('the SSE response is done', 'AbortError');
+  return responseDone;
+}
+
 const KEEP_ALIVE = Symbol('keep-alive');
+const CAUGHT_UP = Symbol('caught-up');
 
 /** `pending`, or KEEP_ALIVE if it takes longer than `ms`. */
 function orKeepAlive<T>(pending: Promise<T>, ms: number): Promise<T | typeof KEEP_ALIVE> {
@@ -178,11 +204,25 @@ function orKeepAlive<T>(pending: Promise<T>, ms: number): Promise<T | typeof KEE
   return Promise.race([pending, tick]).finally(() => clearTimeout(timer));
 }
 
+/** `pending`, or CAUGHT_UP once `subscription` waits on the live tail (`pending` first when both are settled). */
+function orCaughtUp<T>(pending: Promise<T>, subscription: Subscription): Promise<T | typeof CAUGHT_UP> {
+  return Promise.race([pending, caughtUp(subscription).then((): typeof CAUGHT_UP => CAUGHT_UP)]);
+}
+
+/**
+ * Frames held back while a subscription catches up are sent once they reach this many characters, so a long
+ * replay is written in pieces of about this size (each then waits for the socket to drain if it must).
+ */
+const BATCH_CHARS = 64 * 1024;
+
 /**
  * The frames of a subscription, produced only as fast as they are consumed (pull-based, so a slow client holds
  * back the reading instead of growing a buffer): `retry:` first, an `id:`+`data:` event per chunk, keep-alive
  * comments while idle, `data: [DONE]` after `finish`. Without a finish (overflow, abort) it stops without
- * [DONE], so an EventSource reconnects with the last id.
+ * [DONE], so an EventSource reconnects with the last id. Each yield is a batch of frames: while the subscription
+ * catches up (its replay), its frames are joined and yielded when it reaches the live tail (or ends, or
+ * {@link BATCH_CHARS}), so a reconnect costs one socket write, not one per missed chunk; live chunks are yielded
+ * as they come.
  */
 async function* frames(
   opened: Extract<Opened, { kind: 'stream' }>,
@@ -191,34 +231,40 @@ async function* frames(
   logger: Logger,
 ): AsyncGenerator<string, void, undefined> {
   const { iterator, subscription } = opened;
+  let batch = `retry: ${retryMs}\n\n`;
   try {
-    yield `retry: ${retryMs}\n\n`;
     let pending: Promise<IteratorResult<StreamEntry>> = opened.first
       ? Promise.resolve(opened.first)
       : iterator.next();
     for (;;) {
-      const next = await orKeepAlive(pending, keepAliveMs);
-      if (next === KEEP_ALIVE) {
-        yield ': keep-alive\n\n';
+      const next = await orKeepAlive(batch ? orCaughtUp(pending, subscription) : pending, keepAliveMs);
+      if (next === CAUGHT_UP || next === KEEP_ALIVE) {
+        yield next === KEEP_ALIVE ? `${batch}: keep-alive\n\n` : batch;
+        batch = '';
         continue;
       }
       if (next.done) break;
       // The subscription ends with 'overflow' just before it yields its cut-off notice.
       const frame =
         subscription.endReason === 'overflow' ? cutoffFrame(next.value) : eventFrame(next.value, logger);
-      if (frame !== undefined) yield frame;
+      if (frame !== undefined) batch += frame;
+      if (batch && (batch.length >= BATCH_CHARS || hasCaughtUp(subscription))) {
+        yield batch;
+        batch = '';
+      }
       pending = iterator.next();
     }
     if (subscription.endReason === 'finish' || subscription.endReason === 'task_ended') {
-      yield 'data: [DONE]\n\n';
+      batch += 'data: [DONE]\n\n';
     }
   } catch (error) {
     const errorText = StreamRegistryError.isInstance(error) ? error.code : 'stream failed';
-    yield `data: ${JSON.stringify({ type: 'error', errorText })}\n\n`;
+    batch += `data: ${JSON.stringify({ type: 'error', errorText })}\n\n`;
   } finally {
     // Leaves the shared reader even when the consumer stopped pulling mid-stream.
     await iterator.return?.();
   }
+  if (batch) yield batch;
 }
 
 /**
@@ -258,7 +304,7 @@ export async function toSSEResponse(
         else stream.enqueue(encoder.encode(next.value));
       },
       async cancel() {
-        controller.abort();
+        controller.abort(responseDoneReason());
         await source.return();
       },
     },
@@ -286,7 +332,7 @@ export async function writeSSE(
   const cors = corsHeaders(options.cors, origin, false);
   const { keepAliveMs, retryMs } = resolveSSETiming(options, registry.options);
   const controller = new AbortController();
-  const onClose = () => controller.abort();
+  const onClose = () => controller.abort(responseDoneReason());
   res.once('close', onClose);
   const signal = options.signal ? AbortSignal.any([controller.signal, options.signal]) : controller.signal;
   try {
@@ -297,8 +343,8 @@ export async function writeSSE(
       res.end(body === null ? undefined : JSON.stringify(body));
       return;
     }
+    // No flushHeaders: the headers go out with the first write (`retry:` and the replay), one write for both.
     res.writeHead(200, { ...SSE_HEADERS, ...cors, connection: 'keep-alive' });
-    res.flushHeaders();
     const write = (text: string): Promise<void> | undefined => {
       if (res.destroyed || res.writableEnded) return undefined;
       if (res.write(text)) return undefined;
@@ -319,6 +365,6 @@ export async function writeSSE(
     if (!res.writableEnded) res.end();
   } finally {
     res.off('close', onClose);
-    controller.abort();
+    controller.abort(responseDoneReason());
   }
 }

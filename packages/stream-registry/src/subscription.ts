@@ -26,6 +26,43 @@ export interface SubscriptionContext {
   idleCheckMs: number;
 }
 
+interface CaughtUpSignal {
+  promise: Promise<void>;
+  resolve: () => void;
+}
+
+// Per subscription: undefined while it catches up and nobody waits, a signal while someone does, null once it has
+// caught up. Kept beside the class, so the SSE handlers' batching adds nothing to the public Subscription.
+const caughtUpSignals = new WeakMap<Subscription, CaughtUpSignal | null>();
+
+function markCaughtUp(subscription: Subscription): void {
+  const signal = caughtUpSignals.get(subscription);
+  caughtUpSignals.set(subscription, null);
+  signal?.resolve();
+}
+
+/** Whether `subscription` has caught up: it waits on the live tail, or it ended. */
+export function hasCaughtUp(subscription: Subscription): boolean {
+  return caughtUpSignals.get(subscription) === null;
+}
+
+/**
+ * Resolves once `subscription` has read everything it missed (the replay, and the gap the live tail began after)
+ * and waits on the live tail, or has ended; at once if it has. Until then its next entry is at most a page read
+ * away, so the SSE handlers hold the frames of a replay back and send them in one write.
+ */
+export function caughtUp(subscription: Subscription): Promise<void> {
+  const signal = caughtUpSignals.get(subscription);
+  if (signal === null) return Promise.resolve();
+  if (signal) return signal.promise;
+  let resolve: () => void = () => {};
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  caughtUpSignals.set(subscription, { promise, resolve });
+  return promise;
+}
+
 /**
  * A task's chunks from a cursor: replay from the stream, then the live tail through the shared reader, ending
  * after `finish`. Iterate it once. Entries come exactly once and in order; a subscriber that falls more than the
@@ -127,6 +164,7 @@ export class Subscription implements AsyncIterable<StreamEntry> {
       if (compareStreamIds(readerFrom, this.lastId) > 0 && (yield* this.range(this.lastId, readerFrom))) {
         return this.end('finish');
       }
+      markCaughtUp(this);
       for (;;) {
         const event = await sink.next(this.signal, idleCheckMs);
         if (event.kind === 'entry') {
@@ -180,5 +218,6 @@ export class Subscription implements AsyncIterable<StreamEntry> {
 
   private end(reason: SubscriptionEndReason): void {
     this.reason = reason;
+    markCaughtUp(this);
   }
 }
