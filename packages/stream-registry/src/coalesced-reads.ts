@@ -1,5 +1,5 @@
-import { compareStreamIds } from '@chat/redis-kit';
-import type { Cluster, Redis } from 'ioredis';
+import { compareStreamIds, isCluster } from '@chat/redis-kit';
+import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import { parseEntry, type StreamEntry } from './stream-entry.js';
 
 /** One XRANGE page as Redis returns it: `[id, fields]` per entry. */
@@ -82,6 +82,67 @@ export class ReadCoalescer<A, V> {
   }
 }
 
+/** One pipeline's replies: `[error, reply]` per command. */
+type Replies = [Error | null, unknown][];
+
+interface QueuedCommands {
+  add: (pipeline: ChainableCommander) => void;
+  commands: number;
+  resolve: (replies: Replies) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Commands asked for during one turn of the event loop, sent together as one pipeline when the turn's I/O callbacks
+ * are done (`setImmediate`): one socket write for the checks and pages of every subscriber that asked in that turn
+ * (a storm's thousands of reconnects arrive in a few turns, and each write is a system call), instead of one per
+ * command. Redis runs them in the order asked, on the one connection, as if sent one by one. An idle registry waits
+ * for nothing but the end of the current turn.
+ */
+export class TurnPipeline {
+  private queue: QueuedCommands[] = [];
+
+  constructor(private readonly redis: Redis) {}
+
+  /** Queues the commands `add` puts on a pipeline; resolves with their `[error, reply]` pairs, in order. */
+  send(commands: number, add: (pipeline: ChainableCommander) => void): Promise<Replies> {
+    return new Promise<Replies>((resolve, reject) => {
+      if (this.queue.length === 0) setImmediate(() => this.flush());
+      this.queue.push({ add, commands, resolve, reject });
+    });
+  }
+
+  private flush(): void {
+    const queued = this.queue;
+    this.queue = [];
+    const pipeline = this.redis.pipeline();
+    for (const { add } of queued) add(pipeline);
+    pipeline.exec().then(
+      (replies) => {
+        let at = 0;
+        for (const { commands, resolve, reject } of queued) {
+          if (!replies) reject(new Error('the pipeline was discarded'));
+          else resolve(replies.slice(at, at + commands) as Replies);
+          at += commands;
+        }
+      },
+      (error: unknown) => {
+        for (const { reject } of queued) reject(error);
+      },
+    );
+  }
+}
+
+/** The reply of a pipelined command: its error thrown, as a command sent alone would reject. */
+function replyOf<V>([error, reply]: [Error | null, unknown]): V {
+  if (error) throw error;
+  return reply as V;
+}
+
+function isNoSuchKey(error: unknown): boolean {
+  return error instanceof Error && /no such key/i.test(error.message);
+}
+
 interface PageRequest {
   streamKey: string;
   /** Exclusive start: the caller has seen everything up to it. */
@@ -133,27 +194,48 @@ export class SubscribeReads {
     redis: Redis | Cluster,
     private readonly reuseMs = REPLAY_REUSE_MS,
   ) {
+    // On a single server every read of a turn goes in one pipeline. A cluster's pipeline must stay within one slot,
+    // so there each read is sent by itself, as before.
+    const turn = isCluster(redis) ? undefined : new TurnPipeline(redis);
+    const xrange = (r: PageRequest): Promise<RawPage> =>
+      turn
+        ? turn
+            .send(1, (p) => p.xrange(r.streamKey, `(${r.after}`, r.to, 'COUNT', r.count))
+            .then((replies) => replyOf<RawPage>(replies[0]!))
+        : (redis.xrange(r.streamKey, `(${r.after}`, r.to, 'COUNT', r.count) as Promise<RawPage>);
+    const checks = ({
+      metaKey,
+      streamKey,
+    }: {
+      metaKey: string;
+      streamKey: string;
+    }): Promise<SubscribeFacts> =>
+      turn
+        ? turn
+            .send(2, (p) => p.hgetall(metaKey).xinfo('STREAM', streamKey))
+            .then(([hash, info]) => {
+              if (info?.[0] && isNoSuchKey(info[0])) return [replyOf(hash!), null];
+              return [replyOf(hash!), replyOf(info!)];
+            })
+        : Promise.all([
+            redis.hgetall(metaKey),
+            redis.xinfo('STREAM', streamKey).catch((error: unknown) => {
+              if (isNoSuchKey(error)) return null;
+              throw error;
+            }),
+          ]);
     this.pages = new ReadCoalescer(
       (r) => {
         const readAt = performance.now();
-        return (redis.xrange(r.streamKey, `(${r.after}`, r.to, 'COUNT', r.count) as Promise<RawPage>).then(
-          (value) => ({ readAt, value }),
-        );
+        return xrange(r).then((value) => ({ readAt, value }));
       },
       (queued, incoming) =>
         compareStreamIds(incoming.after, queued.after) < 0 ? { ...queued, after: incoming.after } : queued,
     );
     this.checks = new ReadCoalescer(
-      async ({ metaKey, streamKey }) => {
+      async (keys) => {
         const readAt = performance.now();
-        const value: SubscribeFacts = await Promise.all([
-          redis.hgetall(metaKey),
-          redis.xinfo('STREAM', streamKey).catch((error: unknown) => {
-            if (error instanceof Error && /no such key/i.test(error.message)) return null;
-            throw error;
-          }),
-        ]);
-        return { readAt, value };
+        return { readAt, value: await checks(keys) };
       },
       (queued) => queued,
     );
