@@ -17,6 +17,13 @@ export class LiveSink {
   private waiter: ((event: SinkEvent) => void) | undefined;
   private overflowed = false;
   private closed = false;
+  // One idle timer and one abort listener per sink, re-armed for each wait instead of made anew for every entry
+  // (a fan-out to thousands of subscribers made and cleared a timer and a listener per subscriber and chunk).
+  private idleTimer: ReturnType<typeof setTimeout> | undefined;
+  private idleMs = 0;
+  private signal: AbortSignal | undefined;
+  private readonly onAbort = () => this.wake({ kind: 'aborted' });
+  private readonly onIdle = () => this.wake({ kind: 'idle' });
 
   constructor(private readonly capacity: number) {}
 
@@ -51,16 +58,28 @@ export class LiveSink {
     if (this.overflowed) return Promise.resolve({ kind: 'overflow' });
     if (this.closed) return Promise.resolve({ kind: 'closed' });
     if (signal?.aborted) return Promise.resolve({ kind: 'aborted' });
+    if (signal !== this.signal) {
+      this.signal?.removeEventListener('abort', this.onAbort);
+      signal?.addEventListener('abort', this.onAbort);
+      this.signal = signal;
+    }
+    if (this.idleTimer && this.idleMs === idleMs) this.idleTimer.refresh();
+    else {
+      clearTimeout(this.idleTimer);
+      this.idleMs = idleMs;
+      this.idleTimer = setTimeout(this.onIdle, idleMs);
+    }
     return new Promise<SinkEvent>((resolve) => {
-      const onAbort = () => this.wake({ kind: 'aborted' });
-      const timer = setTimeout(() => this.wake({ kind: 'idle' }), idleMs);
-      this.waiter = (event) => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        resolve(event);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiter = resolve;
     });
+  }
+
+  /** Stops the idle timer and leaves the signal; the subscription calls it when it is done with the sink. */
+  dispose(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    this.signal?.removeEventListener('abort', this.onAbort);
+    this.signal = undefined;
   }
 
   private wake(event: SinkEvent): void {

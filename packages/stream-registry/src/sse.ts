@@ -195,13 +195,29 @@ function responseDoneReason(): DOMException {
 const KEEP_ALIVE = Symbol('keep-alive');
 const CAUGHT_UP = Symbol('caught-up');
 
-/** `pending`, or KEEP_ALIVE if it takes longer than `ms`. */
-function orKeepAlive<T>(pending: Promise<T>, ms: number): Promise<T | typeof KEEP_ALIVE> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const tick = new Promise<typeof KEEP_ALIVE>((resolve) => {
-    timer = setTimeout(() => resolve(KEEP_ALIVE), ms);
-  });
-  return Promise.race([pending, tick]).finally(() => clearTimeout(timer));
+/**
+ * A stream's keep-alive interval: one timer, re-armed for each wait, instead of a timer made and cleared for every
+ * frame of every subscriber.
+ */
+class KeepAliveClock {
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private tick: ((value: typeof KEEP_ALIVE) => void) | undefined;
+
+  constructor(private readonly ms: number) {}
+
+  /** `pending`, or KEEP_ALIVE if it takes longer than the interval. */
+  wait<T>(pending: Promise<T>): Promise<T | typeof KEEP_ALIVE> {
+    return new Promise<T | typeof KEEP_ALIVE>((resolve, reject) => {
+      this.tick = resolve;
+      if (this.timer) this.timer.refresh();
+      else this.timer = setTimeout(() => this.tick?.(KEEP_ALIVE), this.ms);
+      pending.then(resolve, reject);
+    });
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+  }
 }
 
 /** `pending`, or CAUGHT_UP once `subscription` waits on the live tail (`pending` first when both are settled). */
@@ -232,12 +248,13 @@ async function* frames(
 ): AsyncGenerator<string, void, undefined> {
   const { iterator, subscription } = opened;
   let batch = `retry: ${retryMs}\n\n`;
+  const clock = new KeepAliveClock(keepAliveMs);
   try {
     let pending: Promise<IteratorResult<StreamEntry>> = opened.first
       ? Promise.resolve(opened.first)
       : iterator.next();
     for (;;) {
-      const next = await orKeepAlive(batch ? orCaughtUp(pending, subscription) : pending, keepAliveMs);
+      const next = await clock.wait(batch ? orCaughtUp(pending, subscription) : pending);
       if (next === CAUGHT_UP || next === KEEP_ALIVE) {
         yield next === KEEP_ALIVE ? `${batch}: keep-alive\n\n` : batch;
         batch = '';
@@ -261,6 +278,7 @@ async function* frames(
     const errorText = StreamRegistryError.isInstance(error) ? error.code : 'stream failed';
     batch += `data: ${JSON.stringify({ type: 'error', errorText })}\n\n`;
   } finally {
+    clock.stop();
     // Leaves the shared reader even when the consumer stopped pulling mid-stream.
     await iterator.return?.();
   }
