@@ -24,6 +24,29 @@ describe('small helpers', () => {
     await sleep(1);
   });
 
+  it('compareStreamIds agrees with comparing the parts as BigInts, on random ids with leading zeros and non-ids', () => {
+    const reference = (a: string, b: string) => {
+      const parts = (id: string) => (/^(\d{1,20})-(\d{1,20})$/.test(id) ? id.split('-') : ['0', '0']);
+      const [aMs, aSeq] = parts(a).map(BigInt) as [bigint, bigint];
+      const [bMs, bSeq] = parts(b).map(BigInt) as [bigint, bigint];
+      if (aMs !== bMs) return aMs < bMs ? -1 : 1;
+      return aSeq === bSeq ? 0 : aSeq < bSeq ? -1 : 1;
+    };
+    const digits = () =>
+      Array.from({ length: 1 + Math.floor(Math.random() * 20) }, () =>
+        Math.random() < 0.3 ? '0' : String(Math.floor(Math.random() * 10)),
+      ).join('');
+    const id = () =>
+      Math.random() < 0.05
+        ? ['$', '1', '-1', 'x-1', ''][Math.floor(Math.random() * 5)]!
+        : `${digits()}-${digits()}`;
+    for (let n = 0; n < 20_000; n++) {
+      const a = id();
+      const b = Math.random() < 0.2 ? a.replace(/^0*/, '0') : id();
+      expect([a, b, compareStreamIds(a, b)]).toEqual([a, b, reference(a, b)]);
+    }
+  });
+
   it('entryTimestamp reads the milliseconds of an entry id', () => {
     expect(entryTimestamp('1700000000000-5')).toBe(1_700_000_000_000);
     expect(entryTimestamp('nonsense')).toBeNaN();
@@ -40,6 +63,10 @@ describe('small helpers', () => {
       '18446744073709551615-1',
     ]);
     expect(compareStreamIds('5-1', '5-1')).toBe(0);
+    expect(compareStreamIds('05-1', '5-01')).toBe(0);
+    expect(compareStreamIds('nonsense', '0-0')).toBe(0);
+    expect(compareStreamIds('nonsense', '0-1')).toBe(-1);
+    expect(compareStreamIds('1-0', '$')).toBe(1);
     expect(isStreamId('1-2')).toBe(true);
     expect(isStreamId('1')).toBe(false);
     expect(isStreamId('$')).toBe(false);
