@@ -1,5 +1,9 @@
 import type { StreamEntry } from './stream-entry.js';
 
+function wakeIdle(sink: LiveSink): void {
+  sink.wake({ kind: 'idle' });
+}
+
 /** What a subscriber's wait returns. */
 export type SinkEvent =
   | { kind: 'entry'; entry: StreamEntry }
@@ -22,8 +26,6 @@ export class LiveSink {
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
   private idleMs = 0;
   private signal: AbortSignal | undefined;
-  private readonly onAbort = () => this.wake({ kind: 'aborted' });
-  private readonly onIdle = () => this.wake({ kind: 'idle' });
 
   constructor(private readonly capacity: number) {}
 
@@ -59,15 +61,17 @@ export class LiveSink {
     if (this.closed) return Promise.resolve({ kind: 'closed' });
     if (signal?.aborted) return Promise.resolve({ kind: 'aborted' });
     if (signal !== this.signal) {
-      this.signal?.removeEventListener('abort', this.onAbort);
-      signal?.addEventListener('abort', this.onAbort);
+      // The sink itself listens (its handleEvent), and the timer calls a shared function with it: no closures kept
+      // per subscriber.
+      this.signal?.removeEventListener('abort', this);
+      signal?.addEventListener('abort', this);
       this.signal = signal;
     }
     if (this.idleTimer && this.idleMs === idleMs) this.idleTimer.refresh();
     else {
       clearTimeout(this.idleTimer);
       this.idleMs = idleMs;
-      this.idleTimer = setTimeout(this.onIdle, idleMs);
+      this.idleTimer = setTimeout(wakeIdle, idleMs, this);
     }
     return new Promise<SinkEvent>((resolve) => {
       this.waiter = resolve;
@@ -78,11 +82,17 @@ export class LiveSink {
   dispose(): void {
     clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
-    this.signal?.removeEventListener('abort', this.onAbort);
+    this.signal?.removeEventListener('abort', this);
     this.signal = undefined;
   }
 
-  private wake(event: SinkEvent): void {
+  /** The abort listener (an EventListener object, so no closure is kept per sink). */
+  handleEvent(): void {
+    this.wake({ kind: 'aborted' });
+  }
+
+  /** Ends the wait in progress, if any, with `event`. */
+  wake(event: SinkEvent): void {
     const waiter = this.waiter;
     this.waiter = undefined;
     waiter?.(event);

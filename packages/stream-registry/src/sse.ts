@@ -195,34 +195,69 @@ function responseDoneReason(): DOMException {
 const KEEP_ALIVE = Symbol('keep-alive');
 const CAUGHT_UP = Symbol('caught-up');
 
+type Woken = IteratorResult<StreamEntry> | typeof KEEP_ALIVE | typeof CAUGHT_UP;
+
 /**
- * A stream's keep-alive interval: one timer, re-armed for each wait, instead of a timer made and cleared for every
- * frame of every subscriber.
+ * What a stream's frames wait for: the subscription's next entry, the keep-alive interval, or (while a replay's
+ * frames are held back) the subscription having caught up, whichever comes first. One timer, re-armed for each
+ * wait, instead of a timer made and cleared for every frame of every subscriber; and each pending entry is listened
+ * to once, however many keep-alives interrupt the wait for it (racing it anew each time would leave a reaction on
+ * it per keep-alive for as long as a stream stays idle).
  */
-class KeepAliveClock {
+class FrameWait {
   private timer: ReturnType<typeof setTimeout> | undefined;
-  private tick: ((value: typeof KEEP_ALIVE) => void) | undefined;
+  private watched: Promise<IteratorResult<StreamEntry>> | undefined;
+  private settled: { value: IteratorResult<StreamEntry> } | { error: unknown } | undefined;
+  private resolve: ((woken: Woken) => void) | undefined;
+  private reject: ((error: unknown) => void) | undefined;
 
-  constructor(private readonly ms: number) {}
+  constructor(private readonly keepAliveMs: number) {}
 
-  /** `pending`, or KEEP_ALIVE if it takes longer than the interval. */
-  wait<T>(pending: Promise<T>): Promise<T | typeof KEEP_ALIVE> {
-    return new Promise<T | typeof KEEP_ALIVE>((resolve, reject) => {
-      this.tick = resolve;
-      if (this.timer) this.timer.refresh();
-      else this.timer = setTimeout(() => this.tick?.(KEEP_ALIVE), this.ms);
-      pending.then(resolve, reject);
+  /** `pending`'s entry, or KEEP_ALIVE if it takes longer than the interval, or what {@link wake} brings first. */
+  next(pending: Promise<IteratorResult<StreamEntry>>): Promise<Woken> {
+    if (pending !== this.watched) {
+      this.watched = pending;
+      this.settled = undefined;
+      pending.then(
+        (value) => this.settle(pending, { value }),
+        (error: unknown) => this.settle(pending, { error }),
+      );
+    } else if (this.settled) {
+      return 'value' in this.settled
+        ? Promise.resolve(this.settled.value)
+        : Promise.reject(this.settled.error);
+    }
+    if (this.timer) this.timer.refresh();
+    else this.timer = setTimeout(keepAliveTick, this.keepAliveMs, this);
+    return new Promise<Woken>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
     });
+  }
+
+  /** Ends the wait in progress, if any, with `woken`. */
+  wake(woken: typeof KEEP_ALIVE | typeof CAUGHT_UP): void {
+    const resolve = this.resolve;
+    this.resolve = this.reject = undefined;
+    resolve?.(woken);
   }
 
   stop(): void {
     clearTimeout(this.timer);
   }
+
+  private settle(pending: Promise<IteratorResult<StreamEntry>>, settled: NonNullable<FrameWait['settled']>) {
+    if (pending !== this.watched) return;
+    this.settled = settled;
+    const { resolve, reject } = this;
+    this.resolve = this.reject = undefined;
+    if ('value' in settled) resolve?.(settled.value);
+    else reject?.(settled.error);
+  }
 }
 
-/** `pending`, or CAUGHT_UP once `subscription` waits on the live tail (`pending` first when both are settled). */
-function orCaughtUp<T>(pending: Promise<T>, subscription: Subscription): Promise<T | typeof CAUGHT_UP> {
-  return Promise.race([pending, caughtUp(subscription).then((): typeof CAUGHT_UP => CAUGHT_UP)]);
+function keepAliveTick(wait: FrameWait): void {
+  wait.wake(KEEP_ALIVE);
 }
 
 /**
@@ -248,15 +283,27 @@ async function* frames(
 ): AsyncGenerator<string, void, undefined> {
   const { iterator, subscription } = opened;
   let batch = `retry: ${retryMs}\n\n`;
-  const clock = new KeepAliveClock(keepAliveMs);
+  const wait = new FrameWait(keepAliveMs);
+  let listening = false;
   try {
     let pending: Promise<IteratorResult<StreamEntry>> = opened.first
       ? Promise.resolve(opened.first)
       : iterator.next();
     for (;;) {
-      const next = await clock.wait(batch ? orCaughtUp(pending, subscription) : pending);
-      if (next === CAUGHT_UP || next === KEEP_ALIVE) {
-        yield next === KEEP_ALIVE ? `${batch}: keep-alive\n\n` : batch;
+      const woken = wait.next(pending);
+      if (!listening) {
+        // After the first wait listens to its entry: a finished task's peeked entry then comes before this.
+        listening = true;
+        caughtUp(subscription).then(() => wait.wake(CAUGHT_UP));
+      }
+      const next = await woken;
+      if (next === KEEP_ALIVE) {
+        yield `${batch}: keep-alive\n\n`;
+        batch = '';
+        continue;
+      }
+      if (next === CAUGHT_UP) {
+        if (batch) yield batch;
         batch = '';
         continue;
       }
@@ -278,7 +325,7 @@ async function* frames(
     const errorText = StreamRegistryError.isInstance(error) ? error.code : 'stream failed';
     batch += `data: ${JSON.stringify({ type: 'error', errorText })}\n\n`;
   } finally {
-    clock.stop();
+    wait.stop();
     // Leaves the shared reader even when the consumer stopped pulling mid-stream.
     await iterator.return?.();
   }
@@ -361,11 +408,23 @@ export async function writeSSE(
       res.end(body === null ? undefined : JSON.stringify(body));
       return;
     }
-    // No flushHeaders: the headers go out with the first write (`retry:` and the replay), one write for both.
     res.writeHead(200, { ...SSE_HEADERS, ...cors, connection: 'keep-alive' });
+    let headersSent = false;
+    const send = (text: string): boolean => {
+      if (headersSent) return res.write(text);
+      headersSent = true;
+      // The headers go out with the first frames (`retry:` and the replay), in one write. Flushed on their own,
+      // corked, rather than prepended to the frames: Node then writes its header string by itself, which flattens
+      // it, instead of keeping it as the ~30 pieces it was assembled from for the life of the response.
+      res.cork();
+      res.flushHeaders();
+      const ok = res.write(text);
+      res.uncork();
+      return ok;
+    };
     const write = (text: string): Promise<void> | undefined => {
       if (res.destroyed || res.writableEnded) return undefined;
-      if (res.write(text)) return undefined;
+      if (send(text)) return undefined;
       return new Promise((resolve) => {
         const done = () => {
           res.off('drain', done);
