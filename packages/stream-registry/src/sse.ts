@@ -206,15 +206,17 @@ type Woken = IteratorResult<StreamEntry> | typeof KEEP_ALIVE | typeof CAUGHT_UP;
  */
 class FrameWait {
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private timerMs = 0;
   private watched: Promise<IteratorResult<StreamEntry>> | undefined;
   private settled: { value: IteratorResult<StreamEntry> } | { error: unknown } | undefined;
   private resolve: ((woken: Woken) => void) | undefined;
   private reject: ((error: unknown) => void) | undefined;
 
-  constructor(private readonly keepAliveMs: number) {}
-
-  /** `pending`'s entry, or KEEP_ALIVE if it takes longer than the interval, or what {@link wake} brings first. */
-  next(pending: Promise<IteratorResult<StreamEntry>>): Promise<Woken> {
+  /**
+   * `pending`'s entry, or KEEP_ALIVE if it takes longer than `ms` (the interval, or {@link HOLD_MS} while frames are
+   * held back), or what {@link wake} brings first.
+   */
+  next(pending: Promise<IteratorResult<StreamEntry>>, ms: number): Promise<Woken> {
     if (pending !== this.watched) {
       this.watched = pending;
       this.settled = undefined;
@@ -227,8 +229,12 @@ class FrameWait {
         ? Promise.resolve(this.settled.value)
         : Promise.reject(this.settled.error);
     }
-    if (this.timer) this.timer.refresh();
-    else this.timer = setTimeout(keepAliveTick, this.keepAliveMs, this);
+    if (this.timer && this.timerMs === ms) this.timer.refresh();
+    else {
+      clearTimeout(this.timer);
+      this.timerMs = ms;
+      this.timer = setTimeout(keepAliveTick, ms, this);
+    }
     return new Promise<Woken>((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
@@ -267,6 +273,12 @@ function keepAliveTick(wait: FrameWait): void {
 const BATCH_CHARS = 64 * 1024;
 
 /**
+ * Longest a held batch waits for the catch-up to end: then it goes out with a keep-alive comment, so a replay
+ * whose pages come slowly still shows progress (and nothing is ever held for a whole keep-alive interval).
+ */
+const HOLD_MS = 1000;
+
+/**
  * The frames of a subscription, produced only as fast as they are consumed (pull-based, so a slow client holds
  * back the reading instead of growing a buffer): `retry:` first, an `id:`+`data:` event per chunk, keep-alive
  * comments while idle, `data: [DONE]` after `finish`. Without a finish (overflow, abort) it stops without
@@ -283,14 +295,14 @@ async function* frames(
 ): AsyncGenerator<string, void, undefined> {
   const { iterator, subscription } = opened;
   let batch = `retry: ${retryMs}\n\n`;
-  const wait = new FrameWait(keepAliveMs);
+  const wait = new FrameWait();
   let listening = false;
   try {
     let pending: Promise<IteratorResult<StreamEntry>> = opened.first
       ? Promise.resolve(opened.first)
       : iterator.next();
     for (;;) {
-      const woken = wait.next(pending);
+      const woken = wait.next(pending, batch ? Math.min(HOLD_MS, keepAliveMs) : keepAliveMs);
       if (!listening) {
         // After the first wait listens to its entry: a finished task's peeked entry then comes before this.
         listening = true;
