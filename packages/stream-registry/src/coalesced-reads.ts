@@ -1,5 +1,5 @@
-import { compareStreamIds, isCluster } from '@chat/redis-kit';
-import type { ChainableCommander, Cluster, Redis } from 'ioredis';
+import { compareStreamIds, isCluster, TickBatcher } from '@chat/redis-kit';
+import type { Cluster, Redis } from 'ioredis';
 import { parseEntry, type StreamEntry } from './stream-entry.js';
 
 /** One XRANGE page as Redis returns it: `[id, fields]` per entry. */
@@ -82,55 +82,42 @@ export class ReadCoalescer<A, V> {
   }
 }
 
-/** One pipeline's replies: `[error, reply]` per command. */
-type Replies = [Error | null, unknown][];
+/** A read one subscription asks for: its checks, or a replay page. */
+type TurnRead = { kind: 'checks'; metaKey: string; streamKey: string } | { kind: 'page'; page: PageRequest };
 
-interface QueuedCommands {
-  add: (pipeline: ChainableCommander) => void;
-  commands: number;
-  resolve: (replies: Replies) => void;
-  reject: (error: unknown) => void;
-}
+/** Reads sent in one pipeline at most (more in one turn make more pipelines). */
+const MAX_PIPELINED_READS = 500;
 
 /**
- * Commands asked for during one turn of the event loop, sent together as one pipeline when the turn's I/O callbacks
- * are done (`setImmediate`): one socket write for the checks and pages of every subscriber that asked in that turn
- * (a storm's thousands of reconnects arrive in a few turns, and each write is a system call), instead of one per
- * command. Redis runs them in the order asked, on the one connection, as if sent one by one. An idle registry waits
- * for nothing but the end of the current turn.
+ * The reads of one turn of the event loop in one pipeline (a {@link TickBatcher} batch): one socket write for the
+ * checks and pages of every subscriber that asked in that turn (a storm's thousands of reconnects arrive in a few
+ * turns, and each write is a system call), instead of one per command. Redis runs them in the order asked, on the
+ * one connection, as if sent one by one; a failed command fails only its own read.
  */
-export class TurnPipeline {
-  private queue: QueuedCommands[] = [];
-
-  constructor(private readonly redis: Redis) {}
-
-  /** Queues the commands `add` puts on a pipeline; resolves with their `[error, reply]` pairs, in order. */
-  send(commands: number, add: (pipeline: ChainableCommander) => void): Promise<Replies> {
-    return new Promise<Replies>((resolve, reject) => {
-      if (this.queue.length === 0) setImmediate(() => this.flush());
-      this.queue.push({ add, commands, resolve, reject });
-    });
+async function pipelineReads(redis: Redis, reads: readonly TurnRead[]): Promise<(unknown | Error)[]> {
+  const pipeline = redis.pipeline();
+  for (const read of reads) {
+    if (read.kind === 'checks') pipeline.hgetall(read.metaKey).xinfo('STREAM', read.streamKey);
+    else {
+      const r = read.page;
+      pipeline.xrange(r.streamKey, `(${r.after}`, r.to, 'COUNT', r.count);
+    }
   }
-
-  private flush(): void {
-    const queued = this.queue;
-    this.queue = [];
-    const pipeline = this.redis.pipeline();
-    for (const { add } of queued) add(pipeline);
-    pipeline.exec().then(
-      (replies) => {
-        let at = 0;
-        for (const { commands, resolve, reject } of queued) {
-          if (!replies) reject(new Error('the pipeline was discarded'));
-          else resolve(replies.slice(at, at + commands) as Replies);
-          at += commands;
-        }
-      },
-      (error: unknown) => {
-        for (const { reject } of queued) reject(error);
-      },
-    );
-  }
+  const replies = (await pipeline.exec()) as [Error | null, unknown][] | null;
+  if (!replies) throw new Error('the pipeline was discarded');
+  let at = 0;
+  return reads.map((read) => {
+    // Each read's replies are taken before any is looked at, so a failed one never shifts the next read's.
+    const first = replies[at++]!;
+    const info = read.kind === 'checks' ? replies[at++]! : undefined;
+    try {
+      if (!info) return replyOf<RawPage>(first);
+      const hash = replyOf<Record<string, string>>(first);
+      return [hash, info[0] && isNoSuchKey(info[0]) ? null : replyOf(info)] satisfies SubscribeFacts;
+    } catch (error) {
+      return error instanceof Error ? error : new Error(String(error));
+    }
+  });
 }
 
 /** The reply of a pipelined command: its error thrown, as a command sent alone would reject. */
@@ -196,12 +183,12 @@ export class SubscribeReads {
   ) {
     // On a single server every read of a turn goes in one pipeline. A cluster's pipeline must stay within one slot,
     // so there each read is sent by itself, as before.
-    const turn = isCluster(redis) ? undefined : new TurnPipeline(redis);
+    const turn = isCluster(redis)
+      ? undefined
+      : new TickBatcher<TurnRead, unknown>((reads) => pipelineReads(redis, reads), MAX_PIPELINED_READS);
     const xrange = (r: PageRequest): Promise<RawPage> =>
       turn
-        ? turn
-            .send(1, (p) => p.xrange(r.streamKey, `(${r.after}`, r.to, 'COUNT', r.count))
-            .then((replies) => replyOf<RawPage>(replies[0]!))
+        ? (turn.add({ kind: 'page', page: r }) as Promise<RawPage>)
         : (redis.xrange(r.streamKey, `(${r.after}`, r.to, 'COUNT', r.count) as Promise<RawPage>);
     const checks = ({
       metaKey,
@@ -211,12 +198,7 @@ export class SubscribeReads {
       streamKey: string;
     }): Promise<SubscribeFacts> =>
       turn
-        ? turn
-            .send(2, (p) => p.hgetall(metaKey).xinfo('STREAM', streamKey))
-            .then(([hash, info]) => {
-              if (info?.[0] && isNoSuchKey(info[0])) return [replyOf(hash!), null];
-              return [replyOf(hash!), replyOf(info!)];
-            })
+        ? (turn.add({ kind: 'checks', metaKey, streamKey }) as Promise<SubscribeFacts>)
         : Promise.all([
             redis.hgetall(metaKey),
             redis.xinfo('STREAM', streamKey).catch((error: unknown) => {
