@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { StreamRegistry } from '@chat/stream-registry';
 import { Redis } from 'ioredis';
 import type { ScenarioOutcome, WatcherClientsJob } from '../child-protocol.js';
@@ -130,10 +131,12 @@ export async function runWatcherClients(
   for (const w of watchers) w.connection?.close();
   for (let round = 0; round < job.stormChunks; round++) await writeRound('missed', round);
   await admin.config('RESETSTAT');
+  const overflowsBefore = await listenOverflows();
   const stormStartUs = monotonicMicros();
   for (const w of watchers) connect(w);
   await until(everyoneHas(1 + job.chunks + job.stormChunks), 300_000, 5);
   const stormDoneUs = monotonicMicros();
+  const overflowsAfter = await listenOverflows();
   const stormCommands = await commandsPerMessage(admin, 1);
   live = false;
   for (const w of watchers) w.connection?.close();
@@ -162,6 +165,25 @@ export async function runWatcherClients(
       stormHgetall: stormCommands.hgetall ?? 0,
       stormXread: stormCommands.xread ?? 0,
       stormCommands: Math.round(total),
+      // Connection attempts the kernel dropped because the listen queue was full (somaxconn): each is retried by
+      // the client's TCP stack after 1 s, then 3 s, so they show as steps in the catch-up time.
+      ...(overflowsBefore !== undefined && overflowsAfter !== undefined
+        ? { stormListenOverflows: overflowsAfter - overflowsBefore }
+        : {}),
     },
   };
+}
+
+/** The kernel's count of connections dropped on a full listen queue (Linux `TcpExt: ListenOverflows`), if known. */
+async function listenOverflows(): Promise<number | undefined> {
+  try {
+    const lines = (await readFile('/proc/net/netstat', 'utf8')).split('\n');
+    const at = lines.findIndex((line) => line.startsWith('TcpExt:'));
+    const names = lines[at]?.split(/\s+/) ?? [];
+    const values = lines[at + 1]?.split(/\s+/) ?? [];
+    const index = names.indexOf('ListenOverflows');
+    return index > 0 ? Number(values[index]) : undefined;
+  } catch {
+    return undefined;
+  }
 }
