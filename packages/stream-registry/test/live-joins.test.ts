@@ -33,9 +33,9 @@ describe('streams joining the live tail', () => {
     await Promise.all(joining.map((task) => registry.publishChunk(task.taskId, { type: 'start' })));
     await waitFor(() => joined.received.every((entries) => entries.length === 1), 10_000, 'the live chunks');
     const calls = await commandCalls(own.probe);
-    // Woken (BLOCK is a minute), by at most one CLIENT UNBLOCK per join.
+    // Woken: BLOCK is a minute, so the chunks came because a CLIENT UNBLOCK (or more, if one overtook the read it
+    // targeted and was retried) made the read start again with the joined streams.
     expect(calls['client|unblock']).toBeGreaterThanOrEqual(1);
-    expect(calls['client|unblock']).toBeLessThanOrEqual(joining.length);
 
     await Promise.all(
       [first, ...joining].map((task) =>
