@@ -70,4 +70,31 @@ describe('TickBatcher', () => {
   it('refuses a maxBatch below 1', () => {
     expect(() => new TickBatcher(async () => [], 0)).toThrow(RangeError);
   });
+
+  it('drain() sends what is queued at once and resolves when every batch has its results', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const batches: number[][] = [];
+    const batcher = new TickBatcher<number, number>(async (inputs) => {
+      batches.push([...inputs]);
+      await gate;
+      return inputs.map((n) => n + 1);
+    }, 100);
+    const results = [batcher.add(1), batcher.add(2)];
+    let drained = false;
+    const draining = batcher.drain().then(() => {
+      drained = true;
+    });
+    // Sent now, not at the end of the turn.
+    expect(batches).toEqual([[1, 2]]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(drained).toBe(false);
+    release();
+    await draining;
+    expect(await Promise.all(results)).toEqual([2, 3]);
+    // Nothing queued, nothing in flight: resolves at once.
+    await batcher.drain();
+  });
 });

@@ -16,6 +16,8 @@ interface Waiting<I, O> {
 export class TickBatcher<I, O> {
   private queue: Waiting<I, O>[] = [];
   private scheduled = false;
+  /** Batches handed to `run` whose results have not been handed out yet. */
+  private readonly inFlight = new Set<Promise<void>>();
 
   /**
    * @param run - runs a batch: one result (or `Error`) per input, in order.
@@ -40,6 +42,15 @@ export class TickBatcher<I, O> {
     });
   }
 
+  /**
+   * Hands what is queued to `run` now instead of at the end of the turn, and resolves once every batch so far has
+   * its results (whatever they are): a caller shutting down drains before closing the connection `run` uses.
+   */
+  async drain(): Promise<void> {
+    this.flush();
+    await Promise.all(this.inFlight);
+  }
+
   /** Calls queued and not yet handed to `run`. */
   get size(): number {
     return this.queue.length;
@@ -60,7 +71,7 @@ export class TickBatcher<I, O> {
     } catch (error) {
       results = Promise.reject(error);
     }
-    results.then(
+    const handedOut = results.then(
       (outputs) => {
         batch.forEach((call, index) => {
           if (index >= outputs.length) {
@@ -76,5 +87,7 @@ export class TickBatcher<I, O> {
         for (const call of batch) call.reject(error);
       },
     );
+    this.inFlight.add(handedOut);
+    void handedOut.then(() => this.inFlight.delete(handedOut));
   }
 }

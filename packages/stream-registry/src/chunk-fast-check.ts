@@ -12,7 +12,13 @@ interface FieldSpec {
   check: FieldKind;
 }
 
+/** Checks (`.min(1)`, `.refine(…)`) on a schema: the fast check knows none of them, so such a field is zod's. */
+function hasChecks(schema: z.ZodType): boolean {
+  return (schema._zod.def.checks?.length ?? 0) > 0;
+}
+
 function fieldKind(schema: z.ZodType): FieldKind {
+  if (hasChecks(schema)) return { kind: 'complex' };
   if (schema instanceof z.ZodString) return { kind: 'string' };
   if (schema instanceof z.ZodBoolean) return { kind: 'boolean' };
   if (schema instanceof z.ZodUnknown) return { kind: 'unknown' };
@@ -23,7 +29,7 @@ function fieldKind(schema: z.ZodType): FieldKind {
 }
 
 function fieldSpec(key: string, schema: z.ZodType): FieldSpec {
-  if (schema instanceof z.ZodOptional)
+  if (schema instanceof z.ZodOptional && !hasChecks(schema))
     return { key, optional: true, check: fieldKind(schema.unwrap() as z.ZodType) };
   // A required key (even z.unknown()) must be there; one present but undefined is left to zod.
   return { key, optional: false, check: fieldKind(schema) };
@@ -31,7 +37,8 @@ function fieldSpec(key: string, schema: z.ZodType): FieldSpec {
 
 /**
  * A check equivalent to a set of loose object schemas (`z.looseObject`), read off the schemas themselves, for the
- * common case: a plain object whose fields are strings, booleans, literals, enums or anything. It answers with
+ * common case: a plain object whose fields are strings, booleans, literals, enums or anything, without checks or
+ * refinements (a schema or field that has any is left to zod). It answers with
  * exactly the object zod's parse would (known keys in the schema's order, then the others in the input's), or
  * `undefined` whenever zod must decide: a field of another kind present, a failed check (zod then words the
  * error), an unusual object. So it can only be faster than zod, never more or less permissive.
@@ -42,6 +49,9 @@ export class FastObjectCheck {
   /** @param schemas - loose object schemas told apart by a literal `type`. */
   constructor(schemas: readonly z.ZodObject[]) {
     for (const schema of schemas) {
+      // Only loose objects without object-level checks: a strict or stripping object treats unknown keys
+      // otherwise, and a refinement would need zod.
+      if (!(schema._zod.def.catchall instanceof z.ZodUnknown) || hasChecks(schema)) continue;
       const fields = Object.entries(schema.shape).map(([key, field]) => fieldSpec(key, field as z.ZodType));
       const type = fields.find((f) => f.key === 'type')?.check;
       if (type?.kind === 'literal' && !this.byType.has(type.value))

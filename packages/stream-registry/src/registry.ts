@@ -79,6 +79,9 @@ interface SettleCall {
 /** Most lookups or settles in one script: a batch is a read batch's handlers, and a script blocks the server. */
 const MAX_BATCH = 64;
 
+/** Arguments of one task's settle (`includes/settle-task.lua`), as `settle-tasks-n.lua` slices them. */
+const SETTLE_ARGS = 13;
+
 /**
  * Active chat tasks and their chunk streams in Redis: what the chat API registers, the completion worker
  * completes exactly once, and browsers replay and tail. One instance per process shares one blocking reader.
@@ -297,12 +300,21 @@ export class StreamRegistry {
     ]);
   }
 
-  private async lookUpMany(calls: readonly (readonly [string, string])[]): Promise<OperationAndTask[]> {
+  /** The lookups of one turn in one script: one reply per completion, or that lookup's error (the others go on). */
+  private async lookUpMany(
+    calls: readonly (readonly [string, string])[],
+  ): Promise<(OperationAndTask | Error)[]> {
     const keys: string[] = [];
     for (const [operationId, taskId] of calls)
       keys.push(this.keys.operation(operationId), this.keys.meta(taskId));
-    const replies = (await runScript(this.redis, 'find-tasks-n', keys)) as [string | null, string[]][];
-    return replies.map(([mapped, hash]) => [mapped, flatRecord(hash)]);
+    const replies = (await runScript(this.redis, 'find-tasks-n', keys)) as [
+      string | null,
+      string[] | string,
+    ][];
+    // A lookup's own error is {'error', message}: a string where a hash's field list would be.
+    return replies.map(([mapped, hash]) =>
+      typeof hash === 'string' ? new ReplyError(hash) : [mapped, flatRecord(hash)],
+    );
   }
 
   /** The settles of one turn in one script: one reply per task, or that task's error (the others go on). */
@@ -310,6 +322,9 @@ export class StreamRegistry {
     const keys: string[] = [];
     const args: (string | number)[] = [];
     for (const call of calls) {
+      // settle-tasks-n.lua slices ARGV by this count: one missing argument would shift every later task's.
+      if (call.args.length !== SETTLE_ARGS)
+        throw new Error(`a settle takes ${SETTLE_ARGS} arguments, got ${call.args.length}`);
       keys.push(...call.keys);
       for (const arg of call.args) args.push(arg);
     }
@@ -556,6 +571,8 @@ export class StreamRegistry {
   }
 
   private async doClose(): Promise<void> {
+    // Lookups and settles asked for before close() go out now and get their answers, ahead of QUIT.
+    await Promise.all([this.lookups?.drain(), this.settles?.drain()]);
     try {
       await this.reader.close();
     } catch (error) {

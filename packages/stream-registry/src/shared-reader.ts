@@ -196,9 +196,19 @@ export class SharedStreamReader implements LiveReader {
     this.wakeSleep?.();
     this.joined += 1;
     if (this.joinTimer) return;
+    this.armJoinTimer();
+  }
+
+  private armJoinTimer(): void {
     this.joinTimer = setTimeout(() => {
       this.joinTimer = undefined;
       if (this.closed || this.reading >= this.joined) return;
+      // A read being set up (a fresh connection asking its CLIENT ID) cannot be woken yet: look again shortly,
+      // as long as the loop runs (its next read takes the joins anyway).
+      if (!this.reader.blocked) {
+        if (this.loop) this.armJoinTimer();
+        return;
+      }
       this.reader.unblock().catch((error: unknown) => {
         this.options.logger.debug(
           { err: error },

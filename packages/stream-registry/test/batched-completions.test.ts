@@ -141,4 +141,40 @@ describe('completions asked for together share one script (compat layout)', () =
     expect(await own.redis.xlen(registry.keys.stream(task.taskId))).toBe(2);
     expect(await own.redis.xlen(registry.keys.stream(other.taskId))).toBe(2);
   });
+
+  it('one lookup failing in the script fails only its own call', async () => {
+    const tasks = await Promise.all(Array.from({ length: 4 }, () => newTask(registry)));
+    const broken = tasks[1]!;
+    // The operation key of one completion holds a hash instead of a task id: its GET fails inside the batch.
+    const operationKey = registry.keys.operation(broken.operationId as string);
+    await own.redis.del(operationKey);
+    await own.redis.hset(operationKey, 'not', 'a string');
+    const found = await Promise.allSettled(
+      tasks.map((task) => registry.findTaskForCompletion(task.operationId as string, task.taskId)),
+    );
+    expect(found.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect(String((found[1] as PromiseRejectedResult).reason.message)).toMatch(/WRONGTYPE/);
+    expect((found[0] as PromiseFulfilledResult<ActiveTask | null>).value?.taskId).toBe(tasks[0]!.taskId);
+  });
+});
+
+describe('lookups and settles asked for just before close() (a registry that owns its connection)', () => {
+  const own = ownRedisServer();
+
+  it('go out ahead of QUIT and get their answers', async () => {
+    const setup = new StreamRegistry({ redis: own.redis });
+    const [task, warm] = await Promise.all([newTask(setup), newTask(setup)]);
+    const registry = new StreamRegistry({ url: own.server.url });
+    // Scripts loaded, so the calls below are one EVALSHA each and nothing else is in flight.
+    await registry.settleTask(warm.taskId, finishing(warm, 'warm'));
+    await registry.findTaskForCompletion(warm.operationId as string, warm.taskId);
+    const found = registry.findTaskForCompletion(task.operationId as string, task.taskId);
+    const settled = registry.settleTask(task.taskId, finishing(task, 'last'));
+    const closed = registry.close();
+    expect((await found)?.taskId).toBe(task.taskId);
+    expect(await settled).toMatchObject({ state: 'settled_finished' });
+    await closed;
+    expect(await setup.getTask(task.taskId)).toMatchObject({ status: 'completed', result: 'last' });
+    await setup.close();
+  });
 });

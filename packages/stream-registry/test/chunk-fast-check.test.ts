@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { FastObjectCheck } from '../src/chunk-fast-check.js';
 import { type UIMessageChunk, uiMessageChunkSchema } from '../src/chunk-schema.js';
 
@@ -95,5 +96,22 @@ describe('FastObjectCheck (the chunk check that spares zod)', () => {
     for (const input of cases()) {
       if (!uiMessageChunkSchema.safeParse(input).success) expect(check.parse(input)).toBeUndefined();
     }
+  });
+
+  it('leaves to zod every schema or field it does not know: checks, refinements, strict or stripping objects', () => {
+    const checked = new FastObjectCheck([
+      z.looseObject({ type: z.literal('min'), s: z.string().min(1) }),
+      z.looseObject({ type: z.literal('refined'), s: z.string().refine((v) => v !== 'no') }),
+      z.looseObject({ type: z.literal('optional-min'), s: z.string().min(1).optional() }),
+      z.looseObject({ type: z.literal('object-refine'), s: z.string() }).refine(() => false) as never,
+      z.strictObject({ type: z.literal('strict'), s: z.string() }),
+      z.object({ type: z.literal('strip'), s: z.string() }),
+      z.looseObject({ type: z.literal('plain'), s: z.string() }),
+    ]);
+    for (const type of ['min', 'refined', 'optional-min', 'object-refine', 'strict', 'strip']) {
+      expect(checked.parse({ type, s: '' }), type).toBeUndefined();
+      expect(checked.parse({ type, s: 'no', extra: 1 }), type).toBeUndefined();
+    }
+    expect(checked.parse({ type: 'plain', s: '', extra: 1 })).toEqual({ type: 'plain', s: '', extra: 1 });
   });
 });

@@ -21,7 +21,7 @@ for i = 0, #KEYS / 3 - 1 do
   if ok then
     replies[i + 1] = reply
   else
-    -- A failed redis.call raises a table {err = message}; a Lua error raises a string.
+    -- The scripting API's pcall hands a failed redis.call's error over as its message (a string).
     replies[i + 1] = {'error', type(reply) == 'table' and (reply.err or 'error') or tostring(reply)}
   end
 end
