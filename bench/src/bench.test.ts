@@ -106,7 +106,10 @@ describe('pnpm bench --quick', () => {
       // Every watcher got every chunk once, before and after the storm; the backlog drained.
       const watchers = result.scenarios.find((s) => s.id === 'watchers')?.figures;
       expect(watchers).toMatchObject({ subscribers: 100, gaps: 0, duplicates: 0 });
-      expect(watchers?.stormXrange).toBeGreaterThan(0);
+      // The storm's commands were counted: every reconnect checks its task (never reused, only shared while in
+      // flight). Its replays may need no XRANGE at all (a head page read moments earlier, then the live tail reads
+      // the missed chunks from each cursor), so the XRANGE count is reported, not asserted.
+      expect(watchers?.stormHgetall).toBeGreaterThan(0);
       expect(result.scenarios.find((s) => s.id === 'backlog-drain')?.figures?.drainMs).toBeGreaterThan(0);
       expect(result.scenarios.find((s) => s.id === 'end-to-end-1000')?.messages).toBe(500);
       expect(result.scenarios.find((s) => s.id === 'soak')?.rss?.timeline?.length).toBeGreaterThan(3);
