@@ -79,6 +79,17 @@ interface SettleCall {
 /** Most lookups or settles in one script: a batch is a read batch's handlers, and a script blocks the server. */
 const MAX_BATCH = 64;
 
+/** One task's reply from a script that works through many (`includes/isolated.lua`): its own, or its error. */
+type IsolatedReply<T> = T | ['error', string];
+
+/**
+ * The error of one task's reply in a many-task script, as a command sent alone would have rejected with it. Only
+ * an error is `['error', <string>]`: no settle outcome is named `error`, and a lookup's second element is a list.
+ */
+function isolatedError(reply: readonly unknown[]): Error | undefined {
+  return reply[0] === 'error' && typeof reply[1] === 'string' ? new ReplyError(reply[1]) : undefined;
+}
+
 /** Arguments of one task's settle (`includes/settle-task.lua`), as `settle-tasks-n.lua` slices them. */
 const SETTLE_ARGS = 13;
 
@@ -307,14 +318,15 @@ export class StreamRegistry {
     const keys: string[] = [];
     for (const [operationId, taskId] of calls)
       keys.push(this.keys.operation(operationId), this.keys.meta(taskId));
-    const replies = (await runScript(this.redis, 'find-tasks-n', keys)) as [
-      string | null,
-      string[] | string,
-    ][];
-    // A lookup's own error is {'error', message}: a string where a hash's field list would be.
-    return replies.map(([mapped, hash]) =>
-      typeof hash === 'string' ? new ReplyError(hash) : [mapped, flatRecord(hash)],
-    );
+    const replies = (await runScript(this.redis, 'find-tasks-n', keys)) as IsolatedReply<
+      [string | null, string[]]
+    >[];
+    return replies.map((reply) => {
+      const failed = isolatedError(reply);
+      if (failed) return failed;
+      const [mapped, hash] = reply as [string | null, string[]];
+      return [mapped, flatRecord(hash)];
+    });
   }
 
   /** The settles of one turn in one script: one reply per task, or that task's error (the others go on). */
@@ -328,8 +340,10 @@ export class StreamRegistry {
       keys.push(...call.keys);
       for (const arg of call.args) args.push(arg);
     }
-    const replies = (await runScript(this.redis, 'settle-tasks-n', keys, args)) as (string | null)[][];
-    return replies.map((reply) => (reply[0] === 'error' ? new ReplyError(String(reply[1])) : reply));
+    const replies = (await runScript(this.redis, 'settle-tasks-n', keys, args)) as IsolatedReply<
+      (string | null)[]
+    >[];
+    return replies.map((reply) => isolatedError(reply) ?? (reply as (string | null)[]));
   }
 
   /** Like `getTask`, but tells an expired task (chunks still there, hash gone) from one that never was. */

@@ -5,6 +5,7 @@ import createTaskCluster from './lua/create-task-cluster-1.lua';
 import createTaskCompat from './lua/create-task-compat-3.lua';
 import findTasks from './lua/find-tasks-n.lua';
 import createTaskHash from './lua/includes/create-task-hash.lua';
+import isolated from './lua/includes/isolated.lua';
 import serverTime from './lua/includes/server-time.lua';
 import settleTaskFragment from './lua/includes/settle-task.lua';
 import indexSession from './lua/index-session-1.lua';
@@ -26,7 +27,12 @@ const SCRIPTS = luaScripts(
     'settle-task-cluster-2': settleTaskCluster,
     'settle-tasks-n': settleTasks,
   },
-  { 'create-task-hash': createTaskHash, 'server-time': serverTime, 'settle-task': settleTaskFragment },
+  {
+    'create-task-hash': createTaskHash,
+    isolated,
+    'server-time': serverTime,
+    'settle-task': settleTaskFragment,
+  },
 );
 
 /**

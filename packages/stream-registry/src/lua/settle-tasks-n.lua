@@ -1,16 +1,16 @@
 -- Settles many tasks in one call (see includes/settle-task.lua): the settles of one read batch, one round trip on
--- a single Redis. Each task is settled on its own: an error in one (a key of the wrong type) is that task's reply
--- and the others go on, and each task that this call settles, settles and finishes, or takes over also loses its
+-- a single Redis. Each task is settled on its own (see includes/isolated.lua), and each task that this call settles, settles and finishes, or takes over also loses its
 -- running-operation marker (the Python original's), in the same atomic step.
 -- KEYS: per task, three keys: task hash, chunk stream, running-operation marker.
 -- ARGV: per task, the 13 arguments of settleTask, in the tasks' order.
 -- Returns one reply per task, in order: settleTask's, or {'error', message}.
+--- @include "isolated"
 --- @include "settle-task"
 local PER_TASK = 13
 local replies = {}
 for i = 0, #KEYS / 3 - 1 do
   local k = i * 3
-  local ok, reply = pcall(function()
+  replies[i + 1] = isolated(function()
     local outcome = settleTask(KEYS[k + 1], KEYS[k + 2], {unpack(ARGV, i * PER_TASK + 1, (i + 1) * PER_TASK)})
     local state = outcome[1]
     if state == 'settled' or state == 'settled_finished' or state == 'resumed' then
@@ -18,11 +18,5 @@ for i = 0, #KEYS / 3 - 1 do
     end
     return outcome
   end)
-  if ok then
-    replies[i + 1] = reply
-  else
-    -- The scripting API's pcall hands a failed redis.call's error over as its message (a string).
-    replies[i + 1] = {'error', type(reply) == 'table' and (reply.err or 'error') or tostring(reply)}
-  end
 end
 return replies
