@@ -1,10 +1,13 @@
-// Prints the plain closing line `N passed, N failed, N skipped` from one or more vitest JSON reports (summed).
+// Prints the plain closing line `N passed, N failed, N skipped` from one or more vitest JSON reports (summed),
+// after one line per failed test (report, file, test), so the end of a long log names every failure.
 import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
 
 const files = process.argv.length > 2 ? process.argv.slice(2) : ['test-results/vitest.json'];
 let passed = 0;
 let failed = 0;
 let skipped = 0;
+const failures = [];
 for (const file of files) {
   let report;
   try {
@@ -20,7 +23,14 @@ for (const file of files) {
     (r) => r.status === 'failed' && (r.assertionResults ?? []).length === 0,
   ).length;
   failed += (report.numFailedTests ?? 0) + failedSuites;
+  for (const suite of report.testResults ?? []) {
+    const where = `${file}: ${relative(process.cwd(), suite.name ?? '?')}`;
+    const tests = (suite.assertionResults ?? []).filter((test) => test.status === 'failed');
+    if (suite.status === 'failed' && tests.length === 0) failures.push(`${where} (did not load)`);
+    for (const test of tests) failures.push(`${where} > ${test.fullName ?? test.title}`);
+  }
   skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
 }
+for (const failure of failures) console.log(`FAILED ${failure}`);
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed > 0 || passed === 0 ? 1 : 0);

@@ -66,7 +66,10 @@ export class ClusterNodeReader extends SharedStreamReader {
   /** One round trip of non-blocking XREADs, one per slot; true when any entry arrived. */
   private async poll(connection: Redis, groups: string[][]): Promise<boolean> {
     const pipeline = connection.pipeline();
-    for (const keys of groups) pipeline.xread(...(this.xreadArgs(keys) as ['COUNT', string, 'STREAMS']));
+    const from = new Map<string, string>();
+    for (const keys of groups) {
+      pipeline.xread(...(this.xreadArgs(keys, from) as ['COUNT', string, 'STREAMS']));
+    }
     const replies = (await pipeline.exec()) ?? [];
     let any = false;
     let failure: unknown;
@@ -74,7 +77,7 @@ export class ClusterNodeReader extends SharedStreamReader {
       if (error) failure ??= error;
       else if (reply) {
         any = true;
-        this.fanOut(reply as NonNullable<XReadReply>);
+        this.fanOut(reply as NonNullable<XReadReply>, from);
       }
     }
     if (failure) throw failure;

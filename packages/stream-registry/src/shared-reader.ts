@@ -141,7 +141,8 @@ export class SharedStreamReader implements LiveReader {
    */
   protected async round(): Promise<void> {
     const keys = [...this.streams.keys()];
-    const [, , ...rest] = this.xreadArgs(keys);
+    const from = new Map<string, string>();
+    const [, , ...rest] = this.xreadArgs(keys, from);
     const reply = (await this.reader.read((connection) =>
       (connection as Redis).xread(
         'COUNT',
@@ -151,15 +152,22 @@ export class SharedStreamReader implements LiveReader {
         ...(rest as ['STREAMS', ...string[]]),
       ),
     )) as XReadReply;
-    if (reply) this.fanOut(reply);
+    if (reply) this.fanOut(reply, from);
   }
 
   /** Told of every failed read (the cluster node reader checks whether its node still owns the slots). */
   protected onFailure(_error: unknown): void {}
 
-  /** XREAD arguments (without BLOCK) for `keys`, each from the position its subscribers have reached. */
-  protected xreadArgs(keys: string[]): string[] {
-    const ids = keys.map((key) => this.streams.get(key)?.lastId ?? '$');
+  /**
+   * XREAD arguments (without BLOCK) for `keys`, each from the position its subscribers have reached, which it
+   * records in `from` for {@link fanOut}.
+   */
+  protected xreadArgs(keys: string[], from: Map<string, string>): string[] {
+    const ids = keys.map((key) => {
+      const id = this.streams.get(key)?.lastId ?? '$';
+      from.set(key, id);
+      return id;
+    });
     return ['COUNT', String(this.options.readCount), 'STREAMS', ...keys, ...ids];
   }
 
@@ -244,10 +252,18 @@ export class SharedStreamReader implements LiveReader {
     }
   }
 
-  protected fanOut(reply: NonNullable<XReadReply>): void {
+  /**
+   * Hands a read's entries to the sinks of each stream, `from` being where the read asked each stream from. A
+   * stream whose last sink left while the read was out, and that joined again from an earlier position (a
+   * browser that reconnects with the id of the last chunk it showed, when its buffer already held the next one),
+   * is skipped: the reply starts after entries the new sink has not had. The next read asks from its position.
+   */
+  protected fanOut(reply: NonNullable<XReadReply>, from: ReadonlyMap<string, string>): void {
     for (const [key, entries] of reply) {
       const tailed = this.streams.get(key);
       if (!tailed) continue;
+      const readFrom = from.get(key);
+      if (readFrom === undefined || compareStreamIds(readFrom, tailed.lastId) > 0) continue;
       for (const [id, fields] of entries) {
         if (compareStreamIds(id, tailed.lastId) <= 0) continue;
         tailed.lastId = id;

@@ -1,7 +1,10 @@
+import { silentLogger } from '@chat/completion-schema/internal';
 import { commandCalls } from '@chat/testing';
 import { ownRedisServer } from '@chat/testing/suite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StreamRegistry } from '../src/index.js';
+import { LiveSink } from '../src/live-sink.js';
+import { SharedStreamReader } from '../src/shared-reader.js';
 import { newTask, subscribeAll, waitFor } from './helpers.js';
 
 // Its own redis-server: INFO commandstats counts every client.
@@ -46,5 +49,46 @@ describe('streams joining the live tail', () => {
     expect(joined.received.map((entries) => entries.map((entry) => entry.chunk.type))).toEqual(
       joining.map(() => ['start', 'finish']),
     );
+  });
+
+  it('a stream that leaves and joins again from an earlier id while a read is out gets every entry after that id', async () => {
+    const key = 'rejoin:chunks';
+    const reader = new SharedStreamReader({
+      connect: () => own.redis.duplicate(),
+      // Writes and wake-ups share one connection, so the server always runs the XADD before any CLIENT UNBLOCK.
+      unblockVia: () => own.redis,
+      blockMs: 60_000,
+      readCount: 100,
+      logger: silentLogger,
+    });
+    const next = async (sink: LiveSink) => {
+      const event = await sink.next(undefined, 10_000);
+      return event.kind === 'entry' ? event.entry.id : event.kind;
+    };
+    const blockedRead = () =>
+      waitFor(
+        async () => String(await own.probe.client('LIST')).includes('cmd=xread'),
+        10_000,
+        'the blocked XREAD',
+      );
+    try {
+      const chunk = ['type', 'data-n', 'data', '0'];
+      const first = String(await own.redis.xadd(key, '*', ...chunk));
+      const before = new LiveSink(8);
+      reader.add(key, before, first);
+      await blockedRead();
+      // The browser showed `first`; its buffer already holds `second`, so the read out asks after `second`.
+      const second = String(await own.redis.xadd(key, '*', ...chunk));
+      expect(await next(before)).toBe(second);
+      await blockedRead();
+      // It reconnects from `first`: its stream leaves and joins again, from before where the read out started.
+      reader.remove(key, before);
+      const after = new LiveSink(8);
+      expect(reader.add(key, after, first)).toBe(first);
+      const third = String(await own.redis.xadd(key, '*', ...chunk));
+      expect([await next(after), await next(after)]).toEqual([second, third]);
+    } finally {
+      await reader.close();
+    }
   });
 });
