@@ -18,16 +18,17 @@ for (const file of files) {
     continue;
   }
   passed += report.numPassedTests ?? 0;
-  // A suite that fails to load (syntax error, failed import) has no test results but is still a failure.
-  const failedSuites = (report.testResults ?? []).filter(
-    (r) => r.status === 'failed' && (r.assertionResults ?? []).length === 0,
-  ).length;
-  failed += (report.numFailedTests ?? 0) + failedSuites;
+  failed += report.numFailedTests ?? 0;
   for (const suite of report.testResults ?? []) {
     const where = `${file}: ${relative(process.cwd(), suite.name ?? '?')}`;
-    const tests = (suite.assertionResults ?? []).filter((test) => test.status === 'failed');
-    if (suite.status === 'failed' && tests.length === 0) failures.push(`${where} (did not load)`);
-    for (const test of tests) failures.push(`${where} > ${test.fullName ?? test.title}`);
+    // A suite that fails to load (syntax error, failed import) has no test results but is still a failure.
+    if (suite.status === 'failed' && (suite.assertionResults ?? []).length === 0) {
+      failed += 1;
+      failures.push(`${where} (did not load)`);
+    }
+    for (const test of suite.assertionResults ?? []) {
+      if (test.status === 'failed') failures.push(`${where} > ${test.fullName ?? test.title}`);
+    }
   }
   skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
 }

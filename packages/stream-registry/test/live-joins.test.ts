@@ -16,16 +16,19 @@ describe('streams joining the live tail', () => {
     registry = new StreamRegistry({ redis: own.redis, blockMs: 60_000 });
   });
   afterAll(() => registry.close());
+  /** Waits until a client is blocked in XREAD (flag `b`; an idle reader's last command would also show xread). */
+  const blockedRead = () =>
+    waitFor(
+      async () => /flags=\w*b\w* .*cmd=xread/.test(String(await own.probe.client('LIST'))),
+      10_000,
+      'the blocked XREAD',
+    );
 
   it('on a quiet server, joins wake the blocked read within moments and miss nothing', async () => {
     const first = await newTask(registry);
     const firstRun = await subscribeAll(registry, [first], 1);
     await waitFor(() => registry.liveSubscriberCount === 1, 10_000, 'the first subscriber to go live');
-    await waitFor(
-      async () => String(await own.probe.client('LIST')).includes('cmd=xread'),
-      10_000,
-      'the blocked XREAD',
-    );
+    await blockedRead();
     await own.probe.config('RESETSTAT');
 
     // Ten streams join together while the read blocks on the first one only.
@@ -65,12 +68,6 @@ describe('streams joining the live tail', () => {
       const event = await sink.next(undefined, 10_000);
       return event.kind === 'entry' ? event.entry.id : event.kind;
     };
-    const blockedRead = () =>
-      waitFor(
-        async () => String(await own.probe.client('LIST')).includes('cmd=xread'),
-        10_000,
-        'the blocked XREAD',
-      );
     try {
       const chunk = ['type', 'data-n', 'data', '0'];
       const first = String(await own.redis.xadd(key, '*', ...chunk));
